@@ -1,0 +1,54 @@
+"""``symcnn summary``: the per-layer table (shape, activation size, parameters) with totals."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..render import json_summary, latex_table, markdown_table, text_table
+from .common import add_set_option, add_spec_argument, load_with_values, write
+
+FORMATS = {
+    "table": text_table,
+    "json": json_summary,
+    "markdown": markdown_table,
+    "latex": latex_table,
+}
+
+HELP = "print each layer's activation shape, activation size and parameters, with totals"
+DESCRIPTION = """\
+Print the table the textbooks draw: for every layer its activation (output) shape, activation
+size and number of learnable parameters (and buffers, when a layer has any), then the totals.
+Values stay symbolic where the spec uses symbols; --set gives them numbers.
+"""
+EPILOG = """\
+examples:
+  symcnn summary examples/lenet5.yaml
+  symcnn summary examples/symbolic.yaml --set H=64 --set W=64 --set k1=8 --set k2=16
+  symcnn summary examples/lenet5.yaml --format json
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "summary",
+        help=HELP,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_spec_argument(parser)
+    parser.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        default="table",
+        help="table (default, for a terminal), json, markdown or latex (a booktabs tabular)",
+    )
+    add_set_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(arguments: argparse.Namespace) -> int:
+    net = load_with_values(arguments.spec, arguments.values)
+    write(FORMATS[arguments.format](net))
+    return 0

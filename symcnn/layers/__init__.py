@@ -1,0 +1,71 @@
+"""The layer registry: PyTorch's class names (case-insensitive) to symcnn layer classes."""
+
+from __future__ import annotations
+
+import difflib
+
+from ..errors import SpecError
+from . import conv, dense, norm, pool
+from .base import Check, Formula, Layer, Row, Tensor, Where
+
+__all__ = ["LAYERS", "Check", "Formula", "Layer", "Row", "Tensor", "Where", "lookup"]
+
+_CLASSES: list[type[Layer]] = [
+    conv.Conv1d,
+    conv.Conv2d,
+    conv.Conv3d,
+    conv.ConvTranspose1d,
+    conv.ConvTranspose2d,
+    conv.ConvTranspose3d,
+    pool.MaxPool1d,
+    pool.MaxPool2d,
+    pool.MaxPool3d,
+    pool.AvgPool1d,
+    pool.AvgPool2d,
+    pool.AvgPool3d,
+    pool.AdaptiveAvgPool1d,
+    pool.AdaptiveAvgPool2d,
+    pool.AdaptiveAvgPool3d,
+    pool.AdaptiveMaxPool1d,
+    pool.AdaptiveMaxPool2d,
+    pool.AdaptiveMaxPool3d,
+    dense.Linear,
+    dense.Flatten,
+    dense.Identity,
+    dense.Dropout,
+    dense.PReLU,
+    *dense.DROPOUTS.values(),
+    *dense.ACTIVATIONS.values(),
+    norm.BatchNorm1d,
+    norm.BatchNorm2d,
+    norm.BatchNorm3d,
+    norm.InstanceNorm1d,
+    norm.InstanceNorm2d,
+    norm.InstanceNorm3d,
+    norm.GroupNorm,
+    norm.LayerNorm,
+]
+
+#: lower-cased PyTorch class name -> layer class
+LAYERS: dict[str, type[Layer]] = {cls.torch_name.lower(): cls for cls in _CLASSES}
+#: other names people use for the same layers (Keras and the textbooks)
+ALIASES: dict[str, str] = {"dense": "linear", "fc": "linear"}
+
+
+def lookup(type_name: object, where: object) -> type[Layer]:
+    """The layer class for a spec's ``type``; a misspelt name gets the nearest valid one."""
+    if not isinstance(type_name, str) or not type_name.strip():
+        raise SpecError(f"`type` = {type_name!r}: must be a layer type name", where=where, field="type")
+    key = type_name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key in LAYERS:
+        return LAYERS[key]
+    names = {cls.torch_name.lower(): cls.torch_name for cls in _CLASSES}
+    near = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(names[n] for n in near)}?" if near else ""
+    valid = ", ".join(sorted(cls.torch_name for cls in _CLASSES))
+    raise SpecError(
+        f"unknown layer type {type_name!r}{hint} (valid types: {valid})",
+        where=where,
+        field="type",
+    )

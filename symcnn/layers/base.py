@@ -1,0 +1,423 @@
+"""What every layer shares: argument coercion, tensor layouts, formulas, bound rows and checks.
+
+A layer is a frozen dataclass of PyTorch's keyword arguments. Its general formula is a set of SymPy
+expressions over the notation's symbols (:mod:`symcnn.symbols`); binding it to an input tensor
+substitutes the layer's values into that formula (one ``xreplace``), so the number a row reports is
+the formula evaluated, never a separate computation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import sympy
+
+from ..errors import ShapeError, SpecError
+from ..parse import parse_expression
+from ..symbols import user_symbol
+
+__all__ = [
+    "Check",
+    "Formula",
+    "Layer",
+    "Row",
+    "Tensor",
+    "Where",
+    "arg",
+]
+
+Expr = sympy.Expr
+ZERO = sympy.Integer(0)
+ONE = sympy.Integer(1)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a layer sits in a network, for error messages: ``layers[2] 'CONV2' (Conv2d)``."""
+
+    index: int
+    name: str
+    type: str
+
+    def __str__(self) -> str:
+        return f"layers[{self.index}] {self.name!r} ({self.type})"
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One example's shape (no batch axis) in a layout: ``HWC`` (channels last) or ``CHW``."""
+
+    shape: tuple[Expr, ...]
+    layout: str = "HWC"
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def channels(self) -> Expr:
+        if self.rank == 1 or self.layout == "HWC":
+            return self.shape[-1]
+        return self.shape[0]
+
+    @property
+    def spatial(self) -> tuple[Expr, ...]:
+        if self.rank == 1:
+            return ()
+        return self.shape[:-1] if self.layout == "HWC" else self.shape[1:]
+
+    def with_channels(self, channels: Expr, spatial: Sequence[Expr]) -> Tensor:
+        """A tensor of this layout with the given channels and spatial sizes."""
+        spatial = tuple(spatial)
+        if self.layout == "HWC":
+            return Tensor((*spatial, channels), self.layout)
+        return Tensor((channels, *spatial), self.layout)
+
+    @property
+    def size(self) -> Expr:
+        return sympy.Mul(*self.shape)
+
+
+def arrange(channels: Expr, spatial: Sequence[Expr], layout: str) -> tuple[Expr, ...]:
+    """Channels and spatial sizes in the order of ``layout``."""
+    return (*spatial, channels) if layout == "HWC" else (channels, *spatial)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A layer's general formula in the notation's symbols.
+
+    ``output_shape`` is ``None`` for layers that keep their input's shape.
+    """
+
+    params: Expr
+    buffers: Expr = ZERO
+    output_shape: tuple[Expr, ...] | None = None
+
+    def at(self, values: Mapping[sympy.Basic, Expr]) -> Formula:
+        """The formula with ``values`` substituted (simultaneously, without simplification)."""
+        mapping = dict(values)
+        shape = self.output_shape
+        return Formula(
+            self.params.xreplace(mapping),
+            self.buffers.xreplace(mapping),
+            None if shape is None else tuple(size.xreplace(mapping) for size in shape),
+        )
+
+
+@dataclass(frozen=True)
+class Check:
+    """A condition a layer needs; symbolic ones wait until their symbols get values."""
+
+    where: Where
+    field: str
+    condition: sympy.Basic
+    message: str
+    error: type[SpecError] = SpecError
+
+    def fail(self) -> SpecError:
+        return self.error(self.message, where=self.where, field=self.field)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.condition}"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One layer bound to its input: the numbers (or expressions) of one row of the summary."""
+
+    index: int
+    name: str
+    type: str
+    input_shape: tuple[Expr, ...]
+    output_shape: tuple[Expr, ...]
+    params: Expr
+    buffers: Expr
+    formula: Formula
+    values: Mapping[sympy.Basic, Expr] = field(repr=False)
+    layer: Layer = field(repr=False)
+
+    @property
+    def activation_size(self) -> Expr:
+        return sympy.Mul(*self.output_shape)
+
+
+# ----------------------------------------------------------------------------------- arguments
+
+
+def arg(kind: str, default: Any = dataclasses.MISSING, *, inferred: bool = False) -> Any:
+    """A layer argument: ``kind`` says how spec values are coerced (see :func:`coerce`).
+
+    ``inferred`` marks sizes that come from the input (in_channels, in_features, num_features...):
+    they may be omitted and, if given, must agree with the inferred value.
+    """
+    metadata = {"kind": kind, "inferred": inferred}
+    if default is dataclasses.MISSING:
+        return field(metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def _describe(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+class _Coercer:
+    """Turns raw spec values into exact SymPy values, with errors that name the field."""
+
+    def __init__(self, where: Where, name: str, raw: Any, symbols: dict[str, Expr]):
+        self.where = where
+        self.name = name
+        self.raw = raw
+        self.symbols = symbols
+
+    def fail(self, reason: str) -> SpecError:
+        return SpecError(
+            f"`{self.name}` = {_describe(self.raw)}: {reason}", where=self.where, field=self.name
+        )
+
+    def symbol(self, name: str, nonnegative: bool = False) -> Expr:
+        """The symbol (or, when the network is being evaluated, the value) a name stands for."""
+        existing = self.symbols.get(name)
+        if existing is None:
+            existing = self.symbols[name] = user_symbol(name, nonnegative=nonnegative)
+        elif isinstance(existing, sympy.Symbol) and bool(existing.is_positive) == nonnegative:
+            raise self.fail(f"symbol `{name}` is used both as a bias flag (0 or 1) and as a size")
+        return existing
+
+    def number(self, value: Any, minimum: int) -> Expr:
+        what = "a positive integer" if minimum == 1 else "a nonnegative integer"
+        if isinstance(value, bool) or value is None:
+            raise self.fail(f"must be {what}")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise self.fail(f"must be {what} (sizes are whole numbers)")
+            value = int(value)
+        if isinstance(value, int):
+            expr: Expr = sympy.Integer(value)
+        elif isinstance(value, str):
+            expr = parse_expression(value, self.symbol)
+        elif isinstance(value, sympy.Basic):
+            expr = value
+        else:
+            raise self.fail(f"must be {what}")
+        if expr.is_number:
+            if not expr.is_integer:
+                raise self.fail(f"must be {what}, not the fraction {expr}")
+            if expr < minimum:
+                raise self.fail(f"must be {what}")
+        elif expr.free_symbols and expr.is_integer is False:
+            raise self.fail(f"must be {what}")
+        return expr
+
+    def sizes(self, count: int, minimum: int) -> tuple[Expr, ...]:
+        value = self.raw
+        if isinstance(value, list | tuple):
+            if len(value) != count:
+                raise self.fail(f"needs {count} value{'s' * (count != 1)}, one per spatial axis")
+            return tuple(self.number(item, minimum) for item in value)
+        return (self.number(value, minimum),) * count
+
+
+def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
+    """Coerce ``raw`` (a spec value) to the argument kind ``kind``."""
+    if kind == "size":
+        return coercer.number(raw, 1)
+    if kind == "count":
+        return coercer.number(raw, 0)
+    if kind == "size?":
+        return None if raw is None else coercer.number(raw, 1)
+    if kind == "sizes":
+        return coercer.sizes(spatial_dims, 1)
+    if kind == "sizes?":
+        return None if raw is None else coercer.sizes(spatial_dims, 1)
+    if kind == "counts":
+        return coercer.sizes(spatial_dims, 0)
+    if kind == "padding":
+        if isinstance(raw, str) and raw.strip().lower() in ("same", "valid"):
+            return raw.strip().lower()
+        return coercer.sizes(spatial_dims, 0)
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, int) and raw in (0, 1):
+            return bool(raw)
+        raise coercer.fail("must be true or false")
+    if kind == "bias":
+        if isinstance(raw, bool):
+            return ONE if raw else ZERO
+        if isinstance(raw, str):
+            stripped = raw.strip().lower()
+            if stripped in ("true", "false"):
+                return ONE if stripped == "true" else ZERO
+            expr = parse_expression(raw, lambda name: coercer.symbol(name, nonnegative=True))
+        elif isinstance(raw, int):
+            expr = sympy.Integer(raw)
+        else:
+            raise coercer.fail("must be true, false, 0, 1 or a symbol")
+        if expr.is_number and expr not in (ZERO, ONE):
+            raise coercer.fail("must be true, false, 0, 1 or a symbol")
+        return expr
+    if kind == "number?" and raw is None:
+        return None
+    if kind in ("number", "number?"):
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise coercer.fail("must be a number")
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise coercer.fail("must be a finite number")
+        return raw
+    if kind == "text":
+        if not isinstance(raw, str):
+            raise coercer.fail("must be text")
+        return raw
+    if kind == "int":  # a plain integer such as a dim index; may be negative
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise coercer.fail("must be an integer")
+        return raw
+    if kind == "shape":  # an int or a list of sizes (LayerNorm's normalized_shape)
+        items = raw if isinstance(raw, list | tuple) else [raw]
+        if not items:
+            raise coercer.fail("must list at least one size")
+        return tuple(coercer.number(item, 1) for item in items)
+    if kind == "shape?":  # adaptive output_size: sizes where None keeps the input's size
+        items = raw if isinstance(raw, list | tuple) else [raw] * spatial_dims
+        if len(items) != spatial_dims:
+            raise coercer.fail(f"needs {spatial_dims} values, one per spatial axis")
+        return tuple(None if item is None else coercer.number(item, 1) for item in items)
+    raise AssertionError(f"unknown argument kind {kind!r}")  # a bug in a layer class
+
+
+# ----------------------------------------------------------------------------------- layers
+
+
+class Layer:
+    """Base of every layer: a frozen dataclass of PyTorch's keyword arguments.
+
+    Subclasses set ``torch_name`` (PyTorch's class name) and implement :meth:`formula` (the general
+    formula) and :meth:`bind_values` (the notation symbols' values for one input).
+    """
+
+    torch_name: ClassVar[str]
+    spatial_dims: ClassVar[int] = 0
+    #: choices for ``text`` arguments
+    choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+
+    # -- construction from a spec
+
+    @classmethod
+    def arguments(cls) -> dict[str, dataclasses.Field[Any]]:
+        return {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_spec(
+        cls, where: Where, raw: Mapping[str, Any], symbols: dict[str, Expr]
+    ) -> Layer:
+        """Build the layer from raw spec arguments, coercing and checking each one."""
+        fields = cls.arguments()
+        values: dict[str, Any] = {}
+        for name in raw:
+            if name not in fields:
+                import difflib
+
+                near = difflib.get_close_matches(name, list(fields), n=1)
+                hint = f"; did you mean `{near[0]}`?" if near else ""
+                valid = ", ".join(fields) or "none"
+                raise SpecError(
+                    f"unknown argument `{name}`{hint} ({cls.torch_name} takes: {valid})",
+                    where=where,
+                    field=name,
+                )
+        for name, spec_field in fields.items():
+            if name in raw:
+                value = raw[name]
+            elif spec_field.default is dataclasses.MISSING:
+                raise SpecError(f"missing required argument `{name}`", where=where, field=name)
+            elif spec_field.default is None:
+                values[name] = None
+                continue
+            else:
+                value = spec_field.default
+            if value is None and spec_field.default is None:
+                values[name] = None
+                continue
+            coercer = _Coercer(where, name, value, symbols)
+            values[name] = coerce(spec_field.metadata["kind"], value, cls.spatial_dims, coercer)
+            allowed = cls.choices.get(name)
+            if allowed is not None and values[name] not in allowed:
+                raise coercer.fail(f"must be one of {', '.join(map(repr, allowed))}")
+        layer = cls(**values)
+        layer.validate(where)
+        return layer
+
+    def validate(self, where: Where) -> None:
+        """Checks that need no input (PyTorch's constructor checks)."""
+
+    # -- formulas
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        """The general formula of this layer's configuration, over the notation's symbols."""
+        raise NotImplementedError
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[sympy.Basic, Expr], list[Check]]:
+        """The notation symbols' values for input ``x``, and the checks the input must pass."""
+        raise NotImplementedError
+
+    def input_rank(self) -> tuple[int, ...] | None:
+        """The example ranks this layer accepts (``None``: any rank of at least 1)."""
+        return None
+
+    def bind(self, x: Tensor, where: Where) -> tuple[Row, list[Check]]:
+        ranks = self.input_rank()
+        if ranks is not None and x.rank not in ranks:
+            expected = " or ".join(str(rank) for rank in ranks)
+            raise ShapeError(
+                f"expects an input of rank {expected} (one example, no batch axis), "
+                f"got shape {format_shape(x.shape)} of rank {x.rank}",
+                where=where,
+                field="input",
+            )
+        values, checks = self.bind_values(x, where)
+        general = self.formula(x.layout)
+        bound = general.at(values)
+        shape = x.shape if bound.output_shape is None else bound.output_shape
+        row = Row(
+            index=where.index,
+            name=where.name,
+            type=self.torch_name,
+            input_shape=x.shape,
+            output_shape=shape,
+            params=bound.params,
+            buffers=bound.buffers,
+            formula=general,
+            values=values,
+            layer=self,
+        )
+        return row, checks
+
+    # -- helpers for subclasses
+
+    def agree(self, where: Where, name: str, given: Expr | None, inferred: Expr) -> list[Check]:
+        """An inferred size (in_channels...) that the spec also gave must equal the inferred one."""
+        if given is None:
+            return []
+        return [
+            Check(
+                where,
+                name,
+                sympy.Eq(given, inferred),
+                f"`{name}` = {given} disagrees with the input, which has {inferred}",
+                ShapeError,
+            )
+        ]
+
+
+def format_shape(shape: Iterable[Expr]) -> str:
+    return "[" + ", ".join(str(size) for size in shape) + "]"
+
+
+def positive(where: Where, name: str, value: Expr, message: str) -> Check:
+    """A check that ``value`` is at least 1."""
+    return Check(where, name, sympy.Ge(value, 1), message, ShapeError)

@@ -1,0 +1,221 @@
+"""Dense layers and the shape-only layers around them.
+
+``Linear`` acts on the last axis: ``(p + bias)·c`` parameters (``weight [c, p]`` plus one bias per
+neuron; source: PyTorch's ``Linear`` page and the seed texts' corrected formula). ``Flatten``,
+``Identity``, dropout and the activations have no parameters; ``PReLU`` learns ``P`` slopes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from ..errors import ShapeError, SpecError
+from ..symbols import P, bias, c, d, p
+from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg
+
+__all__ = ["ACTIVATIONS", "Dropout", "Flatten", "Identity", "Linear", "PReLU"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Linear(Layer):
+    """A fully connected layer on the last axis (``torch.nn.Linear``)."""
+
+    torch_name = "Linear"
+
+    in_features: Expr | None = arg("size?", None, inferred=True)
+    out_features: Expr = arg("size")
+    bias: Expr = arg("bias", True)
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        return Formula(params=(p + bias) * c)
+
+    def bind(self, x: Tensor, where: Where) -> Any:
+        row, checks = super().bind(x, where)
+        return dataclasses.replace(row, output_shape=(*x.shape[:-1], self.out_features)), checks
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        values: dict[Any, Expr] = {p: x.shape[-1], c: self.out_features, bias: self.bias}
+        return values, self.agree(where, "in_features", self.in_features, x.shape[-1])
+
+
+def _dim(where: Where, name: str, dim: int, rank: int) -> int:
+    """A PyTorch dim index counted with the batch axis (dim 0), as an index into the example."""
+    batched = rank + 1
+    if not -batched <= dim < batched:
+        raise ShapeError(
+            f"`{name}` = {dim} is out of range for an input of rank {rank} (with the batch axis, "
+            f"dims {-batched}..{batched - 1})",
+            where=where,
+            field=name,
+        )
+    return dim % batched - 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flatten(Layer):
+    """Flattens dims ``start_dim..end_dim`` (PyTorch's indices, batch = 0): by default the whole
+    example."""
+
+    torch_name = "Flatten"
+
+    start_dim: int = arg("int", 1)
+    end_dim: int = arg("int", -1)
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        return Formula(params=ZERO)
+
+    def bind(self, x: Tensor, where: Where) -> Any:
+        row, checks = super().bind(x, where)
+        start = _dim(where, "start_dim", self.start_dim, x.rank)
+        end = _dim(where, "end_dim", self.end_dim, x.rank)
+        if start < 0:
+            raise ShapeError(
+                "`start_dim` = 0 would flatten the batch axis; symcnn describes one example",
+                where=where,
+                field="start_dim",
+            )
+        if start > end:
+            raise ShapeError(
+                f"`start_dim` = {self.start_dim} comes after `end_dim` = {self.end_dim}",
+                where=where,
+                field="start_dim",
+            )
+        shape = (*x.shape[:start], sympy.Mul(*x.shape[start : end + 1]), *x.shape[end + 1 :])
+        return dataclasses.replace(row, output_shape=shape), checks
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        return {}, []
+
+
+@dataclass(frozen=True, kw_only=True)
+class _ShapeKeeping(Layer):
+    """A layer with no parameters that keeps its input's shape."""
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        return Formula(params=ZERO)
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        return {}, []
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity(_ShapeKeeping):
+    """Passes its input through (``torch.nn.Identity``)."""
+
+    torch_name = "Identity"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dropout(_ShapeKeeping):
+    """Dropout of any flavour: no parameters, same shape."""
+
+    torch_name = "Dropout"
+
+    p: float = arg("number", 0.5)
+    inplace: bool = arg("bool", False)
+
+    def validate(self, where: Where) -> None:
+        if not 0 <= self.p <= 1:
+            raise SpecError(
+                f"`p` = {self.p}: a dropout probability must be between 0 and 1",
+                where=where,
+                field="p",
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PReLU(Layer):
+    """A parametric ReLU: ``P`` learnable slopes, 1 or one per channel (``torch.nn.PReLU``)."""
+
+    torch_name = "PReLU"
+
+    num_parameters: Expr = arg("size", 1)
+    init: float = arg("number", 0.25)
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        return Formula(params=P)
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        channels = x.channels
+        condition = sympy.Or(sympy.Eq(self.num_parameters, 1), sympy.Eq(self.num_parameters, channels))
+        check = Check(
+            where,
+            "num_parameters",
+            condition,
+            f"`num_parameters` = {self.num_parameters} must be 1 or the number of channels "
+            f"({channels})",
+            ShapeError,
+        )
+        return {P: self.num_parameters, d: channels}, [check]
+
+
+# name -> the keyword arguments PyTorch accepts, with their kinds and defaults
+_ACTIVATION_ARGS: dict[str, dict[str, tuple[str, Any]]] = {
+    "ReLU": {"inplace": ("bool", False)},
+    "ReLU6": {"inplace": ("bool", False)},
+    "LeakyReLU": {"negative_slope": ("number", 0.01), "inplace": ("bool", False)},
+    "ELU": {"alpha": ("number", 1.0), "inplace": ("bool", False)},
+    "CELU": {"alpha": ("number", 1.0), "inplace": ("bool", False)},
+    "SELU": {"inplace": ("bool", False)},
+    "GELU": {"approximate": ("text", "none")},
+    "SiLU": {"inplace": ("bool", False)},
+    "Mish": {"inplace": ("bool", False)},
+    "Sigmoid": {},
+    "Tanh": {},
+    "Softmax": {"dim": ("int", None)},
+    "LogSoftmax": {"dim": ("int", None)},
+    "Softmin": {"dim": ("int", None)},
+    "Softplus": {"beta": ("number", 1.0), "threshold": ("number", 20.0)},
+    "Softsign": {},
+    "Hardtanh": {"min_val": ("number", -1.0), "max_val": ("number", 1.0), "inplace": ("bool", False)},
+    "Hardswish": {"inplace": ("bool", False)},
+    "Hardsigmoid": {"inplace": ("bool", False)},
+    "Hardshrink": {"lambd": ("number", 0.5)},
+    "Softshrink": {"lambd": ("number", 0.5)},
+    "Tanhshrink": {},
+    "LogSigmoid": {},
+    "Threshold": {
+        "threshold": ("number", dataclasses.MISSING),
+        "value": ("number", dataclasses.MISSING),
+        "inplace": ("bool", False),
+    },
+}
+
+
+def _activation(name: str, arguments: dict[str, tuple[str, Any]]) -> type[Layer]:
+    fields = [(field, Any, arg(kind, default)) for field, (kind, default) in arguments.items()]
+    cls = dataclasses.make_dataclass(
+        name,
+        fields,
+        bases=(_ShapeKeeping,),
+        frozen=True,
+        kw_only=True,
+        namespace={
+            "torch_name": name,
+            "__doc__": f"The {name} activation (``torch.nn.{name}``): no parameters.",
+            "choices": {"approximate": ("none", "tanh")},
+        },
+    )
+    cls.__module__ = __name__
+    return cls
+
+
+ACTIVATIONS: dict[str, type[Layer]] = {
+    name: _activation(name, arguments) for name, arguments in _ACTIVATION_ARGS.items()
+}
+
+
+def _dropout(name: str) -> type[Layer]:
+    cls = type(name, (Dropout,), {"torch_name": name, "__doc__": Dropout.__doc__})
+    cls.__module__ = __name__
+    return dataclass(frozen=True, kw_only=True)(cls)
+
+
+DROPOUTS: dict[str, type[Layer]] = {
+    name: _dropout(name)
+    for name in ("Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
+}

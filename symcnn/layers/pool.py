@@ -1,0 +1,180 @@
+"""Pooling: max, average and adaptive pooling in 1, 2 and 3 spatial dimensions. No parameters.
+
+Output size along one axis (stride s defaults to the kernel size m)::
+
+    ⌊(W + 2z − r(m − 1) − 1)/s⌋ + 1                      ceil_mode=False
+    ⌈(W + 2z − r(m − 1) − 1)/s⌉ + 1, minus 1 when the last window would start in the right
+    padding, that is when (⌈…⌉)·s ≥ W + z                ceil_mode=True
+
+Average pooling has no dilation (r = 1). PyTorch refuses padding larger than half the kernel.
+Adaptive pooling gives the requested ``output_size`` whatever the input size.
+
+Source: the ``MaxPool2d``, ``AvgPool2d`` and ``AdaptiveAvgPool2d`` pages of the PyTorch documentation
+and ``pooling_output_shape`` in ATen's ``Pool.h``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from ..errors import ShapeError
+from ..symbols import axis_symbols, d
+from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg, arrange
+from .conv import _face, conv_output_size
+
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "pool_output_size",
+]
+
+
+def pool_output_size(
+    size: Expr, kernel: Expr, stride: Expr, padding: Expr, dilation: Expr, ceil_mode: bool
+) -> Expr:
+    """PyTorch's ``pooling_output_shape``: floor or ceil, and the last window starts inside."""
+    if not ceil_mode:
+        return conv_output_size(size, kernel, stride, padding, dilation)
+    windows = sympy.ceiling((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
+    return sympy.Piecewise(
+        (windows - 1, sympy.Ge((windows - 1) * stride, size + padding)), (windows, True)
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Pool(Layer):
+    kernel_size: tuple[Expr, ...] = arg("sizes")
+    stride: tuple[Expr, ...] | None = arg("sizes?", None)
+    padding: tuple[Expr, ...] = arg("counts", 0)
+    ceil_mode: bool = arg("bool", False)
+
+    def input_rank(self) -> tuple[int, ...]:
+        return (self.spatial_dims + 1,)
+
+    def dilations(self) -> tuple[Expr, ...]:
+        return (sympy.Integer(1),) * self.spatial_dims
+
+    def strides(self) -> tuple[Expr, ...]:
+        return self.kernel_size if self.stride is None else self.stride
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        spatial = [
+            pool_output_size(a.size, a.kernel, a.stride, a.padding, a.dilation, self.ceil_mode)
+            for a in axis_symbols(self.spatial_dims)
+        ]
+        return Formula(params=ZERO, output_shape=arrange(d, spatial, layout))
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        values: dict[Any, Expr] = {d: x.channels}
+        checks = []
+        for a, size, kernel, stride, pad, dilation in zip(
+            axis_symbols(self.spatial_dims),
+            x.spatial,
+            self.kernel_size,
+            self.strides(),
+            self.padding,
+            self.dilations(),
+            strict=True,
+        ):
+            values.update({a.size: size, a.kernel: kernel, a.stride: stride, a.padding: pad})
+            values[a.dilation] = dilation
+            checks.append(
+                Check(
+                    where,
+                    "padding",
+                    sympy.Le(pad, sympy.floor(kernel / 2)),
+                    f"`padding` = {list(self.padding)} must be at most half the kernel size "
+                    f"({kernel} // 2 = {sympy.floor(kernel / 2)}) along {a.size.name}",
+                )
+            )
+            out = pool_output_size(size, kernel, stride, pad, dilation, self.ceil_mode)
+            checks.append(
+                Check(
+                    where,
+                    "kernel_size",
+                    sympy.Ge(out, 1),
+                    f"`kernel_size` = {list(self.kernel_size)} gives an output size of {out} "
+                    f"along {a.size.name} for an input of size {size}: the window does not fit",
+                    ShapeError,
+                )
+            )
+        return values, checks
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaxPool(_Pool):
+    """N-d max pooling (``torch.nn.MaxPool1d/2d/3d``)."""
+
+    dilation: tuple[Expr, ...] = arg("sizes", 1)
+    return_indices: bool = arg("bool", False)
+
+    def dilations(self) -> tuple[Expr, ...]:
+        return self.dilation
+
+
+@dataclass(frozen=True, kw_only=True)
+class AvgPool(_Pool):
+    """N-d average pooling (``torch.nn.AvgPool1d/2d/3d``)."""
+
+    count_include_pad: bool = arg("bool", True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AvgPoolWithDivisor(AvgPool):
+    divisor_override: Expr | None = arg("size?", None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptivePool(Layer):
+    """N-d adaptive pooling: the output size is given; ``None`` keeps the input's size."""
+
+    output_size: tuple[Expr | None, ...] = arg("shape?")
+
+    def input_rank(self) -> tuple[int, ...]:
+        return (self.spatial_dims + 1,)
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        # adaptive pooling has no size formula: the output sizes are the arguments themselves
+        spatial = [
+            a.size if size is None else size
+            for a, size in zip(axis_symbols(self.spatial_dims), self.output_size, strict=True)
+        ]
+        return Formula(params=ZERO, output_shape=arrange(d, spatial, layout))
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        values: dict[Any, Expr] = {d: x.channels}
+        for a, size in zip(axis_symbols(self.spatial_dims), x.spatial, strict=True):
+            values[a.size] = size
+        return values, []
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveMaxPool(AdaptivePool):
+    return_indices: bool = arg("bool", False)
+
+
+MaxPool1d = _face(MaxPool, 1, "MaxPool1d")
+MaxPool2d = _face(MaxPool, 2, "MaxPool2d")
+MaxPool3d = _face(MaxPool, 3, "MaxPool3d")
+AvgPool1d = _face(AvgPool, 1, "AvgPool1d")
+AvgPool2d = _face(AvgPoolWithDivisor, 2, "AvgPool2d")
+AvgPool3d = _face(AvgPoolWithDivisor, 3, "AvgPool3d")
+AdaptiveAvgPool1d = _face(AdaptivePool, 1, "AdaptiveAvgPool1d")
+AdaptiveAvgPool2d = _face(AdaptivePool, 2, "AdaptiveAvgPool2d")
+AdaptiveAvgPool3d = _face(AdaptivePool, 3, "AdaptiveAvgPool3d")
+AdaptiveMaxPool1d = _face(AdaptiveMaxPool, 1, "AdaptiveMaxPool1d")
+AdaptiveMaxPool2d = _face(AdaptiveMaxPool, 2, "AdaptiveMaxPool2d")
+AdaptiveMaxPool3d = _face(AdaptiveMaxPool, 3, "AdaptiveMaxPool3d")

@@ -1,0 +1,181 @@
+"""A network: layers composed in order, each bound to the previous layer's output.
+
+The composition loop only substitutes values into small per-layer formulas (``xreplace``) and
+builds sums with one ``Add``; it never simplifies. Totals are formulas in the spec's symbols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from .errors import SolveError, SpecError
+from .layers import Check, Row, Tensor, Where, lookup
+from .layers.base import Expr, _Coercer
+
+__all__ = ["Network"]
+
+
+def _default_name(type_name: str, counts: dict[str, int]) -> str:
+    counts[type_name] = counts.get(type_name, 0) + 1
+    return f"{type_name}-{counts[type_name]}"
+
+
+@dataclass(frozen=True)
+class Network:
+    """A network built from a normalized spec (see :func:`symcnn.load`)."""
+
+    spec: Mapping[str, Any] = field(repr=False)
+    name: str | None
+    layout: str
+    input_shape: tuple[Expr, ...]
+    rows: tuple[Row, ...]
+    #: conditions on symbols that must hold for the network to be valid (checked once known)
+    conditions: tuple[Check, ...]
+    #: the spec's symbols by name
+    symbols: Mapping[str, sympy.Symbol] = field(repr=False)
+
+    @classmethod
+    def build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Network:
+        """Compose the layers of a normalized spec; ``values`` replace the named symbols."""
+        table: dict[str, Expr] = dict(values or {})
+        layout = spec["layout"]
+        where_input = Where(0, "input", "input")
+        coercer = _Coercer(where_input, "input", spec["input"], table)
+        shape = tuple(coercer.number(size, 1) for size in spec["input"])
+        x = Tensor(shape, layout)
+        rows: list[Row] = []
+        pending: list[Check] = []
+        counts: dict[str, int] = {}
+        for index, raw in enumerate(spec["layers"]):
+            where = Where(index, str(raw.get("name", "?")), str(raw.get("type", "?")))
+            layer_class = lookup(raw.get("type"), where)
+            name = raw.get("name")
+            if name is None:
+                name = _default_name(layer_class.torch_name, counts)
+            where = Where(index, str(name), layer_class.torch_name)
+            arguments = {key: value for key, value in raw.items() if key not in ("type", "name")}
+            layer = layer_class.from_spec(where, arguments, table)
+            row, checks = layer.bind(x, where)
+            for check in checks:
+                verdict = check.condition
+                if verdict == sympy.false:
+                    raise check.fail()
+                if verdict != sympy.true:
+                    pending.append(check)
+            rows.append(row)
+            x = Tensor(row.output_shape, layout)
+        symbols = {
+            name: value for name, value in table.items() if isinstance(value, sympy.Symbol)
+        }
+        given = values or {}
+        symbols = {name: s for name, s in symbols.items() if name not in given}
+        for value in given.values():
+            symbols.update({s.name: s for s in value.free_symbols if isinstance(s, sympy.Symbol)})
+        return cls(
+            spec=spec,
+            name=spec.get("name"),
+            layout=layout,
+            input_shape=shape,
+            rows=tuple(rows),
+            conditions=tuple(pending),
+            symbols=symbols,
+        )
+
+    # -- totals
+
+    def summary(self) -> list[Row]:
+        """One row per layer: name, type, output shape, activation size, parameters, buffers."""
+        return list(self.rows)
+
+    @property
+    def params(self) -> Expr:
+        """Total learnable parameters."""
+        return sympy.Add(*(row.params for row in self.rows))
+
+    @property
+    def buffers(self) -> Expr:
+        """Total non-learnable state (running statistics), in elements."""
+        return sympy.Add(*(row.buffers for row in self.rows))
+
+    @property
+    def output_shape(self) -> tuple[Expr, ...]:
+        return self.rows[-1].output_shape if self.rows else self.input_shape
+
+    @property
+    def input_size(self) -> Expr:
+        return sympy.Mul(*self.input_shape)
+
+    @property
+    def activation_size(self) -> Expr:
+        """Elements of the network's output (one example)."""
+        return sympy.Mul(*self.output_shape)
+
+    @property
+    def total_activations(self) -> Expr:
+        """Elements of every layer's output, summed (one example)."""
+        return sympy.Add(*(row.activation_size for row in self.rows))
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        return set(self.symbols.values())
+
+    def __getitem__(self, key: int | str) -> Row:
+        if isinstance(key, int):
+            return self.rows[key]
+        for row in self.rows:
+            if row.name == key:
+                return row
+        raise KeyError(key)
+
+    # -- evaluation
+
+    def subs(self, values: Mapping[str | sympy.Symbol, Any] | None = None, **named: Any) -> Network:
+        """The network with some symbols given values (numbers, expressions or expression text).
+
+        The layers are rebuilt from the spec with the values in place, so every check that waited
+        for a symbol runs now, and rows and totals come out exact.
+
+        >>> import symcnn
+        >>> net = symcnn.load({"input": ["H", "H", 3], "layers": [
+        ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5}]})
+        >>> net.params
+        k*(75*bias + ...)
+        """
+        from .parse import parse_expression
+
+        merged: dict[str, Any] = {}
+        for key, value in {**(values or {}), **named}.items():
+            merged[key.name if isinstance(key, sympy.Symbol) else str(key)] = value
+        unknown = sorted(set(merged) - set(self.symbols))
+        if unknown:
+            known = ", ".join(sorted(self.symbols)) or "none"
+            raise SolveError(
+                f"unknown symbol{'s' * (len(unknown) > 1)} {', '.join(unknown)} "
+                f"(this network's symbols: {known})"
+            )
+        table: dict[str, Expr] = {}
+        for name, value in merged.items():
+            if isinstance(value, bool):
+                value = int(value)
+            if isinstance(value, str):
+                expr = parse_expression(value, lambda n: self._symbol(n))
+            elif isinstance(value, int | sympy.Basic):
+                expr = sympy.Integer(value) if isinstance(value, int) else value
+            else:
+                raise SpecError(f"value of `{name}` must be a number or an expression, got {value!r}")
+            table[name] = expr
+        return Network.build(self.spec, table)
+
+    def _symbol(self, name: str) -> sympy.Symbol:
+        if name not in self.symbols:
+            raise SolveError(f"unknown symbol {name} (this network's symbols: "
+                             f"{', '.join(sorted(self.symbols)) or 'none'})")
+        return self.symbols[name]
+
+    def __repr__(self) -> str:
+        shape = ", ".join(map(str, self.input_shape))
+        return f"<Network {self.name or ''} input=[{shape}] layers={len(self.rows)} params={self.params}>"

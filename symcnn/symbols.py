@@ -1,0 +1,139 @@
+"""Every symbol of symcnn's notation, defined once, with its assumptions and its meaning.
+
+The core names come from the seed texts: ``m``, ``n`` (filter width, height), ``d`` (input depth),
+``k`` (filters), ``c`` and ``p`` (neurons in this / the previous layer) and ``bias`` (0 or 1).
+The rest are what the other layers need. ``p`` is taken, so padding is ``z`` (zero padding); per-axis
+quantities carry the axis as a suffix: ``w`` (width), ``h`` (height), ``t`` (the third spatial axis
+of 3-D layers, depth or time).
+
+>>> from symcnn.symbols import m, n, d, k, bias
+>>> (m * n * d + bias) * k
+k*(bias + d*m*n)
+>>> describe("z_w")
+'zero padding on each side of the width axis'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+__all__ = [
+    "AXES",
+    "NOTATION",
+    "Notation",
+    "axis_symbols",
+    "bias",
+    "c",
+    "d",
+    "describe",
+    "g",
+    "k",
+    "m",
+    "n",
+    "p",
+    "t",
+    "user_symbol",
+]
+
+SIZE = {"integer": True, "positive": True}
+COUNT = {"integer": True, "nonnegative": True}
+
+
+@dataclass(frozen=True)
+class Notation:
+    """One symbol of the notation: the SymPy symbol, what it means and where it comes from."""
+
+    symbol: sympy.Symbol
+    meaning: str
+    source: str
+
+
+NOTATION: dict[str, Notation] = {}
+
+
+def _define(name: str, meaning: str, source: str, **assumptions: bool) -> sympy.Symbol:
+    symbol = sympy.Symbol(name, **(assumptions or SIZE))
+    NOTATION[name] = Notation(symbol, meaning, source)
+    return symbol
+
+
+SEEDS = "seed texts"
+TORCH = "PyTorch docs"
+
+m = _define("m", "filter (kernel) width", SEEDS)
+n = _define("n", "filter (kernel) height", SEEDS)
+t = _define("t", "filter (kernel) depth, the third spatial axis of 3-D layers", TORCH)
+d = _define("d", "depth of the input: channels or filters of the previous layer", SEEDS)
+k = _define("k", "number of filters (output channels)", SEEDS)
+c = _define("c", "neurons in this layer (out_features)", SEEDS)
+p = _define("p", "neurons in the previous layer (in_features)", SEEDS)
+bias = _define("bias", "1 if the layer has a bias (one per filter or neuron), else 0", SEEDS, **COUNT)
+g = _define("g", "groups of a grouped convolution or of GroupNorm", TORCH)
+N = _define("N", "elements in LayerNorm's normalized_shape", TORCH)
+P = _define("P", "learnable slopes of PReLU (num_parameters)", TORCH)
+
+#: spatial axes by suffix, in PyTorch's order for 3-D inputs (depth/time, height, width)
+AXES = {"t": "depth", "h": "height", "w": "width"}
+_INPUT_SIZE = {"t": "T", "h": "H", "w": "W"}
+_KERNEL = {"t": t, "h": n, "w": m}
+
+
+def _per_axis(stem: str, meaning: str, assumptions: dict[str, bool]) -> dict[str, sympy.Symbol]:
+    return {
+        axis: _define(f"{stem}_{axis}", f"{meaning} the {name} axis", TORCH, **assumptions)
+        for axis, name in AXES.items()
+    }
+
+
+_SIZES = {
+    axis: _define(_INPUT_SIZE[axis], f"input size along the {name} axis", TORCH)
+    for axis, name in AXES.items()
+}
+_STRIDE = _per_axis("s", "stride along", SIZE)
+_PADDING = _per_axis("z", "zero padding on each side of", COUNT)
+_DILATION = _per_axis("r", "dilation (rate) along", SIZE)
+_OUTPUT_PADDING = _per_axis("a", "output_padding of a transposed conv on", COUNT)
+
+
+@dataclass(frozen=True)
+class AxisSymbols:
+    """The symbols of one spatial axis: input size, kernel extent, stride, padding, dilation."""
+
+    size: sympy.Symbol
+    kernel: sympy.Symbol
+    stride: sympy.Symbol
+    padding: sympy.Symbol
+    dilation: sympy.Symbol
+    output_padding: sympy.Symbol
+
+
+def axis_symbols(spatial_dims: int) -> tuple[AxisSymbols, ...]:
+    """The per-axis symbols of a layer with ``spatial_dims`` spatial axes, in PyTorch's axis order.
+
+    1-D layers act along the width axis; 2-D along (height, width); 3-D along (depth, height, width).
+    """
+    axes = ("t", "h", "w")[3 - spatial_dims :]
+    return tuple(
+        AxisSymbols(
+            _SIZES[a], _KERNEL[a], _STRIDE[a], _PADDING[a], _DILATION[a], _OUTPUT_PADDING[a]
+        )
+        for a in axes
+    )
+
+
+def describe(name: str) -> str:
+    """The one-line meaning of a notation symbol."""
+    return NOTATION[name].meaning
+
+
+def user_symbol(name: str, *, nonnegative: bool = False) -> sympy.Symbol:
+    """The symbol a spec means by ``name``.
+
+    A notation name gives the notation's symbol, so ``k`` in a spec is the ``k`` of the formulas.
+    Other names are positive integers, or nonnegative integers where they stand for a bias flag.
+    """
+    if name in NOTATION:
+        return NOTATION[name].symbol
+    return sympy.Symbol(name, **(COUNT if nonnegative else SIZE))
