@@ -143,7 +143,10 @@ class Network:
         >>> net = symcnn.load({"input": ["H", "H", 3], "layers": [
         ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5}]})
         >>> net.params
-        k*(75*bias + ...)
+        76*k
+        >>> small = net.subs(H=32, k=8)
+        >>> small.params, small.output_shape
+        (608, (28, 28, 8))
         """
         from .parse import parse_expression
 
