@@ -5,11 +5,17 @@ Every layer is a SymPy formula over the textbook symbols; a network composes the
 
 from __future__ import annotations
 
+from .check import Verdict, check
+from .derive import derive_network
 from .errors import ParseError, ShapeError, SolveError, SpecError, SymcnnError
+from .exam import load_template, make_exam
 from .layers import LAYERS, Row
 from .network import Network
 from .parse import parse_expression
+from .quantities import quantity
 from .spec import load
+from .solve import Solution, solve
+from .sweep import Sweep, sweep
 
 __all__ = [
     "LAYERS",
@@ -17,10 +23,20 @@ __all__ = [
     "ParseError",
     "Row",
     "ShapeError",
+    "Solution",
     "SolveError",
     "SpecError",
+    "Sweep",
     "SymcnnError",
+    "Verdict",
+    "check",
+    "derive_network",
     "load",
+    "load_template",
+    "make_exam",
     "parse_expression",
+    "quantity",
+    "solve",
+    "sweep",
 ]
 __version__ = "0.1.0"

@@ -6,17 +6,35 @@ builds sums with one ``Add``; it never simplifies. Totals are formulas in the sp
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy
 
 from .errors import SolveError, SpecError
 from .layers import Check, Row, Tensor, Where, lookup
 from .layers.base import Expr, _Coercer
+from .symbols import user_symbol
+
+if TYPE_CHECKING:
+    from .solve import Solution
 
 __all__ = ["Network"]
+
+#: what :meth:`Network.evaluate` computes unless told otherwise
+EVALUATED = ("params", "buffers", "output_shape", "activation_size", "total_activations")
+
+
+def _distinct(checks: list[Check]) -> list[Check]:
+    """Checks with the same condition listed once (a square input repeats each one per axis)."""
+    seen: set[sympy.Basic] = set()
+    kept = []
+    for check in checks:
+        if check.condition not in seen:
+            seen.add(check.condition)
+            kept.append(check)
+    return kept
 
 
 def _default_name(type_name: str, counts: dict[str, int]) -> str:
@@ -37,6 +55,10 @@ class Network:
     conditions: tuple[Check, ...]
     #: the spec's symbols by name
     symbols: Mapping[str, sympy.Symbol] = field(repr=False)
+    #: totals in a chosen form (see :meth:`rewrite`); a total not here is the sum of the rows
+    totals: Mapping[str, Expr] = field(default_factory=dict, repr=False, compare=False)
+    #: the values given so far by name (see :meth:`subs`), so that substitutions compose
+    given: Mapping[str, Expr] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Network:
@@ -51,7 +73,7 @@ class Network:
         pending: list[Check] = []
         counts: dict[str, int] = {}
         for index, raw in enumerate(spec["layers"]):
-            where = Where(index, str(raw.get("name", "?")), str(raw.get("type", "?")))
+            where = Where(index, str(raw.get("name", "")), str(raw.get("type", "")))
             layer_class = lookup(raw.get("type"), where)
             name = raw.get("name")
             if name is None:
@@ -81,8 +103,9 @@ class Network:
             layout=layout,
             input_shape=shape,
             rows=tuple(rows),
-            conditions=tuple(pending),
+            conditions=tuple(_distinct(pending)),
             symbols=symbols,
+            given=dict(given),
         )
 
     # -- totals
@@ -94,11 +117,15 @@ class Network:
     @property
     def params(self) -> Expr:
         """Total learnable parameters."""
+        if "params" in self.totals:
+            return self.totals["params"]
         return sympy.Add(*(row.params for row in self.rows))
 
     @property
     def buffers(self) -> Expr:
         """Total non-learnable state (running statistics), in elements."""
+        if "buffers" in self.totals:
+            return self.totals["buffers"]
         return sympy.Add(*(row.buffers for row in self.rows))
 
     @property
@@ -117,6 +144,8 @@ class Network:
     @property
     def total_activations(self) -> Expr:
         """Elements of every layer's output, summed (one example)."""
+        if "total_activations" in self.totals:
+            return self.totals["total_activations"]
         return sympy.Add(*(row.activation_size for row in self.rows))
 
     @property
@@ -147,6 +176,8 @@ class Network:
         >>> small = net.subs(H=32, k=8)
         >>> small.params, small.output_shape
         (608, (28, 28, 8))
+        >>> net.subs(H="2*w").subs(w=16).subs(k=8).output_shape
+        (28, 28, 8)
         """
         from .parse import parse_expression
 
@@ -165,19 +196,111 @@ class Network:
             if isinstance(value, bool):
                 value = int(value)
             if isinstance(value, str):
-                expr = parse_expression(value, lambda n: self._symbol(n))
+                # a value may bring new symbols of its own: W = 2*w
+                expr = parse_expression(value, lambda n: self.symbols.get(n) or user_symbol(n))
             elif isinstance(value, int | sympy.Basic):
                 expr = sympy.Integer(value) if isinstance(value, int) else value
             else:
                 raise SpecError(f"value of `{name}` must be a number or an expression, got {value!r}")
             table[name] = expr
-        return Network.build(self.spec, table)
+        # values given earlier stay given, with the new values substituted into them
+        by_symbol = {self.symbols[name]: expr for name, expr in table.items()}
+        combined = {name: value.xreplace(by_symbol) for name, value in self.given.items()}
+        combined.update(table)
+        return Network.build(self.spec, combined)
+
+    # -- asking backwards, evaluating fast, rewriting (see symcnn.solve, symcnn.sweep, symcnn.forms)
+
+    def solve(self, *targets: Any, **options: Any) -> Solution:
+        """Every integer solution of ``targets``; see :func:`symcnn.solve` for the options.
+
+        >>> import symcnn
+        >>> net = symcnn.load({"input": [32, 32, 3], "layers": [
+        ...     {"type": "conv2d", "out_channels": 8, "kernel_size": "f"}]})
+        >>> net.solve("output_shape = [28, 28, 8]").value
+        5
+        """
+        from .solve import solve
+
+        return solve(self, *targets, **options)
+
+    def evaluate(
+        self,
+        values: Mapping[str | sympy.Symbol, Any] | None = None,
+        /,
+        quantities: Sequence[str] = EVALUATED,
+        **named: Any,
+    ) -> dict[str, Any]:
+        """The chosen quantities with some symbols given values, fast: each formula shared between
+        layers is evaluated once, exactly, without rebuilding the network (unlike :meth:`subs`).
+        Checks whose symbols all have values are run; one that fails raises as :meth:`subs` would.
+
+        >>> import symcnn
+        >>> net = symcnn.load({"input": ["H", "H", 3], "layers": [
+        ...     {"type": "conv2d", "name": "CONV1", "out_channels": "k", "kernel_size": 5}]})
+        >>> net.evaluate(H=32, k=8)  # doctest: +NORMALIZE_WHITESPACE
+        {'params': 608, 'buffers': 0, 'output_shape': (28, 28, 8), 'activation_size': 6272,
+         'total_activations': 6272}
+        >>> net.evaluate(k=8, quantities=["params", "CONV1.output_shape"])
+        {'params': 608, 'CONV1.output_shape': (H - 4, H - 4, 8)}
+        """
+        from .solve._evaluate import evaluate_network
+
+        return evaluate_network(self, {**(values or {}), **named}, quantities)
+
+    def lambdify(
+        self, quantities: Sequence[str], symbols: Sequence[str | sympy.Symbol]
+    ) -> Callable[..., list[Any]]:
+        """The quantities compiled to one NumPy function of ``symbols`` (arrays in, arrays out).
+
+        >>> import numpy as np, symcnn
+        >>> net = symcnn.load({"input": ["H", "H", 3], "layers": [
+        ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5}]})
+        >>> params, height = net.lambdify(["params", "output_shape[0]"], ["k", "H"])(
+        ...     np.array([8, 16]), np.array([32, 64]))
+        >>> params.tolist(), height.tolist()
+        ([608, 1216], [28, 60])
+        """
+        from .sweep import compile_quantities
+
+        return compile_quantities(self, quantities, symbols)
+
+    def rewrite(self, form: str) -> Network:
+        """The network with every row and total shown in ``form``: ``expand``, ``factor`` or
+        ``collect:k`` (see :mod:`symcnn.forms`). Simplification runs here, once, on what is shown.
+
+        >>> import symcnn
+        >>> net = symcnn.load({"input": [32, 32, 3], "layers": [
+        ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5},
+        ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5}]})
+        >>> net.params, net.rewrite("collect:k").params
+        (k*(25*k + 1) + 76*k, 25*k**2 + 77*k)
+        """
+        from .forms import rewrite_network
+
+        return rewrite_network(self, form)
+
+    def contributions(self, quantity: str = "params") -> list[tuple[str, Expr]]:
+        """Each layer's share of a total (``params``, ``buffers`` or ``activation_size``)."""
+        from .forms import contributions
+
+        return contributions(self, quantity)
 
     def _symbol(self, name: str) -> sympy.Symbol:
         if name not in self.symbols:
             raise SolveError(f"unknown symbol {name} (this network's symbols: "
                              f"{', '.join(sorted(self.symbols)) or 'none'})")
         return self.symbols[name]
+
+    def _repr_latex_(self) -> str:
+        from .render.latex import latex_network_math
+
+        return latex_network_math(self)
+
+    def _repr_markdown_(self) -> str:
+        from .render.markdown import markdown_network
+
+        return markdown_network(self)
 
     def __repr__(self) -> str:
         shape = ", ".join(map(str, self.input_shape))

@@ -1,17 +1,30 @@
 """A whitelisting parser for expressions typed by people (spec values, ``--set``, formulas).
 
-It never hands user text to ``eval``, ``sympify`` or ``parse_expr``: it tokenizes the text itself and
-builds SymPy objects from a fixed grammar of numbers, names, ``+ - * / // ^ **``, parentheses,
-implicit multiplication (``2p``, ``(m n d + 1) k``), the signs ``×``, ``·``, ``\\cdot`` and
-``\\times``, and the functions ``floor``, ``ceil``, ``min`` and ``max``. Everything else is refused
-with a :class:`~symcnn.errors.ParseError` that points at the position.
+It never hands user text to ``eval``, ``sympify`` or ``parse_expr``: it tokenizes the text
+itself and builds SymPy objects from a fixed grammar — numbers (with digit groups, ``62,958``),
+names, ``+ - * / // ^ **`` (and ``−``, ``÷``, superscripts ``d²``), parentheses and braces,
+implicit multiplication (``2p``, ``(m n d + 1) k``, ``k(m n d + 1)``), the signs ``×``, ``·``,
+``\\cdot`` and ``\\times``, ``x`` between two numbers (``3x3x128``), ``\\frac{a}{b}``, ``⌊ ⌋``
+and ``⌈ ⌉``, and the functions ``floor``, ``ceil``, ``min`` and ``max``. Everything else — other
+characters, names starting with ``_``, Python keywords, unknown functions — is refused with a
+:class:`~symcnn.errors.ParseError` that points at the position.
+
+Limits keep adversarial text cheap: at most :data:`MAX_LENGTH` characters, :data:`MAX_DEPTH` levels
+of nesting, integer exponents up to :data:`MAX_EXPONENT` and numbers of at most :data:`MAX_BITS`
+bits.
 
 >>> parse_expression("((m*n*d)+1)*k")
 k*(d*m*n + 1)
 >>> parse_expression("(5*5*3+1)*8")
 608
->>> parse_expression("2p + 1")
-2*p + 1
+>>> parse_expression("2p + 1"), parse_expression("k(m n d + 1)")
+(2*p + 1, k*(d*m*n + 1))
+>>> parse_expression("3x3x128"), parse_expression("62,958"), parse_expression("18d²")
+(1152, 62958, 18*d**2)
+>>> parse_expression("f + 1", allowed_names={"m", "n"})
+Traceback (most recent call last):
+...
+symcnn.errors.ParseError: unknown name 'f' (known names: m, n) at position 0 in 'f + 1'
 >>> parse_expression("__import__('os')")
 Traceback (most recent call last):
 ...
@@ -20,15 +33,17 @@ symcnn.errors.ParseError: names may not start with '_' at position 0 in "__impor
 
 from __future__ import annotations
 
+import difflib
+import keyword
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
 
 from .errors import ParseError
-from .symbols import user_symbol
+from .symbols import NOTATION, user_symbol
 
 __all__ = ["parse_expression"]
 
@@ -36,6 +51,8 @@ MAX_LENGTH = 2000
 MAX_DEPTH = 60
 MAX_EXPONENT = 256
 MAX_DIGITS = 200
+#: the largest number (in bits) a power may produce; 2**256**256 would take gigabytes
+MAX_BITS = 20_000
 
 FUNCTIONS: dict[str, Callable[..., sympy.Expr]] = {
     "floor": sympy.floor,
@@ -49,22 +66,33 @@ _ARITY = {"floor": 1, "ceil": 1, "ceiling": 1}
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<number>\d+(?:\.\d+)?)
+  | (?P<number>[0-9]+(?:\.[0-9]+)?)  # ASCII digits only: '٣' is not 3 here
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<latex>\\(?:cdot|times|left|right|lfloor|rfloor|lceil|rceil))
-  | (?P<op>\*\*|//|[-+*/^(),×·⋅⌊⌋⌈⌉{}])
+  | (?P<latex>\\(?:cdot|times|div|left|right|lfloor|rfloor|lceil|rceil|frac|[,;!\ ]))
+  | (?P<superscript>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)
+  | (?P<op>\*\*|//|[-+*/^(),×·⋅⌊⌋⌈⌉{}−÷])
     """,
     re.VERBOSE,
 )
+# ``x`` is a times sign between two numbers: 3x3x128, 5 x 5
+_NUMBER_TIMES = re.compile(r"[xX](?=\s*\d)", re.ASCII)
 _LATEX = {
     r"\cdot": "*",
     r"\times": "*",
+    r"\div": "/",
     r"\lfloor": "⌊",
     r"\rfloor": "⌋",
     r"\lceil": "⌈",
     r"\rceil": "⌉",
+    r"\frac": "frac",
 }
+# LaTeX spacing and sizing commands carry no meaning in an expression
+_LATEX_IGNORED = {r"\left", r"\right", r"\,", r"\;", r"\!", "\\ "}
+_SIGNS = {"−": "-", "÷": "/"}
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _TIMES = {"*", "×", "·", "⋅"}
+_GROUP = re.compile(r"\d{3}(?:\.\d+)?", re.ASCII)
+_THIN_GROUP = re.compile(r"\d{3}(?!\d)", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -73,24 +101,52 @@ class Token:
     text: str
     position: int
 
+    @property
+    def end(self) -> int:
+        return self.position + len(self.text)
+
 
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens; any character outside the grammar is an error."""
     tokens: list[Token] = []
     position = 0
     while position < len(text):
+        if tokens and tokens[-1].kind == "number":
+            times = _NUMBER_TIMES.match(text, position)
+            if times is not None:
+                tokens.append(Token("op", "×", position))
+                position = times.end()
+                continue
         match = _TOKEN.match(text, position)
         if match is None:
-            raise ParseError(f"unexpected character {text[position]!r}", text=text, position=position)
+            raise ParseError(
+                f"unexpected character {text[position]!r}", text=text, position=position
+            )
         kind = match.lastgroup or ""
         value = match.group()
         if kind == "latex":
-            if value in (r"\left", r"\right"):
+            group = _THIN_GROUP.match(text, match.end())
+            if value == r"\," and tokens and tokens[-1].kind == "number" and group:
+                # 62\,958: LaTeX's thin space between digit groups
+                last = tokens[-1]
+                tokens[-1] = Token("number", last.text + group.group(), last.position)
+                position = group.end()
+                continue
+            if value in _LATEX_IGNORED:
                 position = match.end()
                 continue
             kind, value = "op", _LATEX[value]
+        elif kind == "superscript":
+            tokens.append(Token("op", "^", position))
+            kind, value = "number", value.translate(_SUPERSCRIPTS)
+        elif kind == "op":
+            value = _SIGNS.get(value, value)
         if kind == "name" and value.startswith("_"):
             raise ParseError("names may not start with '_'", text=text, position=position)
+        if kind == "name" and keyword.iskeyword(value):
+            raise ParseError(
+                f"{value!r} is a Python keyword, not a name", text=text, position=position
+            )
         if kind == "number" and len(value) > MAX_DIGITS:
             raise ParseError("number too long", text=text, position=position)
         if kind != "space":
@@ -100,17 +156,36 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+def _too_big(base: sympy.Expr, exponent: sympy.Expr) -> bool:
+    """Whether ``base ** exponent`` (both numbers) would have more than :data:`MAX_BITS` bits."""
+    if not (base.is_Rational and exponent.is_Integer):
+        return False
+    bits = max(int(abs(base.p)).bit_length(), int(base.q).bit_length())
+    return bits * abs(int(exponent)) > MAX_BITS
+
+
 class _Parser:
-    def __init__(self, text: str, symbol: Callable[[str], sympy.Expr]) -> None:
+    def __init__(
+        self,
+        text: str,
+        symbol: Callable[[str], sympy.Expr],
+        allowed_names: Collection[str] | None = None,
+    ) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.index = 0
         self.depth = 0
+        # inside a call's argument list a comma separates arguments, never digit groups
+        self.call_depth = 0
         self.symbol = symbol
+        self.allowed_names = allowed_names
 
     @property
     def token(self) -> Token:
         return self.tokens[self.index]
+
+    def peek(self, offset: int) -> Token:
+        return self.tokens[min(self.index + offset, len(self.tokens) - 1)]
 
     def error(self, message: str, token: Token | None = None) -> ParseError:
         token = token or self.token
@@ -132,7 +207,12 @@ class _Parser:
             raise self.error("empty expression")
         result = self.expression()
         if self.token.kind != "end":
-            raise self.error(f"unexpected {self.token.text!r}")
+            token = self.token
+            if token.text == "," and self.peek(-1).kind == "number":
+                raise self.error(
+                    "unexpected ','; digit groups have exactly three digits, as in 62,958"
+                )
+            raise self.error(f"unexpected {token.text!r}")
         return result
 
     def nested(self) -> None:
@@ -153,7 +233,9 @@ class _Parser:
 
     def starts_atom(self) -> bool:
         token = self.token
-        return token.kind in ("number", "name") or (token.kind == "op" and token.text in "(⌊⌈{")
+        return token.kind in ("number", "name") or (
+            token.kind == "op" and token.text in ("(", "⌊", "⌈", "{", "frac")
+        )
 
     def term(self) -> sympy.Expr:
         result = self.unary()
@@ -169,6 +251,10 @@ class _Parser:
                 self.index += 1
                 result = sympy.floor(self.divide(result, self.unary(), token))
             elif self.starts_atom():  # implicit multiplication: 2p, (m n d + 1) k
+                if token.kind == "number" and self.peek(-1).kind == "number":
+                    raise self.error(
+                        "two numbers side by side; write 62958, 62,958 or 62*958", token
+                    )
                 result = result * self.power()
             else:
                 return result
@@ -200,22 +286,61 @@ class _Parser:
                 raise self.error(f"exponent must be an integer of at most {MAX_EXPONENT}", token)
             if base == 0 and exponent.is_number and exponent < 0:
                 raise self.error("division by zero", token)
+            if _too_big(base, exponent):
+                raise self.error(f"number too large (more than {MAX_BITS} bits)", token)
             return sympy.Pow(base, exponent)
         return base
+
+    def number(self) -> sympy.Expr:
+        token = self.token
+        self.index += 1
+        text = token.text
+        # 62,958: a comma then exactly three digits, outside any argument list, is a digit group
+        if self.call_depth == 0 and re.fullmatch(r"[0-9]{1,3}", text):
+            end = token.end
+            while True:
+                comma, group = self.token, self.peek(1)
+                if not (
+                    comma.kind == "op"
+                    and comma.text == ","
+                    and comma.position == end
+                    and group.kind == "number"
+                    and group.position == end + 1
+                    and _GROUP.fullmatch(group.text)
+                ):
+                    break
+                text += group.text
+                end = group.end
+                self.index += 2
+                if "." in group.text:
+                    break
+        value = Fraction(text)
+        return sympy.Rational(value.numerator, value.denominator)
 
     def atom(self) -> sympy.Expr:
         token = self.token
         if token.kind == "number":
-            self.index += 1
-            value = Fraction(token.text)
-            return sympy.Rational(value.numerator, value.denominator)
+            return self.number()
         if token.kind == "name":
             self.index += 1
-            if self.take("("):
+            opens = self.token.kind == "op" and self.token.text == "("
+            if opens and (token.text in FUNCTIONS or not self.multiplies(token.text)):
+                self.index += 1
                 return self.call(token)
             if token.text in FUNCTIONS:
                 raise self.error(f"function {token.text!r} needs parentheses", token)
-            return self.symbol(token.text)
+            return self.name(token)
+        if self.take("frac"):
+            self.nested()
+            self.expect("{")
+            numerator = self.expression()
+            self.expect("}")
+            brace = self.token
+            self.expect("{")
+            denominator = self.expression()
+            self.expect("}")
+            self.depth -= 1
+            return self.divide(numerator, denominator, brace)
         for opening, closing, wrap in (
             ("(", ")", None),
             ("{", "}", None),
@@ -229,14 +354,36 @@ class _Parser:
         found = token.text or "end of input"
         raise self.error(f"expected a number, a name or '(', found {found!r}")
 
+    def multiplies(self, name: str) -> bool:
+        """Whether ``name(…)`` is a product, ``k(m·n·d + 1)``: for the notation's names and the
+        allowed ones; any other name before a parenthesis must be a function."""
+        return name in NOTATION or (self.allowed_names is not None and name in self.allowed_names)
+
+    def name(self, token: Token) -> sympy.Expr:
+        allowed = self.allowed_names
+        if allowed is not None and token.text not in allowed:
+            near = difflib.get_close_matches(token.text, sorted(allowed), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            known = ", ".join(sorted(allowed)) or "none"
+            raise self.error(f"unknown name {token.text!r}{hint} (known names: {known})", token)
+        try:
+            return self.symbol(token.text)
+        except ParseError as error:
+            if error.position is not None or error.text:
+                raise
+            # a refusal from the symbol callback: say where the name is
+            raise self.error(str(error), token) from None
+
     def call(self, name: Token) -> sympy.Expr:
         function = FUNCTIONS.get(name.text)
         if function is None:
             allowed = ", ".join(sorted(FUNCTIONS))
             raise self.error(f"unknown function {name.text!r} (allowed: {allowed})", name)
+        self.call_depth += 1
         arguments = [self.expression()]
         while self.take(","):
             arguments.append(self.expression())
+        self.call_depth -= 1
         self.expect(")")
         arity = _ARITY.get(name.text)
         if arity is not None and len(arguments) != arity:
@@ -245,15 +392,20 @@ class _Parser:
 
 
 def parse_expression(
-    text: str, symbol: Callable[[str], sympy.Expr] | None = None
+    text: str,
+    symbol: Callable[[str], sympy.Expr] | None = None,
+    *,
+    allowed_names: Collection[str] | None = None,
 ) -> sympy.Expr:
     """Parse ``text`` into an exact SymPy expression without executing anything.
 
     ``symbol`` maps a name to the symbol it stands for (default: :func:`symcnn.symbols.user_symbol`,
-    so notation names are the notation's symbols); it may raise to refuse a name.
+    so notation names are the notation's symbols); it may raise to refuse a name, and a
+    :class:`~symcnn.errors.ParseError` it raises gets the name's position. ``allowed_names``, if
+    given, refuses every other name with an error that lists the known ones.
     """
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ParseError(f"expression longer than {MAX_LENGTH} characters")
-    return _Parser(text, symbol or user_symbol).parse()
+    return _Parser(text, symbol or user_symbol, allowed_names).parse()

@@ -27,6 +27,7 @@ examples:
   symcnn summary examples/lenet5.yaml
   symcnn summary examples/symbolic.yaml --set H=64 --set W=64 --set k1=8 --set k2=16
   symcnn summary examples/lenet5.yaml --format json
+  symcnn summary examples/symbolic.yaml --form collect:k1
 """
 
 
@@ -46,10 +47,19 @@ def register(subparsers: Any) -> None:
         help="table (default, for a terminal), json, markdown or latex (a booktabs tabular)",
     )
     add_set_option(parser)
+    parser.add_argument(
+        "--form",
+        default="sum",
+        metavar="FORM",
+        help="how symbolic values are shown: sum (as built, default), expand, factor, or "
+        "collect:SYMBOL[,SYMBOL] (grouped by powers: params = 9028*k + 10)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(arguments: argparse.Namespace) -> int:
     net = load_with_values(arguments.spec, arguments.values)
+    if arguments.form != "sum":
+        net = net.rewrite(arguments.form)
     write(FORMATS[arguments.format](net))
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 
 from ..errors import SpecError
 from . import conv, dense, norm, pool
@@ -62,6 +63,8 @@ def lookup(type_name: object, where: object) -> type[Layer]:
         return LAYERS[key]
     names = {cls.torch_name.lower(): cls.torch_name for cls in _CLASSES}
     near = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
+    # among equally close names prefer the one with more letters in common: 'convd2' is Conv2d
+    near.sort(key=lambda name: len(Counter(key) & Counter(name)), reverse=True)
     hint = f"; did you mean {' or '.join(names[n] for n in near)}?" if near else ""
     valid = ", ".join(sorted(cls.torch_name for cls in _CLASSES))
     raise SpecError(

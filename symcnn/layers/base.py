@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import sympy
 
-from ..errors import ShapeError, SpecError
+from ..errors import ParseError, ShapeError, SpecError
 from ..parse import parse_expression
 from ..symbols import user_symbol
 
@@ -44,6 +45,10 @@ class Where:
     type: str
 
     def __str__(self) -> str:
+        if self.type == "input":  # the spec's input shape, not a layer
+            return "input"
+        if not self.name:  # a layer whose type is not known yet and that has no name
+            return f"layers[{self.index}]"
         return f"layers[{self.index}] {self.name!r} ({self.type})"
 
 
@@ -145,6 +150,18 @@ class Row:
     def activation_size(self) -> Expr:
         return sympy.Mul(*self.output_shape)
 
+    def _repr_latex_(self) -> str:
+        from ..derive import derive
+        from ..render.latex import latex_lines
+
+        return latex_lines(derive(self).lines, display=True)
+
+    def _repr_markdown_(self) -> str:
+        from ..derive import derive
+        from ..render.markdown import markdown_working
+
+        return markdown_working(derive(self))
+
 
 # ----------------------------------------------------------------------------------- arguments
 
@@ -174,10 +191,20 @@ class _Coercer:
         self.raw = raw
         self.symbols = symbols
 
-    def fail(self, reason: str) -> SpecError:
-        return SpecError(
-            f"`{self.name}` = {_describe(self.raw)}: {reason}", where=self.where, field=self.name
-        )
+    def fail(self, reason: str, value: Any = None) -> SpecError:
+        """An error naming the field and its value; ``value`` is what the text evaluated to,
+        when symbols in it were given values (``bias`` = 'b' (= 2))."""
+        shown = _describe(self.raw)
+        if value is not None and str(value) != str(self.raw):
+            shown += f" (= {value})"
+        return SpecError(f"`{self.name}` = {shown}: {reason}", where=self.where, field=self.name)
+
+    def parse(self, text: str, symbol: Any) -> Expr:
+        """Parse spec text safely; a syntax error names the layer and the field."""
+        try:
+            return parse_expression(text, symbol)
+        except ParseError as error:
+            raise ParseError(f"{self.where}: `{self.name}`: {error}") from None
 
     def symbol(self, name: str, nonnegative: bool = False) -> Expr:
         """The symbol (or, when the network is being evaluated, the value) a name stands for."""
@@ -199,16 +226,17 @@ class _Coercer:
         if isinstance(value, int):
             expr: Expr = sympy.Integer(value)
         elif isinstance(value, str):
-            expr = parse_expression(value, self.symbol)
+            expr = self.parse(value, self.symbol)
         elif isinstance(value, sympy.Basic):
             expr = value
         else:
             raise self.fail(f"must be {what}")
+        got = f" ({value!r} is {expr})" if isinstance(value, str) and str(expr) != value else ""
         if expr.is_number:
             if not expr.is_integer:
-                raise self.fail(f"must be {what}, not the fraction {expr}")
+                raise self.fail(f"must be {what}, not the fraction {expr}{got}")
             if expr < minimum:
-                raise self.fail(f"must be {what}")
+                raise self.fail(f"must be {what}{got}")
         elif expr.free_symbols and expr.is_integer is False:
             raise self.fail(f"must be {what}")
         return expr
@@ -219,7 +247,17 @@ class _Coercer:
             if len(value) != count:
                 raise self.fail(f"needs {count} value{'s' * (count != 1)}, one per spatial axis")
             return tuple(self.number(item, minimum) for item in value)
+        if isinstance(value, str) and _AXES_TEXT.fullmatch(value):
+            # "3x3" or "5×5×3" in a per-axis field is one size per axis, as the textbooks write
+            # kernels, not the product 9
+            parts = re.split(r"[x×*]", value.replace(" ", ""))
+            if len(parts) != count:
+                raise self.fail(f"needs {count} value{'s' * (count != 1)}, one per spatial axis")
+            return tuple(self.number(int(part), minimum) for part in parts)
         return (self.number(value, minimum),) * count
+
+
+_AXES_TEXT = re.compile(r"\s*\d+(?:\s*[x×]\s*\d+)+\s*")
 
 
 def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
@@ -235,6 +273,10 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
     if kind == "sizes?":
         return None if raw is None else coercer.sizes(spatial_dims, 1)
     if kind == "counts":
+        if isinstance(raw, str) and raw.strip().lower() in ("same", "valid"):
+            raise coercer.fail(
+                "'same' and 'valid' are paddings of Conv1d/2d/3d only; give numbers"
+            )
         return coercer.sizes(spatial_dims, 0)
     if kind == "padding":
         if isinstance(raw, str) and raw.strip().lower() in ("same", "valid"):
@@ -253,13 +295,13 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
             stripped = raw.strip().lower()
             if stripped in ("true", "false"):
                 return ONE if stripped == "true" else ZERO
-            expr = parse_expression(raw, lambda name: coercer.symbol(name, nonnegative=True))
+            expr = coercer.parse(raw, lambda name: coercer.symbol(name, nonnegative=True))
         elif isinstance(raw, int):
             expr = sympy.Integer(raw)
         else:
             raise coercer.fail("must be true, false, 0, 1 or a symbol")
         if expr.is_number and expr not in (ZERO, ONE):
-            raise coercer.fail("must be true, false, 0, 1 or a symbol")
+            raise coercer.fail("must be true, false, 0, 1 or a symbol", expr)
         return expr
     if kind == "number?" and raw is None:
         return None

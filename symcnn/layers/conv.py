@@ -132,6 +132,9 @@ class Conv(Layer):
             values[a.dilation] = dilation
             extent = dilation * (kernel - 1) + 1
             axis_name = a.size.name
+            # 'same' pads r·(m − 1) in all, the odd extra on the right: that side must fit
+            widest = sympy.ceiling(pad)
+            given = f"'same' (up to {widest} on a side)" if self.padding == "same" else widest
             checks.append(
                 Check(
                     where,
@@ -148,8 +151,8 @@ class Conv(Layer):
                     Check(
                         where,
                         "padding",
-                        sympy.Lt(pad, size),
-                        f"`padding` = {pad} with padding_mode 'reflect' must be smaller than "
+                        sympy.Lt(widest, size),
+                        f"`padding` = {given} with padding_mode 'reflect' must be smaller than "
                         f"the input size {size} along {axis_name}",
                         ShapeError,
                     )
@@ -159,8 +162,8 @@ class Conv(Layer):
                     Check(
                         where,
                         "padding",
-                        sympy.Le(pad, size),
-                        f"`padding` = {pad} with padding_mode 'circular' must be at most the "
+                        sympy.Le(widest, size),
+                        f"`padding` = {given} with padding_mode 'circular' must be at most the "
                         f"input size {size} along {axis_name}",
                         ShapeError,
                     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import sympy
 
@@ -118,6 +118,12 @@ class Dropout(_ShapeKeeping):
     p: float = arg("number", 0.5)
     inplace: bool = arg("bool", False)
 
+    #: example ranks the flavour accepts (``None``: any)
+    ranks: ClassVar[tuple[int, ...] | None] = None
+
+    def input_rank(self) -> tuple[int, ...] | None:
+        return self.ranks
+
     def validate(self, where: Where) -> None:
         if not 0 <= self.p <= 1:
             raise SpecError(
@@ -186,12 +192,45 @@ _ACTIVATION_ARGS: dict[str, dict[str, tuple[str, Any]]] = {
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class _AlongDim(_ShapeKeeping):
+    """An activation along one axis, ``dim`` (Softmax and kin): the axis must exist."""
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        dim = self.dim  # type: ignore[attr-defined]
+        if dim is not None:
+            _dim(where, "dim", dim, x.rank)
+        return {}, []
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Bounded(_ShapeKeeping):
+    """Hardtanh: the interval ``[min_val, max_val]`` must not be empty or a point."""
+
+    def validate(self, where: Where) -> None:
+        low, high = self.min_val, self.max_val  # type: ignore[attr-defined]
+        if not high > low:
+            raise SpecError(
+                f"`max_val` = {high} must be greater than `min_val` = {low}",
+                where=where,
+                field="max_val",
+            )
+
+
+_ACTIVATION_BASES: dict[str, type[Layer]] = {
+    "Softmax": _AlongDim,
+    "LogSoftmax": _AlongDim,
+    "Softmin": _AlongDim,
+    "Hardtanh": _Bounded,
+}
+
+
 def _activation(name: str, arguments: dict[str, tuple[str, Any]]) -> type[Layer]:
     fields = [(field, Any, arg(kind, default)) for field, (kind, default) in arguments.items()]
     cls = dataclasses.make_dataclass(
         name,
         fields,
-        bases=(_ShapeKeeping,),
+        bases=(_ACTIVATION_BASES.get(name, _ShapeKeeping),),
         frozen=True,
         kw_only=True,
         namespace={
@@ -210,7 +249,10 @@ ACTIVATIONS: dict[str, type[Layer]] = {
 
 
 def _dropout(name: str) -> type[Layer]:
-    cls = type(name, (Dropout,), {"torch_name": name, "__doc__": Dropout.__doc__})
+    # Dropout1d refuses anything but (C, L) and (N, C, L); Dropout2d/3d only warn on other ranks
+    ranks = (1, 2) if name == "Dropout1d" else None
+    namespace = {"torch_name": name, "__doc__": Dropout.__doc__, "ranks": ranks}
+    cls = type(name, (Dropout,), namespace)
     cls.__module__ = __name__
     return dataclass(frozen=True, kw_only=True)(cls)
 

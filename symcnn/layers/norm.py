@@ -73,6 +73,24 @@ class InstanceNorm(_NormBase):
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)
 
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        values, checks = super().bind_values(x, where)
+        if not self.track_running_stats:
+            # without running statistics PyTorch always normalizes by the example's own
+            # statistics, and refuses an example with a single element per channel
+            elements = sympy.Mul(*x.spatial)
+            checks.append(
+                Check(
+                    where,
+                    "input",
+                    sympy.Gt(elements, 1),
+                    f"{self.torch_name} without running statistics needs more than one element "
+                    f"per channel, got spatial size {format_shape(x.spatial)}",
+                    ShapeError,
+                )
+            )
+        return values, checks
+
 
 @dataclass(frozen=True, kw_only=True)
 class GroupNorm(Layer):

@@ -6,11 +6,12 @@ Output size along one axis (stride s defaults to the kernel size m)::
     ⌈(W + 2z − r(m − 1) − 1)/s⌉ + 1, minus 1 when the last window would start in the right
     padding, that is when (⌈…⌉)·s ≥ W + z                ceil_mode=True
 
-Average pooling has no dilation (r = 1). PyTorch refuses padding larger than half the kernel.
+Average pooling has no dilation (r = 1). PyTorch refuses padding larger than half the kernel,
+and AvgPool3d (only it) a kernel larger than the input before padding.
 Adaptive pooling gives the requested ``output_size`` whatever the input size.
 
-Source: the ``MaxPool2d``, ``AvgPool2d`` and ``AdaptiveAvgPool2d`` pages of the PyTorch documentation
-and ``pooling_output_shape`` in ATen's ``Pool.h``.
+Source: the ``MaxPool2d``, ``AvgPool2d`` and ``AdaptiveAvgPool2d`` pages of the PyTorch
+documentation, and ``pooling_output_shape`` and ``pool3d_shape_check`` in ATen's ``Pool.h``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import sympy
 
-from ..errors import ShapeError
+from ..errors import ShapeError, SpecError
 from ..symbols import axis_symbols, d
 from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg, arrange
 from .conv import _face, conv_output_size
@@ -131,6 +132,27 @@ class AvgPool(_Pool):
 
     count_include_pad: bool = arg("bool", True)
 
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        values, checks = super().bind_values(x, where)
+        if self.spatial_dims == 3:
+            # ATen's avg_pool3d alone asks pool3d_shape_check for check_input_size: the kernel
+            # must fit in the input before padding, whatever the padding
+            checks += [
+                Check(
+                    where,
+                    "kernel_size",
+                    sympy.Ge(size, kernel),
+                    f"`kernel_size` = {list(self.kernel_size)} is larger than the input "
+                    f"({size}) along {a.size.name}; AvgPool3d needs the kernel to fit in the "
+                    "input without its padding",
+                    ShapeError,
+                )
+                for a, size, kernel in zip(
+                    axis_symbols(3), x.spatial, self.kernel_size, strict=True
+                )
+            ]
+        return values, checks
+
 
 @dataclass(frozen=True, kw_only=True)
 class AvgPoolWithDivisor(AvgPool):
@@ -145,6 +167,15 @@ class AdaptivePool(Layer):
 
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)
+
+    def validate(self, where: Where) -> None:
+        if self.spatial_dims == 1 and None in self.output_size:
+            raise SpecError(
+                f"`output_size` = {[None]}: {self.torch_name} needs a size (PyTorch keeps an "
+                "axis's size with None only in 2-d and 3-d adaptive pooling)",
+                where=where,
+                field="output_size",
+            )
 
     def formula(self, layout: str = "HWC") -> Formula:
         # adaptive pooling has no size formula: the output sizes are the arguments themselves

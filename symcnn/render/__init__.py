@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
-from .latex import escape_latex, latex_table
+from .document import Document, Style, answer_key
+from .latex import escape_latex, latex_document, latex_lines, latex_table
+from .markdown import escape_markdown, markdown_document, markdown_network
+from .pdf import LatexError, compile_pdf, find_engine
+from .plain import text_document
 from .text import format_expr, json_summary, markdown_table, text_table
 
-__all__ = ["escape_latex", "format_expr", "json_summary", "latex_table", "markdown_table", "text_table"]
+__all__ = [
+    "Document",
+    "LatexError",
+    "Style",
+    "answer_key",
+    "compile_pdf",
+    "escape_latex",
+    "escape_markdown",
+    "find_engine",
+    "format_expr",
+    "json_summary",
+    "latex_document",
+    "latex_lines",
+    "latex_table",
+    "markdown_document",
+    "markdown_network",
+    "markdown_table",
+    "text_document",
+    "text_table",
+]

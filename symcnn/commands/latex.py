@@ -1,0 +1,99 @@
+"""``symcnn latex``: an answer key — the table and every layer's working — as a LaTeX document."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+from ..render.document import Style, answer_key
+from ..render.latex import latex_document
+from ..render.markdown import markdown_document
+from ..render.pdf import compile_pdf
+from ..render.plain import text_document
+from .common import add_set_option, add_spec_argument, load_with_values, write
+
+ORDER = 10
+HELP = "write an answer key (table, step-by-step working, total) as LaTeX, Markdown or text"
+DESCRIPTION = """\
+Write the answer key of a network: the table the textbooks draw (activation shape, activation
+size, parameters) and, for every layer, the working of each number: the general formula in the
+textbook symbols, the same formula with the numbers put in, and the result, then the total.
+The LaTeX is a complete document (amsmath, booktabs) that pdflatex compiles as it is.
+"""
+EPILOG = """\
+examples:
+  symcnn latex examples/lenet5.yaml -o key.tex
+  symcnn latex examples/lenet5.yaml -o key.tex --pdf
+  symcnn latex examples/lenet5.yaml --fragment --times > working.tex
+  symcnn latex examples/lenet5.yaml --format markdown
+"""
+FORMATS = ("latex", "markdown", "text")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "latex",
+        help=HELP,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_spec_argument(parser)
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also compile FILE to PDF with latexmk or pdflatex (needs -o and a LaTeX engine)",
+    )
+    parser.add_argument(
+        "--fragment",
+        action="store_true",
+        help="write only the body, to \\input into a document that loads amsmath, booktabs "
+        "and graphicx",
+    )
+    parser.add_argument("--title", help="the document's title (default: 'Answer key: NAME')")
+    parser.add_argument(
+        "--times", action="store_true", help="write products with \\times instead of \\cdot"
+    )
+    parser.add_argument(
+        "--no-grouping",
+        action="store_true",
+        help="write 62958 instead of 62{,}958",
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="latex", help="latex (default), markdown or text"
+    )
+    add_set_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(arguments: argparse.Namespace) -> int:
+    if arguments.pdf and not arguments.output:
+        raise SpecError("--pdf needs -o FILE.tex: the PDF is written next to it")
+    if arguments.pdf and (arguments.fragment or arguments.format != "latex"):
+        raise SpecError("--pdf compiles a complete LaTeX document: drop --fragment and --format")
+    net = load_with_values(arguments.spec, arguments.values)
+    style = Style("times" if arguments.times else "cdot", not arguments.no_grouping)
+    document = answer_key(net, arguments.title)
+    if arguments.format == "markdown":
+        text = markdown_document(document, style)
+    elif arguments.format == "text":
+        text = text_document(document, style)
+    else:
+        text = latex_document(document, style, fragment=arguments.fragment)
+    if not arguments.output:
+        write(text)
+        return 0
+    path = Path(arguments.output)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise SpecError(f"cannot write {str(path)!r}: {error.strerror}") from None
+    print(f"wrote {path}", file=sys.stderr)
+    if arguments.pdf:
+        pdf = compile_pdf(path)
+        print(f"wrote {pdf}", file=sys.stderr)
+    return 0

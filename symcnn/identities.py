@@ -1,0 +1,570 @@
+"""Named identities between layer formulas, each proved by the engine and checked on numbers.
+
+An :class:`Identity` states that two lists of expressions are equal. Its sides are built from the
+engine's own formulas (:func:`~symcnn.quantities.quantity`), so proving it (:meth:`Identity.prove`:
+the difference, normalized, is 0) is a statement about symcnn's layers, not about formulas typed
+here. Checking it (:meth:`Identity.check`) substitutes small values drawn at random and, where the
+identity has an ``example``, also builds the two sides as real networks with :func:`symcnn.load`.
+
+>>> identity = IDENTITIES["pointwise-conv-is-dense"]
+>>> identity.lhs[0], identity.rhs[0]
+(k*(bias + d), k*(bias + d))
+>>> identity.prove(), identity.check(samples=5).failures
+(True, ())
+
+Add your own with :func:`register` (or a YAML file, :func:`load_identities`)::
+
+    register(Identity(
+        name="conv1d-is-conv2d-of-height-1",
+        statement="A Conv1d has the parameters of a Conv2d whose kernel is 1 high.",
+        lhs=(quantity("conv1d.params"),),
+        rhs=(quantity("conv2d.params", n=1),),
+    ))
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sympy
+import yaml
+
+from .check import normalize
+from .errors import SpecError, SymcnnError
+from .parse import parse_expression
+from .quantities import quantity
+from .symbols import NOTATION, bias
+
+__all__ = [
+    "IDENTITIES",
+    "Identity",
+    "Outcome",
+    "load_identities",
+    "quantity",
+    "register",
+]
+
+Expr = sympy.Expr
+Values = Mapping[sympy.Symbol, int]
+#: computes the two sides on concrete networks, for one assignment of the identity's symbols
+Example = Callable[[Values], tuple[Sequence[Any], Sequence[Any]]]
+
+
+def _symbol(name: str) -> sympy.Symbol:
+    return NOTATION[name].symbol
+
+
+def _as_expr(value: Any, name: str) -> Expr:
+    """A side of an identity: a SymPy expression or an integer (never text: use
+    :func:`~symcnn.parse.parse_expression` for that)."""
+    if isinstance(value, sympy.Basic):
+        return value  # type: ignore[return-value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return sympy.Integer(value)
+    raise SymcnnError(
+        f"identity {name!r}: a side must be a SymPy expression or an integer, "
+        f"not {type(value).__name__}"
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What checking an identity on numbers found: how many assignments were tried, and the ones
+    where the two sides (or the networks) disagreed."""
+
+    tried: int
+    failures: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.tried > 0 and not self.failures
+
+
+@dataclass(frozen=True)
+class Identity:
+    """``lhs[i] == rhs[i]`` for every ``i``, for all values of the symbols that satisfy
+    ``condition`` (beyond the symbols' own assumptions) and ``minimum`` (lower bounds)."""
+
+    name: str
+    statement: str
+    lhs: tuple[Expr, ...]
+    rhs: tuple[Expr, ...]
+    condition: sympy.Basic = sympy.true
+    minimum: Mapping[sympy.Symbol, int] = field(default_factory=dict)
+    example: Example | None = field(default=None, compare=False, repr=False)
+    source: str = ""
+    #: further symbols the example needs that the sides do not show (a kernel that cancels out)
+    sampled: tuple[sympy.Symbol, ...] = ()
+
+    def __post_init__(self) -> None:
+        lhs = self.lhs if isinstance(self.lhs, tuple | list) else (self.lhs,)
+        rhs = self.rhs if isinstance(self.rhs, tuple | list) else (self.rhs,)
+        if len(lhs) != len(rhs) or not lhs:
+            raise SymcnnError(
+                f"identity {self.name!r}: the two sides need the same number of parts"
+            )
+        object.__setattr__(self, "lhs", tuple(_as_expr(side, self.name) for side in lhs))
+        object.__setattr__(self, "rhs", tuple(_as_expr(side, self.name) for side in rhs))
+
+    @property
+    def symbols(self) -> list[sympy.Symbol]:
+        free: set[sympy.Basic] = {*self.condition.free_symbols, *self.minimum, *self.sampled}
+        for side in (*self.lhs, *self.rhs):
+            free |= side.free_symbols
+        order = {name: index for index, name in enumerate(NOTATION)}
+        return sorted(
+            (s for s in free if isinstance(s, sympy.Symbol)),
+            key=lambda s: (order.get(s.name, len(order)), s.name),
+        )
+
+    def prove(self) -> bool:
+        """Whether every part's difference normalizes to 0 (see :func:`symcnn.check.normalize`)."""
+        return all(
+            normalize(left - right) == 0 for left, right in zip(self.lhs, self.rhs, strict=True)
+        )
+
+    def check(self, samples: int = 25, seed: int = 0) -> Outcome:
+        """Substitute ``samples`` random small assignments (and build the example networks)."""
+        rng = random.Random(f"{seed}:{self.name}")
+        symbols = self.symbols
+        tried = 0
+        failures: list[dict[str, Any]] = []
+        attempts = 0
+        while tried < samples and attempts < samples * 40:
+            attempts += 1
+            drawn = {s: self._draw(rng, s) for s in symbols}
+            values = {s: sympy.Integer(v) for s, v in drawn.items()}
+            if self.condition.xreplace(values) == sympy.false:
+                continue
+            left = [side.xreplace(values) for side in self.lhs]
+            right = [side.xreplace(values) for side in self.rhs]
+            if any(not value.is_number for value in (*left, *right)):
+                continue
+            built: tuple[Sequence[Any], Sequence[Any]] | None = None
+            if self.example is not None:
+                try:
+                    built = self.example(drawn)
+                except SymcnnError:
+                    continue  # not a valid configuration for the networks: draw again
+            tried += 1
+            shown = {s.name: v for s, v in drawn.items()}
+            if left != right:
+                failures.append({"values": shown, "lhs": left, "rhs": right})
+            elif built is not None:
+                net_left = [_as_expr(v, self.name) for v in built[0]]
+                net_right = [_as_expr(v, self.name) for v in built[1]]
+                if net_left != left or net_right != right:
+                    failures.append(
+                        {
+                            "values": shown,
+                            "lhs": left,
+                            "rhs": right,
+                            "network_lhs": net_left,
+                            "network_rhs": net_right,
+                        }
+                    )
+        return Outcome(tried, tuple(failures))
+
+    def _draw(self, rng: random.Random, symbol: sympy.Symbol) -> int:
+        low = self.minimum.get(symbol)
+        if symbol == bias:
+            return rng.randint(0, 1)
+        if low is None:
+            low = 1 if symbol.is_positive else 0
+        return rng.randint(low, low + 6)
+
+
+#: every registered identity by name, the built-in ones first
+IDENTITIES: dict[str, Identity] = {}
+
+
+def register(identity: Identity, *, replace: bool = False) -> Identity:
+    """Add an identity to :data:`IDENTITIES` (and so to ``symcnn identities``)."""
+    if identity.name in IDENTITIES and not replace:
+        raise SymcnnError(f"an identity named {identity.name!r} is already registered")
+    IDENTITIES[identity.name] = identity
+    return identity
+
+
+# ----------------------------------------------------------------------------------- examples
+
+
+def _net(shape: Sequence[Any], *layers: Mapping[str, Any]) -> Any:
+    from .spec import load
+
+    return load({"input": list(shape), "layers": list(layers)})
+
+
+def _pointwise_example(v: Values) -> tuple[list[Any], list[Any]]:
+    H, W, d, k, b = (v[_symbol(n)] for n in ("H", "W", "d", "k", "bias"))
+    conv = _net([H, W, d], {"type": "conv2d", "out_channels": k, "kernel_size": 1, "bias": b})
+    dense = _net([H, W, d], {"type": "linear", "out_features": k, "bias": b})
+    return (
+        [conv.params, conv.output_shape[0], conv.output_shape[1]],
+        [dense.params, dense.output_shape[0], dense.output_shape[1]],
+    )
+
+
+def _full_kernel_example(v: Values) -> tuple[list[Any], list[Any]]:
+    H, W, d, k, b = (v[_symbol(n)] for n in ("H", "W", "d", "k", "bias"))
+    conv = _net([H, W, d], {"type": "conv2d", "out_channels": k, "kernel_size": [H, W], "bias": b})
+    dense = _net([H, W, d], {"type": "flatten"}, {"type": "linear", "out_features": k, "bias": b})
+    return (
+        [conv.params, conv.output_shape[0], conv.output_shape[1]],
+        [dense.params, 1, 1],
+    )
+
+
+def _separable_example(v: Values) -> tuple[list[Any], list[Any]]:
+    m, n, d, k, b = (v[_symbol(s)] for s in ("m", "n", "d", "k", "bias"))
+    shape = [n + 2, m + 2, d]
+
+    def separable(with_bias: Any) -> Any:
+        return _net(
+            shape,
+            {
+                "type": "conv2d",
+                "out_channels": d,
+                "kernel_size": [n, m],
+                "groups": d,
+                "bias": with_bias,
+            },
+            {"type": "conv2d", "out_channels": k, "kernel_size": 1, "bias": with_bias},
+        ).params
+
+    full_weights = _net(
+        shape, {"type": "conv2d", "out_channels": k, "kernel_size": [n, m], "bias": False}
+    ).params
+    return (
+        [separable(b), separable(False) / full_weights],
+        [d * (m * n + k) + b * (d + k), sympy.Rational(1, k) + sympy.Rational(1, m * n)],
+    )
+
+
+def _grouped_example(v: Values) -> tuple[list[Any], list[Any]]:
+    m, n, d, k, g = (v[_symbol(s)] for s in ("m", "n", "d", "k", "g"))
+    shape = [n, m, d]
+    grouped = _net(
+        shape,
+        {"type": "conv2d", "out_channels": k, "kernel_size": [n, m], "groups": g, "bias": False},
+    )
+    full = _net(shape, {"type": "conv2d", "out_channels": k, "kernel_size": [n, m], "bias": False})
+    return [g * grouped.params], [full.params]
+
+
+def _stacked_example(v: Values) -> tuple[list[Any], list[Any]]:
+    H, W, d = (v[_symbol(s)] for s in ("H", "W", "d"))
+    three = {"type": "conv2d", "out_channels": d, "kernel_size": 3, "bias": False}
+    stacked = _net([H, W, d], three, three)
+    single = _net([H, W, d], {"type": "conv2d", "out_channels": d, "kernel_size": 5, "bias": False})
+    return (
+        [stacked.output_shape[1], stacked.output_shape[0], stacked.params, single.params],
+        [single.output_shape[1], single.output_shape[0], 18 * d * d, 25 * d * d],
+    )
+
+
+def _transposed_example(v: Values) -> tuple[list[Any], list[Any]]:
+    m, n, d, k, g, b = (v[_symbol(s)] for s in ("m", "n", "d", "k", "g", "bias"))
+    shape = [3, 3]
+    layer = {"kernel_size": [n, m], "groups": g}
+    transposed = _net(
+        [*shape, d], {"type": "convtranspose2d", "out_channels": k, **layer, "bias": False}
+    )
+    conv = _net([n, m, k], {"type": "conv2d", "out_channels": d, **layer, "bias": False})
+    transposed_b = _net(
+        [*shape, d], {"type": "convtranspose2d", "out_channels": k, **layer, "bias": b}
+    )
+    conv_b = _net([n, m, k], {"type": "conv2d", "out_channels": d, **layer, "bias": b})
+    return [transposed.params, transposed_b.params - conv_b.params], [conv.params, b * (k - d)]
+
+
+def _bias_example(v: Values) -> tuple[list[Any], list[Any]]:
+    d, k, c, p, N = (v[_symbol(s)] for s in ("d", "k", "c", "p", "N"))
+    differences = []
+    for shape, layer in (
+        ([4, d], {"type": "conv1d", "out_channels": k, "kernel_size": 2}),
+        ([4, 4, d], {"type": "conv2d", "out_channels": k, "kernel_size": 2}),
+        ([4, 4, 4, d], {"type": "conv3d", "out_channels": k, "kernel_size": 2}),
+        ([4, 4, d], {"type": "convtranspose2d", "out_channels": k, "kernel_size": 2}),
+        ([p], {"type": "linear", "out_features": c}),
+        ([N], {"type": "layernorm"}),
+    ):
+        on = _net(shape, {**layer, "bias": True}).params
+        off = _net(shape, {**layer, "bias": False}).params
+        differences.append(on - off)
+    return differences, [k, k, k, k, c, N]
+
+
+def _same_example(v: Values) -> tuple[list[Any], list[Any]]:
+    H, W, d, m, n, r_w, r_h = (v[_symbol(s)] for s in ("H", "W", "d", "m", "n", "r_w", "r_h"))
+    net = _net(
+        [H, W, d],
+        {
+            "type": "conv2d",
+            "out_channels": 1,
+            "kernel_size": [n, m],
+            "padding": "same",
+            "dilation": [r_h, r_w],
+        },
+    )
+    return [net.output_shape[1], net.output_shape[0]], [W, H]
+
+
+def _inverse_example(v: Values) -> tuple[list[Any], list[Any]]:
+    W, m, s, z, r = (v[_symbol(x)] for x in ("W", "m", "s_w", "z_w", "r_w"))
+    arguments = {"kernel_size": m, "stride": s, "padding": z, "dilation": r}
+    net = _net(
+        [W, 1],
+        {"type": "convtranspose1d", "out_channels": 1, **arguments},
+        {"type": "conv1d", "out_channels": 1, **arguments},
+    )
+    return [net.output_shape[0]], [W]
+
+
+# ----------------------------------------------------------------------------------- built-in
+
+
+def _builtin() -> list[Identity]:
+    d, k, c, m, n, g, N = (_symbol(s) for s in ("d", "k", "c", "m", "n", "g", "N"))
+    H, W = _symbol("H"), _symbol("W")
+    divides = sympy.And(sympy.Eq(sympy.Mod(d, g), 0), sympy.Eq(sympy.Mod(k, g), 0))
+    two_threes = quantity("conv2d.out_w", m=3, W=quantity("conv2d.out_w", m=3))
+    two_threes_h = quantity("conv2d.out_h", n=3, H=quantity("conv2d.out_h", n=3))
+    bias_layers = ("conv1d", "conv2d", "conv3d", "convtranspose2d", "linear", "layernorm")
+    transposed_size = quantity("convtranspose1d.output_size", s_w="s_w", z_w="z_w", r_w="r_w")
+    return [
+        Identity(
+            "pointwise-conv-is-dense",
+            "A 1×1 convolution is a dense layer applied at every position: Conv2d(d → k, 1×1) "
+            "has the parameters of Linear(p = d → c = k) and keeps the H×W positions.",
+            lhs=(
+                quantity("conv2d.params", m=1, n=1),
+                quantity("conv2d.out_h", n=1),
+                quantity("conv2d.out_w", m=1),
+            ),
+            rhs=(quantity("linear.params", p="d", c="k"), H, W),
+            example=_pointwise_example,
+            source="PyTorch's Conv2d and Linear documentation",
+        ),
+        Identity(
+            "full-kernel-conv-is-dense",
+            "A convolution whose kernel covers the whole input (m = W, n = H) has the parameters "
+            "of a dense layer on the flattened input (p = H·W·d, c = k), and a 1×1×k output.",
+            lhs=(
+                quantity("conv2d.params", m="W", n="H"),
+                quantity("conv2d.out_h", n="H"),
+                quantity("conv2d.out_w", m="W"),
+            ),
+            rhs=(quantity("linear.params", p="H*W*d", c="k"), 1, 1),
+            example=_full_kernel_example,
+            source="the fully convolutional view of dense layers (Long, Shelhamer and Darrell, "
+            "2015)",
+        ),
+        Identity(
+            "depthwise-separable",
+            "Depthwise-separable = depthwise + pointwise: Conv2d(d → d, m×n, groups = d) then "
+            "Conv2d(d → k, 1×1) has d·(m·n + k) + bias·(d + k) parameters, and 1/k + 1/(m·n) of "
+            "the full m×n convolution's weights.",
+            lhs=(
+                quantity("conv2d.params", k="d", g="d") + quantity("conv2d.params", m=1, n=1),
+                (
+                    quantity("conv2d.params", k="d", g="d", bias=0)
+                    + quantity("conv2d.params", m=1, n=1, bias=0)
+                )
+                / quantity("conv2d.params", bias=0),
+            ),
+            rhs=(d * (m * n + k) + bias * (d + k), 1 / k + 1 / (m * n)),
+            example=_separable_example,
+            source="A. Howard et al., MobileNets (2017), section 3.1",
+        ),
+        Identity(
+            "grouped-conv-weights",
+            "A grouped convolution has 1/g of the weights: g times the weights of "
+            "Conv2d(d → k, groups = g) are those of Conv2d(d → k).",
+            lhs=(g * quantity("conv2d.params", g="g", bias=0),),
+            rhs=(quantity("conv2d.params", bias=0),),
+            condition=divides,
+            example=_grouped_example,
+            source="PyTorch's Conv2d documentation (weight [k, d/g, n, m])",
+        ),
+        Identity(
+            "stacked-3x3-see-5x5",
+            "Two stacked 3×3 convolutions (stride 1) see a 5×5 field like one 5×5 convolution — "
+            "the same output size — with 18·d² weights against 25·d² (d → d → d, no bias).",
+            lhs=(
+                two_threes,
+                two_threes_h,
+                2 * quantity("conv2d.params", m=3, n=3, k="d", bias=0),
+                quantity("conv2d.params", m=5, n=5, k="d", bias=0),
+            ),
+            rhs=(
+                quantity("conv2d.out_w", m=5),
+                quantity("conv2d.out_h", n=5),
+                18 * d**2,
+                25 * d**2,
+            ),
+            minimum={W: 5, H: 5},
+            example=_stacked_example,
+            source="K. Simonyan and A. Zisserman, Very Deep Convolutional Networks (2014), "
+            "section 2.3",
+        ),
+        Identity(
+            "transposed-conv-is-swapped-conv",
+            "A transposed convolution has the parameters of the convolution with in and out "
+            "swapped: ConvTranspose2d(d → k) holds the weights of Conv2d(k → d), m·n·d·k/g; "
+            "only the bias differs, following each layer's own output (bias·(k − d)).",
+            lhs=(
+                quantity("convtranspose2d.params", g="g", bias=0),
+                quantity("convtranspose2d.params", g="g")
+                - quantity("conv2d.params", d="k", k="d", g="g"),
+            ),
+            rhs=(quantity("conv2d.params", d="k", k="d", g="g", bias=0), bias * (k - d)),
+            condition=divides,
+            example=_transposed_example,
+            source="PyTorch's ConvTranspose2d documentation (weight [d, k/g, n, m], bias [k])",
+        ),
+        Identity(
+            "bias-adds-output-units",
+            "bias = 1 minus bias = 0 is the number of output units: k for Conv1d/2d/3d and "
+            "ConvTranspose2d, c for Linear, N for LayerNorm.",
+            lhs=tuple(
+                quantity(f"{name}.params", bias=1) - quantity(f"{name}.params", bias=0)
+                for name in bias_layers
+            ),
+            rhs=(k, k, k, k, c, N),
+            example=_bias_example,
+            source="PyTorch: one bias per output channel, neuron or normalized element",
+        ),
+        Identity(
+            "same-padding-keeps-size",
+            "'same' padding at stride 1 keeps the size: with z = r·(m − 1)/2 the output is "
+            "⌊(W + 2z − r·(m − 1) − 1)/1⌋ + 1 = W, for any kernel and dilation.",
+            lhs=(
+                quantity("conv2d.out_w", padding="same", r_w="r_w"),
+                quantity("conv2d.out_h", padding="same", r_h="r_h"),
+            ),
+            rhs=(W, H),
+            example=_same_example,
+            sampled=tuple(_symbol(s) for s in ("d", "m", "n", "r_w", "r_h")),
+            source="PyTorch's Conv2d documentation (padding='same')",
+        ),
+        Identity(
+            "conv-inverts-transposed-size",
+            "A convolution undoes a transposed convolution's size map: with the same kernel, "
+            "stride, padding and dilation (and output_padding 0), Conv1d applied to "
+            "ConvTranspose1d's output gives back W.",
+            lhs=(
+                quantity("conv1d.output_size", W=transposed_size, s_w="s_w", z_w="z_w", r_w="r_w"),
+            ),
+            rhs=(W,),
+            condition=sympy.Ge(transposed_size, 1),
+            example=_inverse_example,
+            source="PyTorch's ConvTranspose1d documentation: its output size is the inverse of "
+            "Conv1d's",
+        ),
+    ]
+
+
+for _identity in _builtin():
+    register(_identity)
+
+
+# ----------------------------------------------------------------------------------- from data
+
+
+def _side(raw: Any, where: str) -> Expr:
+    if isinstance(raw, bool):
+        raise SpecError(f"{where}: a side must be a formula, a number or a quantity")
+    if isinstance(raw, int):
+        return sympy.Integer(raw)
+    if isinstance(raw, str):
+        return parse_expression(raw, lambda name: _notation(name))
+    if isinstance(raw, Mapping) and "sum" in raw:
+        parts = raw["sum"]
+        if not isinstance(parts, list):
+            raise SpecError(f"{where}: `sum` must list the terms")
+        return sympy.Add(*(_side(part, where) for part in parts))
+    if isinstance(raw, Mapping) and "quantity" in raw:
+        values = raw.get("set") or {}
+        if not isinstance(values, Mapping):
+            raise SpecError(f"{where}: `set` must map names to values")
+        return quantity(str(raw["quantity"]), **{str(key): value for key, value in values.items()})
+    raise SpecError(
+        f"{where}: a side must be a formula, a number, {{quantity: ..., set: {{...}}}} or "
+        "{sum: [...]}"
+    )
+
+
+def _notation(name: str) -> sympy.Symbol:
+    if name not in NOTATION:
+        from .errors import ParseError
+
+        raise ParseError(f"unknown name {name!r} (the notation's names: {', '.join(NOTATION)})")
+    return NOTATION[name].symbol
+
+
+def load_identities(source: str | Path | Mapping[str, Any]) -> list[Identity]:
+    """Identities from a YAML file (or its parsed mapping)::
+
+        identities:
+          - name: pointwise-is-dense
+            statement: A 1x1 conv has the parameters of a dense layer.
+            lhs: {quantity: conv2d.params, set: {m: 1, n: 1}}
+            rhs: {quantity: linear.params, set: {p: d, c: k}}
+            minimum: {W: 5}          # optional lower bounds for the numeric check
+
+    A side is a formula in the notation, a number, a quantity with values, or ``{sum: [...]}``.
+    Nothing in the file is executed.
+    """
+    if isinstance(source, Mapping):
+        document: Any = source
+    else:
+        path = Path(source)
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise SpecError(
+                f"cannot read identities file {str(path)!r}: {error.strerror}"
+            ) from None
+        except yaml.YAMLError as error:
+            raise SpecError(
+                f"{str(path)!r} is not valid YAML: {str(error).splitlines()[0]}"
+            ) from None
+    entries = document.get("identities") if isinstance(document, Mapping) else None
+    if not isinstance(entries, list):
+        raise SpecError("an identities file needs a list under `identities`")
+    identities = []
+    for index, entry in enumerate(entries):
+        where = f"identities[{index}]"
+        if not isinstance(entry, Mapping):
+            raise SpecError(f"{where} must be a mapping with name, statement, lhs and rhs")
+        for key in ("name", "lhs", "rhs"):
+            if key not in entry:
+                raise SpecError(f"{where} has no `{key}`")
+        minimum = entry.get("minimum") or {}
+        if not isinstance(minimum, Mapping) or not all(
+            isinstance(value, int) and not isinstance(value, bool) for value in minimum.values()
+        ):
+            raise SpecError(f"{where}: `minimum` must map names to integers")
+        identities.append(
+            Identity(
+                name=str(entry["name"]),
+                statement=str(entry.get("statement", "")),
+                lhs=(_side(entry["lhs"], f"{where}.lhs"),),
+                rhs=(_side(entry["rhs"], f"{where}.rhs"),),
+                minimum={_notation(str(name)): value for name, value in minimum.items()},
+                source=str(entry.get("source", "")),
+            )
+        )
+    return identities
+
+
+def statuses(
+    identities: Iterable[Identity], samples: int = 25
+) -> list[tuple[Identity, bool, Outcome]]:
+    """Each identity with whether it is proved and how its numeric check went."""
+    return [(identity, identity.prove(), identity.check(samples)) for identity in identities]

@@ -1,0 +1,233 @@
+"""The mistake catalogue: wrong formulas people write, as data with a source for each.
+
+The entries live in ``symcnn/data/mistakes.yaml``. Each has wrong *forms* per layer family and
+quantity, written in the notation with a few placeholders for parts of the layer's own formula
+(``kernel`` is ``m·n`` for a 2-d layer, ``out_positions`` the product of the output sizes…), so one
+form covers Conv1d, Conv2d and Conv3d. :func:`wrong_values` resolves them on a bound row, and
+:mod:`symcnn.check` compares a claim with each.
+
+>>> [mistake.id for mistake in CATALOGUE][:3]
+['forgot-depth', 'dense-bias-once', 'bias-on-input-side']
+>>> from symcnn.quantities import layer_quantity
+>>> target = layer_quantity("linear 128->256 params")
+>>> [(form.mistake.id, value) for form, value in wrong_values(target.row, "params")][:3]
+[('dense-bias-once', 32769), ('bias-on-input-side', 32896), ('forgot-bias', 32768)]
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import sympy
+import yaml
+
+from .errors import ParseError, SymcnnError
+from .layers import Row
+from .parse import parse_expression
+from .symbols import NOTATION, axis_symbols
+
+__all__ = [
+    "CATALOGUE",
+    "FAMILIES",
+    "Example",
+    "Form",
+    "Mistake",
+    "family",
+    "lookup",
+    "wrong_values",
+]
+
+Expr = sympy.Expr
+
+#: quantities whose forms are written for the width axis and apply to every axis
+AXIS_QUANTITIES = ("output_size", "out_w", "out_h", "out_t")
+PLACEHOLDERS = (
+    "kernel",
+    "padded_kernel",
+    "strides",
+    "in_positions",
+    "out_positions",
+    "params",
+    "buffers",
+)
+
+
+@dataclass(frozen=True)
+class Form:
+    """One wrong formula of a mistake, for one layer family and quantity."""
+
+    mistake: Mistake
+    family: str
+    quantity: str
+    formula: str
+    any_nonzero: bool = False
+
+    def applies(self, row: Row, quantity: str) -> bool:
+        if not FAMILIES[self.family].fullmatch(row.type):
+            return False
+        if self.quantity == "output_size":
+            return quantity in AXIS_QUANTITIES
+        return self.quantity == quantity
+
+    def general(self, row: Row, quantity: str) -> Expr:
+        """The wrong formula for ``row``'s layer, in the notation's symbols (not yet bound)."""
+        names = _placeholders(row)
+        if self.quantity == "output_size":
+            names.update(_axis_names(row, quantity))
+        return parse_expression(self.formula, functools.partial(_resolve, names))
+
+    def value(self, row: Row, quantity: str) -> Expr:
+        """The wrong formula with the row's values, as the engine binds its own formula."""
+        values = {s: v for s, v in row.values.items() if isinstance(s, sympy.Basic)}
+        return self.general(row, quantity).xreplace(values)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A claim that exhibits a mistake: a formula or a number, and what it is checked against."""
+
+    claim: str
+    against: str
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Mistake:
+    """One catalogued mistake."""
+
+    id: str
+    title: str
+    explanation: str
+    source: str
+    forms: tuple[Form, ...]
+    examples: tuple[Example, ...]
+
+    def __repr__(self) -> str:
+        return f"<Mistake {self.id}: {self.title}>"
+
+
+def _resolve(names: Mapping[str, Expr], name: str) -> Expr:
+    if name in names:
+        return names[name]
+    if name in NOTATION:
+        return NOTATION[name].symbol
+    raise ParseError(f"unknown name {name!r} in the mistake catalogue")
+
+
+def _placeholders(row: Row) -> dict[str, Expr]:
+    layer = row.layer
+    dims = int(getattr(layer, "spatial_dims", 0))
+    axes = axis_symbols(dims) if dims else ()
+    general = layer.formula("HWC")
+    shape = general.output_shape
+    out_positions = sympy.Mul(*shape[:-1]) if shape is not None and len(shape) > 1 else sympy.S.One
+    return {
+        "kernel": sympy.Mul(*(a.kernel for a in axes)),
+        "padded_kernel": sympy.Mul(*(a.kernel + 2 * a.padding for a in axes)),
+        "strides": sympy.Mul(*(a.stride for a in axes)),
+        "in_positions": sympy.Mul(*(a.size for a in axes)),
+        "out_positions": out_positions,
+        "params": general.params,
+        "buffers": general.buffers,
+    }
+
+
+def _axis_names(row: Row, quantity: str) -> dict[str, Expr]:
+    """The width axis's names, mapped onto the axis ``quantity`` is about."""
+    dims = int(getattr(row.layer, "spatial_dims", 0))
+    wanted = {"out_h": "h", "out_t": "t"}.get(quantity, "w")
+    for axis in axis_symbols(dims) if dims else ():
+        if axis.size.name.lower() == wanted:
+            return {
+                "W": axis.size,
+                "m": axis.kernel,
+                "s_w": axis.stride,
+                "z_w": axis.padding,
+                "r_w": axis.dilation,
+                "a_w": axis.output_padding,
+            }
+    return {}
+
+
+def family(torch_name: str) -> str | None:
+    """The first catalogue family whose pattern matches a PyTorch class name."""
+    for name, pattern in FAMILIES.items():
+        if pattern.fullmatch(torch_name):
+            return name
+    return None
+
+
+def wrong_values(row: Row, quantity: str) -> list[tuple[Form, Expr]]:
+    """Every catalogued wrong form that applies to ``row``'s ``quantity``, with its bound value."""
+    return [(form, form.value(row, quantity)) for form in _forms() if form.applies(row, quantity)]
+
+
+def lookup(mistake_id: str) -> Mistake:
+    """The catalogue entry with this id."""
+    for mistake in CATALOGUE:
+        if mistake.id == mistake_id:
+            return mistake
+    valid = ", ".join(mistake.id for mistake in CATALOGUE)
+    raise SymcnnError(f"no mistake {mistake_id!r} in the catalogue (entries: {valid})")
+
+
+def _forms() -> list[Form]:
+    return [form for mistake in CATALOGUE for form in mistake.forms]
+
+
+def _text(entry: Mapping[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise SymcnnError(f"mistake catalogue: {where} needs a non-empty `{key}`")
+    return " ".join(value.split())
+
+
+def load_catalogue(
+    document: Mapping[str, Any],
+) -> tuple[dict[str, re.Pattern[str]], tuple[Mistake, ...]]:
+    """Families and mistakes from a catalogue document (the parsed ``mistakes.yaml``)."""
+    families = {name: re.compile(pattern) for name, pattern in document["families"].items()}
+    mistakes = []
+    for index, entry in enumerate(document["mistakes"]):
+        where = f"mistakes[{index}]"
+        mistake = Mistake(
+            id=_text(entry, "id", where),
+            title=_text(entry, "title", where),
+            explanation=_text(entry, "explanation", where),
+            source=_text(entry, "source", where),
+            forms=(),
+            examples=tuple(
+                Example(str(example["claim"]), str(example["against"]), example.get("values", {}))
+                for example in entry.get("examples", ())
+            ),
+        )
+        forms = []
+        for raw in entry["forms"]:
+            if raw["family"] not in families:
+                raise SymcnnError(f"mistake catalogue: {where} names no family {raw['family']!r}")
+            forms.append(
+                Form(
+                    mistake,
+                    raw["family"],
+                    raw["quantity"],
+                    raw["formula"],
+                    bool(raw.get("any_nonzero", False)),
+                )
+            )
+        object.__setattr__(mistake, "forms", tuple(forms))
+        mistakes.append(mistake)
+    return families, tuple(mistakes)
+
+
+def _read() -> Mapping[str, Any]:
+    text = resources.files("symcnn").joinpath("data/mistakes.yaml").read_text(encoding="utf-8")
+    document: Mapping[str, Any] = yaml.safe_load(text)
+    return document
+
+
+FAMILIES, CATALOGUE = load_catalogue(_read())

@@ -1,0 +1,223 @@
+"""Markdown rendering with ``$…$`` math: derivations, the summary table and documents.
+
+User text is escaped for Markdown (so a layer name cannot open a link, an HTML tag or a math span);
+formulas are the LaTeX of :mod:`symcnn.render.latex`, which MathJax and KaTeX both read. Nothing
+here computes a count.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+import sympy
+
+from ..derive import Derivation, Fact, LayerWorking, Line, Solved
+from ..network import Network
+from .document import (
+    Document,
+    Heading,
+    Items,
+    Lines,
+    Math,
+    NetworkTable,
+    PageBreak,
+    Paragraph,
+    Shape,
+    Style,
+    Table,
+    Text,
+)
+from .latex import latex_node, latex_number
+from .text import format_expr
+
+__all__ = [
+    "escape_markdown",
+    "markdown_document",
+    "markdown_line",
+    "markdown_network",
+    "markdown_working",
+]
+
+DEFAULT = Style()
+_SPECIAL = set("\\`*_[]<>|$~&")
+_LINE_START = re.compile(r"^(?:[#>+=-]|\d+[.)])")
+
+
+def escape_markdown(text: str) -> str:
+    r"""User text as Markdown text: punctuation that Markdown reads is backslash-escaped.
+
+    >>> escape_markdown("CONV_1 <b>$x$</b> [link](http://x)")
+    'CONV\\_1 \\<b\\>\\$x\\$\\</b\\> \\[link\\](http://x)'
+    >>> escape_markdown("- not a list")
+    '\\- not a list'
+    """
+    flat = re.sub(r"\s+", " ", text)
+    escaped = "".join(f"\\{char}" if char in _SPECIAL else char for char in flat)
+    return "\\" + escaped if _LINE_START.match(escaped) else escaped
+
+
+def _math(latex: str) -> str:
+    return f"${latex}$"
+
+
+def _value(value: sympy.Basic, style: Style) -> str:
+    """Integers as grouped text (``62,958``); anything else as math."""
+    if isinstance(value, sympy.Integer):
+        return format_expr(value, style.grouping)
+    return _math(latex_number(value, style.grouping))
+
+
+@functools.singledispatch
+def markdown_line(line: Line, style: Style = DEFAULT) -> str:
+    """One derivation line as a Markdown list item with inline math."""
+    raise TypeError(f"not a derivation line: {line!r}")
+
+
+@markdown_line.register
+def _(line: Derivation, style: Style = DEFAULT) -> str:
+    parts = [
+        latex_node(node, style) for node in (line.formula, line.substituted) if node is not None
+    ]
+    chain: list[str] = []
+    for part in [*parts, latex_number(line.result, style.grouping)]:
+        if not chain or chain[-1] != part:
+            chain.append(part)
+    note = f" ({escape_markdown(line.note)})" if line.note else ""
+    return f"- {_math(line.quantity.latex + ' = ' + ' = '.join(chain))}{note}"
+
+
+@markdown_line.register
+def _(line: Fact, style: Style = DEFAULT) -> str:
+    value = latex_number(line.result, style.grouping)
+    return f"- {_math(f'{line.quantity.latex} = {value}')} ({escape_markdown(line.reason)})"
+
+
+@markdown_line.register
+def _(line: Solved, style: Style = DEFAULT) -> str:
+    equation = f"{sympy.latex(line.expression)} = {latex_number(line.target, style.grouping)}"
+    answer = f"{sympy.latex(line.unknown)} = {latex_number(line.result, style.grouping)}"
+    return f"- {_math(equation)}, so {_math(answer)}"
+
+
+def markdown_lines(lines: Iterable[Line], style: Style = DEFAULT) -> str:
+    return "".join(markdown_line(line, style) + "\n" for line in lines)
+
+
+def markdown_working(working: LayerWorking, style: Style = DEFAULT) -> str:
+    """A row's working: a heading with the layer, then one item per derivation."""
+    row = working.row
+    heading = f"**{escape_markdown(row.name)}** ({escape_markdown(row.type)})\n\n"
+    return heading + markdown_lines(working.lines, style)
+
+
+def _shape(sizes: Iterable[sympy.Expr], style: Style) -> str:
+    sizes = tuple(sizes)
+    if all(isinstance(size, sympy.Integer) for size in sizes):
+        return "(" + ", ".join(format_expr(size, style.grouping) for size in sizes) + ")"
+    return _math("(" + ", ".join(latex_number(size, style.grouping) for size in sizes) + ")")
+
+
+def markdown_network(net: Network, style: Style = DEFAULT, *, title: bool = True) -> str:
+    """The seeds' table as Markdown, symbolic values as math."""
+    lines = [
+        "| Layer | Activation shape | Activation size | # parameters |",
+        "| :--- | :--- | ---: | ---: |",
+        f"| Input | {_shape(net.input_shape, style)} | {_value(net.input_size, style)} | 0 |",
+    ]
+    for row in net.rows:
+        lines.append(
+            f"| {escape_markdown(row.name)} ({escape_markdown(row.type)}) | "
+            f"{_shape(row.output_shape, style)} | {_value(row.activation_size, style)} | "
+            f"{_value(row.params, style)} |"
+        )
+    lines.append(
+        f"| **Total** | {_shape(net.output_shape, style)} | | {_value(net.params, style)} |"
+    )
+    heading = f"**{escape_markdown(net.name)}**\n\n" if net.name and title else ""
+    return heading + "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------ documents
+
+
+@functools.singledispatch
+def _inline(piece: object, style: Style) -> str:
+    raise TypeError(f"not an inline piece: {piece!r}")
+
+
+@_inline.register
+def _(piece: Text, style: Style) -> str:
+    text = escape_markdown(piece.text)
+    return f"**{text}**" if piece.bold and text else text
+
+
+@_inline.register
+def _(piece: Math, style: Style) -> str:
+    return _value(piece.value, style)
+
+
+@_inline.register
+def _(piece: Shape, style: Style) -> str:
+    return _shape(piece.sizes, style)
+
+
+def _run(pieces: Iterable[object], style: Style) -> str:
+    return "".join(_inline(piece, style) for piece in pieces)
+
+
+@functools.singledispatch
+def _block(block: object, style: Style) -> str:
+    raise TypeError(f"not a document block: {block!r}")
+
+
+@_block.register
+def _(block: Heading, style: Style) -> str:
+    return f"{'#' * (block.level + 1)} {escape_markdown(block.text)}\n"
+
+
+@_block.register
+def _(block: Paragraph, style: Style) -> str:
+    return _run(block.content, style) + "\n"
+
+
+@_block.register
+def _(block: Items, style: Style) -> str:
+    return "".join(
+        f"{f'{number}.' if block.numbered else '-'} {_run(item, style)}\n"
+        for number, item in enumerate(block.items, 1)
+    )
+
+
+@_block.register
+def _(block: Table, style: Style) -> str:
+    align = {"l": ":---", "r": "---:"}
+    lines = [
+        "| " + " | ".join(escape_markdown(cell) for cell in block.header) + " |",
+        "| " + " | ".join(align.get(letter, "---") for letter in block.align) + " |",
+    ]
+    lines += ["| " + " | ".join(_run(cell, style) for cell in row) + " |" for row in block.rows]
+    return "\n".join(lines) + "\n"
+
+
+@_block.register
+def _(block: NetworkTable, style: Style) -> str:
+    return markdown_network(block.network, style, title=False)
+
+
+@_block.register
+def _(block: Lines, style: Style) -> str:
+    return markdown_lines(block.lines, style)
+
+
+@_block.register
+def _(block: PageBreak, style: Style) -> str:
+    return "---\n"
+
+
+def markdown_document(document: Document, style: Style = DEFAULT) -> str:
+    """A document as Markdown with ``$…$`` math."""
+    parts = [f"# {escape_markdown(document.title)}\n"]
+    parts += [_block(block, style) for block in document.blocks]
+    return "\n".join(parts)

@@ -1,0 +1,206 @@
+"""What :func:`symcnn.solve` returns: the answer, how it was found, and the derivation as data.
+
+Each derivation line is a small frozen dataclass; renderers (text here, LaTeX elsewhere) dispatch on
+the type. Nothing here computes: the solver fills these in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sympy
+
+from ..errors import SolveError
+from ._integers import IntRange
+from ._targets import Target
+
+__all__ = [
+    "Equation",
+    "LayerFormula",
+    "Probe",
+    "RealRoot",
+    "Roots",
+    "Search",
+    "Solution",
+    "Stated",
+    "Step",
+]
+
+Expr = sympy.Expr
+
+
+# ------------------------------------------------------------------------------ derivation
+
+
+@dataclass(frozen=True)
+class Stated:
+    """The target as it was asked."""
+
+    target: Target
+
+
+@dataclass(frozen=True)
+class LayerFormula:
+    """A layer's formula in the notation's symbols, then with that layer's numbers in (unevaluated).
+
+    ``general`` is e.g. ``k*(bias + d*m*n/g)`` and ``substituted`` ``k*(1 + 8*5*5/1)``.
+    """
+
+    label: str
+    general: Expr
+    substituted: Expr
+    values: Mapping[sympy.Symbol, Expr]
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One line ``lhs ⋈ rhs``. ``role`` says which: ``"in symbols"`` (the spec's symbols, before the
+    given values), ``"with numbers"`` (given values in: the equation that was solved) or
+    ``"rearranged"`` (a polynomial with its constant moved to the right)."""
+
+    role: str
+    label: str
+    lhs: Expr
+    relation: str
+    rhs: Expr
+
+
+@dataclass(frozen=True)
+class Roots:
+    """The real roots of the polynomial in ``symbol`` that was solved (exact)."""
+
+    label: str
+    symbol: sympy.Symbol
+    roots: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Search:
+    """How integers were searched when there was no closed form.
+
+    ``method`` is ``"monotone"`` (galloping and bisection on a formula shown never to decrease or
+    never to increase) or ``"grid"`` (every point of ``bounds``, vectorized).
+    """
+
+    method: str
+    label: str
+    #: the ranges searched
+    bounds: Mapping[str, IntRange]
+    #: grid points evaluated (0 for a monotone search)
+    points: int
+    complete: bool
+    #: for a monotone search: +1 if the formula never decreases as the unknown grows, -1 if it
+    #: never increases
+    direction: int = 0
+
+
+Step = Stated | LayerFormula | Equation | Roots | Search
+
+
+# ------------------------------------------------------------------------------ answer
+
+
+@dataclass(frozen=True)
+class RealRoot:
+    """A real (not integer) solution of an equation that has no integer one."""
+
+    label: str
+    symbol: sympy.Symbol
+    value: Expr
+    #: True when floors and ceilings were dropped to find it (the equation had no polynomial form)
+    relaxed: bool = False
+
+    def __str__(self) -> str:
+        approx = "" if self.value.is_Integer else f" ≈ {float(self.value):.6g}"
+        return f"{self.symbol} = {sympy.sstr(self.value)}{approx}"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What one integer point gives: the targets' quantities there, and whether it satisfies all."""
+
+    point: Mapping[str, int]
+    values: Mapping[str, Expr]
+    satisfied: bool
+    #: why the point is not a solution, when it fails a validity check rather than a target
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The integer solutions of :func:`symcnn.solve`, with the derivation.
+
+    ``points`` lists solutions (at most ``limit``; the best ones when there is an objective);
+    ``count`` is how many there are in all (``None``: infinitely many; when the search stopped
+    early, how many were found). With one unknown,
+    ``ranges`` is the whole solution set as integer ranges (a range with ``high=None`` has no end).
+    ``complete`` is False when a search stopped early; ``notes`` say why.
+    """
+
+    unknowns: tuple[sympy.Symbol, ...]
+    targets: tuple[Target, ...]
+    points: tuple[Mapping[str, int], ...]
+    count: int | None
+    ranges: tuple[IntRange, ...] = ()
+    complete: bool = True
+    #: ``("max", what)`` or ``("min", what)``: what was maximized, as it was asked (``"k1"``)
+    objective: tuple[str, str] | None = None
+    #: the objective's value at the best points (``None``: no objective, or it is unbounded)
+    best: Expr | None = None
+    #: the ranges of the unknowns that were searched (``high=None``: no upper end)
+    bounds: Mapping[str, IntRange] = field(default_factory=dict)
+    nearest: tuple[RealRoot, ...] = ()
+    probes: tuple[Probe, ...] = ()
+    #: conditions on symbols that are not unknowns, which the answer still needs
+    conditions: tuple[str, ...] = ()
+    derivation: tuple[Step, ...] = ()
+    method: str = ""
+    notes: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.count != 0
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(symbol.name for symbol in self.unknowns)
+
+    @property
+    def value(self) -> int:
+        """The value of the one unknown, when there is exactly one solution (or one best point)."""
+        if len(self.unknowns) == 1 and len(self.points) == 1:
+            return self.points[0][self.unknowns[0].name]
+        raise SolveError(f"no single value: {self.describe()}")
+
+    def describe(self) -> str:
+        """The answer in one line."""
+        names = ", ".join(self.names)
+        unknown = names if len(self.unknowns) == 1 else f"({names})"
+        if self.count == 0 and not self.complete:
+            return f"no solution for {unknown} found before the search stopped"
+        if self.count == 0:
+            text = f"no integer {unknown} satisfies {'; '.join(map(str, self.targets))}"
+            if self.nearest:
+                text += f" (nearest real: {', '.join(map(str, self.nearest))})"
+            return text
+        if self.objective is not None:
+            kind, shown = self.objective
+            if self.best is None:
+                return f"{shown} has no {'largest' if kind == 'max' else 'smallest'} value"
+            if len(self.points) == 1:
+                point = ", ".join(f"{k} = {v}" for k, v in self.points[0].items())
+                return point if shown in self.names else f"{point} ({shown} = {self.best})"
+            return f"{kind} {shown} = {self.best}, at {len(self.points)} points"
+        if len(self.unknowns) == 1 and self.ranges and self.objective is None:
+            shown = ", ".join(map(str, self.ranges))
+            return f"{unknown} = {shown}"
+        if len(self.points) == 1 and self.count == 1:
+            return ", ".join(f"{k} = {v}" for k, v in self.points[0].items())
+        total = "infinitely many" if self.count is None else f"{self.count}"
+        return f"{total} solutions for {unknown}"
+
+    def __str__(self) -> str:
+        return self.describe() + ("" if self.complete else " (the search stopped early)")
+
+    def __repr__(self) -> str:
+        return f"<Solution {self}>"

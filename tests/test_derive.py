@@ -1,0 +1,412 @@
+"""Derivations as data: every substituted formula evaluates to the engine's own number.
+
+The derivation templates write formulas in the textbook's order, apart from the engine's SymPy
+formulas; these tests are what keeps the two in agreement, for every registered layer type, over
+a table of configurations and over hypothesis-generated ones, with numbers and with symbols.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import symcnn
+from symcnn.derive import (
+    Derivation,
+    Fact,
+    FormulaExpr,
+    Ref,
+    Solved,
+    Sum,
+    derive,
+    derive_network,
+    evaluate,
+    substitute,
+)
+from symcnn.errors import SpecError
+from symcnn.layers import LAYERS
+from symcnn.render.document import Style
+from symcnn.render.latex import latex_lines, latex_node
+from symcnn.render.plain import text_line, text_node
+
+# (input, layout, arguments): one or more configurations per layer type
+CASES: dict[str, list[tuple[list[Any], str, dict[str, Any]]]] = {
+    "conv1d": [([4, 30], "CHW", {"out_channels": 6, "kernel_size": 5, "stride": 2, "padding": 1})],
+    "conv2d": [
+        ([32, 32, 3], "HWC", {"out_channels": 8, "kernel_size": 5}),
+        (
+            [4, 17, 19],
+            "CHW",
+            {
+                "out_channels": 8,
+                "kernel_size": [3, 5],
+                "stride": [2, 1],
+                "padding": [1, 2],
+                "dilation": [2, 1],
+                "groups": 2,
+                "bias": False,
+            },
+        ),
+        ([3, 15, 15], "CHW", {"out_channels": 5, "kernel_size": 4, "padding": "same"}),
+        ([3, 15, 15], "CHW", {"out_channels": 5, "kernel_size": 3, "padding": "valid"}),
+    ],
+    "conv3d": [
+        (
+            [2, 9, 10, 11],
+            "CHW",
+            {"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1, "dilation": [1, 2, 1]},
+        )
+    ],
+    "convtranspose1d": [([4, 7], "CHW", {"out_channels": 6, "kernel_size": 3, "stride": 2})],
+    "convtranspose2d": [
+        (
+            [4, 8, 9],
+            "CHW",
+            {
+                "out_channels": 6,
+                "kernel_size": 3,
+                "stride": 2,
+                "padding": 1,
+                "output_padding": 1,
+                "groups": 2,
+            },
+        ),
+        (
+            [8, 8, 6],
+            "HWC",
+            {"out_channels": 4, "kernel_size": [3, 2], "stride": 3, "dilation": 2, "bias": False},
+        ),
+    ],
+    "convtranspose3d": [([2, 3, 4, 5], "CHW", {"out_channels": 2, "kernel_size": 2, "stride": 2})],
+    "maxpool1d": [([3, 11], "CHW", {"kernel_size": 3, "stride": 2, "ceil_mode": True})],
+    "maxpool2d": [
+        ([28, 28, 8], "HWC", {"kernel_size": 2, "stride": 2}),
+        # ceil mode where PyTorch drops the last window (it would start in the padding)
+        ([3, 5, 5], "CHW", {"kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True}),
+        ([3, 13, 12], "CHW", {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2}),
+    ],
+    "maxpool3d": [([2, 6, 7, 8], "CHW", {"kernel_size": 2})],
+    "avgpool1d": [([3, 10], "CHW", {"kernel_size": 3, "padding": 1})],
+    "avgpool2d": [([3, 9, 9], "CHW", {"kernel_size": 2, "ceil_mode": True})],
+    "avgpool3d": [([2, 6, 6, 6], "CHW", {"kernel_size": 3, "stride": 1})],
+    "adaptiveavgpool1d": [([3, 10], "CHW", {"output_size": 4})],
+    "adaptiveavgpool2d": [([3, 10, 12], "CHW", {"output_size": [3, None]})],
+    "adaptiveavgpool3d": [([2, 5, 6, 7], "CHW", {"output_size": 2})],
+    "adaptivemaxpool1d": [([3, 10], "CHW", {"output_size": 5})],
+    "adaptivemaxpool2d": [([3, 10, 12], "CHW", {"output_size": 1})],
+    "adaptivemaxpool3d": [([2, 5, 6, 7], "CHW", {"output_size": [1, 2, 3]})],
+    "linear": [
+        ([400], "HWC", {"out_features": 120}),
+        ([5, 7], "HWC", {"out_features": 3, "bias": False}),
+    ],
+    "flatten": [([5, 5, 16], "HWC", {})],
+    "prelu": [([6, 4, 4], "CHW", {"num_parameters": 6})],
+    "batchnorm1d": [([6], "CHW", {}), ([6, 10], "CHW", {"affine": False})],
+    "batchnorm2d": [([6, 4, 4], "CHW", {}), ([4, 4, 6], "HWC", {"track_running_stats": False})],
+    "batchnorm3d": [([6, 2, 3, 4], "CHW", {})],
+    "instancenorm2d": [([6, 4, 4], "CHW", {"affine": True, "track_running_stats": True})],
+    "groupnorm": [
+        ([6, 4, 4], "CHW", {"num_groups": 3}),
+        ([6, 4], "CHW", {"num_groups": 2, "affine": False}),
+    ],
+    "layernorm": [
+        ([5, 7], "HWC", {"normalized_shape": [5, 7]}),
+        ([9], "HWC", {"bias": False}),
+        ([9], "HWC", {"elementwise_affine": False}),
+    ],
+    "threshold": [([3, 4], "CHW", {"threshold": 0.1, "value": 0.0})],
+}
+#: inputs tried, with no arguments, for the layer types the table does not list
+DEFAULT_INPUTS = ([4, 6, 6], [4, 6], [4, 6, 6, 6])
+
+
+def build(type_name: str, shape: list[Any], layout: str, arguments: dict[str, Any]) -> Any:
+    spec = {"input": shape, "layout": layout, "layers": [{"type": type_name, **arguments}]}
+    return symcnn.load(spec)
+
+
+def rows_for(type_name: str) -> list[Any]:
+    if type_name in CASES:
+        return [build(type_name, *case).rows[0] for case in CASES[type_name]]
+    for shape in DEFAULT_INPUTS:
+        try:
+            return [build(type_name, shape, "CHW", {}).rows[0]]
+        except SpecError:
+            continue
+    pytest.fail(f"{type_name}: add a configuration to CASES in tests/test_derive.py")
+
+
+def _has_ref(node: Any) -> bool:
+    if isinstance(node, Ref):
+        return True
+    return any(_has_ref(child) for child in getattr(node, "factors", ())) or any(
+        _has_ref(term) for _, term in getattr(node, "terms", ())
+    )
+
+
+def check_row(row: Any) -> None:
+    """Every line's substituted formula (and general formula at the row's values) gives the
+    engine's number, and every quantity the row reports has a line."""
+    working = derive(row)
+    keys = set()
+    for line in working.lines:
+        assert isinstance(line, Derivation | Fact)
+        keys.add(line.quantity.key)
+        if isinstance(line, Derivation):
+            if line.substituted is not None:
+                difference = evaluate(line.substituted) - line.result
+                assert sympy.simplify(difference) == 0, (row.name, line.quantity.key)
+            if line.formula is not None and not _has_ref(line.formula):
+                general = evaluate(line.formula).xreplace(dict(row.values))
+                assert sympy.simplify(general - line.result) == 0, (row.name, line.quantity.key)
+    assert working.line("activation_size").result == row.activation_size
+    assert working.line("params").result == row.params
+    if row.buffers != 0:
+        assert working.line("buffers").result == row.buffers
+    spatial = [key for key in keys if key.endswith("_out")]
+    if row.layer.spatial_dims and row.formula.output_shape is not None:
+        assert len(spatial) == row.layer.spatial_dims, row.type
+    for key in spatial:
+        line = working.line(key)
+        assert line.result in row.output_shape
+
+
+@pytest.mark.parametrize("type_name", sorted(LAYERS))
+def test_every_layer_type_derives_the_engines_numbers(type_name: str) -> None:
+    for row in rows_for(type_name):
+        check_row(row)
+
+
+def test_every_derivation_of_lenet_and_its_total() -> None:
+    net = symcnn.load("examples/lenet5.yaml")
+    working = derive_network(net)
+    for row in net.rows:
+        check_row(row)
+    assert working.total.result == net.params == evaluate(working.total.substituted) == 62_958
+
+
+# ------------------------------------------------------------------------------ hypothesis
+
+sizes = st.integers(min_value=1, max_value=48)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    height=sizes,
+    width=sizes,
+    channels=st.sampled_from([1, 2, 4, 6]),
+    kernel=st.tuples(st.integers(1, 7), st.integers(1, 7)),
+    stride=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    padding=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    groups=st.sampled_from([1, 2]),
+    out=st.sampled_from([2, 4, 6]),
+    bias=st.booleans(),
+    layout=st.sampled_from(["HWC", "CHW"]),
+    kind=st.sampled_from(["conv2d", "convtranspose2d", "maxpool2d", "avgpool2d"]),
+    ceil=st.booleans(),
+)
+def test_random_configurations_agree_with_the_engine(
+    height,
+    width,
+    channels,
+    kernel,
+    stride,
+    padding,
+    dilation,
+    groups,
+    out,
+    bias,
+    layout,
+    kind,
+    ceil,
+):
+    shape = [height, width, channels] if layout == "HWC" else [channels, height, width]
+    if kind == "conv2d":
+        arguments = {
+            "out_channels": out,
+            "kernel_size": list(kernel),
+            "stride": list(stride),
+            "padding": list(padding),
+            "dilation": list(dilation),
+            "groups": groups,
+            "bias": bias,
+        }
+    elif kind == "convtranspose2d":
+        arguments = {
+            "out_channels": out,
+            "kernel_size": list(kernel),
+            "stride": list(stride),
+            "padding": list(padding),
+            "dilation": list(dilation),
+            "groups": groups,
+            "bias": bias,
+            "output_padding": [min(stride) - 1, 0],
+        }
+    else:
+        arguments = {
+            "kernel_size": list(kernel),
+            "stride": list(stride),
+            "padding": [min(p, k // 2) for p, k in zip(padding, kernel, strict=True)],
+            "ceil_mode": ceil,
+        }
+        if kind == "maxpool2d":
+            arguments["dilation"] = list(dilation)
+    try:
+        net = build(kind, shape, layout, arguments)
+    except SpecError:
+        assume(False)
+    check_row(net.rows[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    kernel=st.integers(1, 7),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 2),
+    features=st.integers(1, 50),
+)
+def test_symbolic_derivations_equal_the_engines_expressions(kernel, stride, padding, features):
+    net = symcnn.load(
+        {
+            "input": ["H", "W", "d0"],
+            "layers": [
+                {
+                    "type": "conv2d",
+                    "name": "C",
+                    "out_channels": "k",
+                    "kernel_size": kernel,
+                    "stride": stride,
+                    "padding": padding,
+                },
+                {"type": "maxpool2d", "name": "P", "kernel_size": 2},
+                {"type": "flatten"},
+                {"type": "linear", "name": "F", "out_features": features, "bias": "b"},
+            ],
+        }
+    )
+    for row in net.rows:
+        check_row(row)
+
+
+# ------------------------------------------------------------------------------ textbook order
+
+
+DEFAULT_STYLE = Style()
+
+
+def lines(net: Any, name: str, style: Style = DEFAULT_STYLE) -> list[str]:
+    return [text_line(line, style) for line in derive(net[name]).lines]
+
+
+def test_the_seeds_working_in_the_textbooks_order() -> None:
+    net = symcnn.load("examples/lenet5.yaml")
+    assert lines(net, "CONV1") == [
+        "H_out = ⌊(H + 2·z_h − n)/s_h⌋ + 1 = ⌊(32 + 2·0 − 5)/1⌋ + 1 = 28",
+        "W_out = ⌊(W + 2·z_w − m)/s_w⌋ + 1 = ⌊(32 + 2·0 − 5)/1⌋ + 1 = 28",
+        "activation size = H_out·W_out·k = 28·28·8 = 6,272",
+        "parameters = ((m·n·d) + bias)·k = ((5·5·3) + 1)·8 = 608",
+    ]
+    assert lines(net, "FC3")[-1] == "parameters = (p + bias)·c = (400 + 1)·120 = 48,120"
+    assert lines(net, "POOL1")[-1] == "parameters = 0  (pooling has nothing to learn)"
+    assert lines(net, "Flatten-1")[0] == "activation size = 5·5·16 = 400"
+    total = text_line(derive_network(net).total)
+    assert total == "total parameters = 608 + 3,216 + 48,120 + 10,164 + 850 = 62,958"
+
+
+def test_times_and_no_grouping_styles() -> None:
+    net = symcnn.load("examples/lenet5.yaml")
+    style = Style("times", grouping=False)
+    assert (
+        lines(net, "CONV2", style)[-1]
+        == "parameters = ((m×n×d) + bias)×k = ((5×5×8) + 1)×16 = 3216"
+    )
+    latex = latex_lines(derive(net["CONV2"]).lines, Style("times"))
+    assert r"\left(\left(m \times n \times d\right) + \mathit{bias}\right) \times k" in latex
+    assert "= 3{,}216" in latex
+
+
+def test_grouped_dilated_and_transposed_formulas() -> None:
+    net = build("conv2d", [4, 17, 19], "CHW", CASES["conv2d"][1][2])
+    assert lines(net, "Conv2d-1") == [
+        "H_out = ⌊(H + 2·z_h − r_h·(n − 1) − 1)/s_h⌋ + 1 = ⌊(17 + 2·1 − 2·(3 − 1) − 1)/2⌋ + 1 = 8",
+        "W_out = ⌊(W + 2·z_w − m)/s_w⌋ + 1 = ⌊(19 + 2·2 − 5)/1⌋ + 1 = 19",
+        "activation size = k·H_out·W_out = 8·8·19 = 1,216",
+        "parameters = ((m·n·d/g) + bias)·k = ((5·3·4/2) + 0)·8 = 240",
+    ]
+    transposed = build("convtranspose2d", *CASES["convtranspose2d"][0])
+    assert lines(transposed, "ConvTranspose2d-1")[0] == (
+        "H_out = (H − 1)·s_h − 2·z_h + n + a_h = (8 − 1)·2 − 2·1 + 3 + 1 = 16"
+    )
+    assert lines(transposed, "ConvTranspose2d-1")[-1] == (
+        "parameters = m·n·d·k/g + bias·k = 3·3·4·6/2 + 1·6 = 114"
+    )
+
+
+def test_ceil_mode_shows_the_dropped_window() -> None:
+    net = build("maxpool2d", *CASES["maxpool2d"][1])
+    first = derive(net.rows[0]).line("H_out")
+    assert isinstance(first, Derivation) and first.result == 3
+    assert text_line(first) == (
+        "H_out = ⌈(H + 2·z_h − n)/s_h⌉ + 1 − 1 = ⌈(5 + 2·1 − 2)/2⌉ + 1 − 1 = 3  "
+        "(the last window would start in the padding, so it is dropped)"
+    )
+
+
+def test_latex_of_a_strided_size_uses_floor_brackets() -> None:
+    net = symcnn.load("examples/lenet5.yaml")
+    line = derive(net["CONV1"]).line("W_out")
+    assert isinstance(line, Derivation) and line.substituted is not None
+    assert latex_node(line.substituted) == (
+        r"\left\lfloor \frac{32 + 2 \cdot 0 - 5}{1} \right\rfloor + 1"
+    )
+
+
+def test_symbolic_values_are_substituted_with_parentheses_and_results_stay_symbolic() -> None:
+    net = symcnn.load("examples/symbolic.yaml")
+    pool = derive(net["POOL1"]).line("H_out")
+    assert text_line(pool) == (
+        "H_out = ⌊(H + 2·z_h − n)/s_h⌋ + 1 = ⌊((H - 4) + 2·0 − 2)/2⌋ + 1 = floor(H/2) - 2"
+    )
+    params = derive(net["CONV2"]).line("params")
+    assert isinstance(params, Derivation) and not params.result.is_number
+    assert params.result == net["CONV2"].params
+    latex = latex_lines([params])
+    assert latex.splitlines()[-2] == r"&= k_{2} \left(25 k_{1} + 1\right)"
+    assert latex.count(r"\\") == 2  # symbolic: one step per row
+
+
+def test_a_layer_without_a_template_shows_the_engines_formula() -> None:
+    net = symcnn.load("examples/lenet5.yaml")
+    row = net["CONV1"]
+    from symcnn.derive import _lines  # the generic fallback, for layer types added later
+    from symcnn.layers.base import Layer
+
+    fallback = _lines.dispatch(Layer)(row.layer, row)
+    params = next(line for line in fallback if line.quantity.key == "params")
+    assert isinstance(params, Derivation) and isinstance(params.formula, FormulaExpr)
+    assert evaluate(params.substituted) == row.params == 608
+
+
+def test_substitute_keeps_the_order_of_terms() -> None:
+    from symcnn.derive import plus
+    from symcnn.symbols import m, n
+
+    formula = plus(n, ("-", m), 1)
+    values = {m: sympy.Integer(5), n: sympy.Integer(2)}
+    substituted = substitute(formula, values)
+    assert isinstance(substituted, Sum)
+    assert text_node(substituted) == "2 − 5 + 1"
+    assert evaluate(substituted) == -2
+
+
+def test_solved_line_renders_in_every_format() -> None:
+    k1 = sympy.Symbol("k1", integer=True, positive=True)
+    line = Solved(k1, 76 * k1, sympy.Integer(608), sympy.Integer(8))
+    assert text_line(line) == "76*k1 = 608, so k1 = 8"
+    assert latex_lines([line]).splitlines()[1] == r"76 k_{1} &= 608 \;\Longrightarrow\; k_{1} = 8"
+    assert line._repr_markdown_() == "- $76 k_{1} = 608$, so $k_{1} = 8$\n"
