@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -335,6 +335,9 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
 # ----------------------------------------------------------------------------------- layers
 
 
+_FORMULAS: dict[tuple[Any, ...], Formula] = {}
+
+
 class Layer:
     """Base of every layer: a frozen dataclass of PyTorch's keyword arguments.
 
@@ -344,6 +347,8 @@ class Layer:
 
     torch_name: ClassVar[str]
     spatial_dims: ClassVar[int] = 0
+    #: the arguments :meth:`formula` depends on, when it can be cached (``None``: it cannot)
+    formula_fields: ClassVar[tuple[str, ...] | None] = None
     #: choices for ``text`` arguments
     choices: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
@@ -403,6 +408,17 @@ class Layer:
         """The general formula of this layer's configuration, over the notation's symbols."""
         raise NotImplementedError
 
+    def general_formula(self, layout: str) -> Formula:
+        """:meth:`formula`, built once per configuration for the layers that declare which of
+        their arguments it depends on (``formula_fields``)."""
+        if self.formula_fields is None:
+            return self.formula(layout)
+        key = (type(self), layout, *(getattr(self, name) for name in self.formula_fields))
+        cached = _FORMULAS.get(key)
+        if cached is None:
+            cached = _FORMULAS[key] = self.formula(layout)
+        return cached
+
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[sympy.Basic, Expr], list[Check]]:
         """The notation symbols' values for input ``x``, and the checks the input must pass."""
         raise NotImplementedError
@@ -422,7 +438,7 @@ class Layer:
                 field="input",
             )
         values, checks = self.bind_values(x, where)
-        general = self.formula(x.layout)
+        general = self.general_formula(x.layout)
         bound = general.at(values)
         shape = x.shape if bound.output_shape is None else bound.output_shape
         row = Row(
@@ -458,6 +474,20 @@ class Layer:
 
 def format_shape(shape: Iterable[Expr]) -> str:
     return "[" + ", ".join(str(size) for size in shape) + "]"
+
+
+def require(
+    checks: list[Check],
+    where: Where,
+    name: str,
+    condition: sympy.Basic,
+    message: Callable[[], str],
+    error: type[SpecError] = SpecError,
+) -> None:
+    """Add a check unless it already holds. ``message`` is only called for a check that fails
+    or waits for symbols: printing expressions is most of the cost of a check that passes."""
+    if condition is not sympy.true:
+        checks.append(Check(where, name, condition, message(), error))
 
 
 def positive(where: Where, name: str, value: Expr, message: str) -> Check:

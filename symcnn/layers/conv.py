@@ -22,7 +22,7 @@ import sympy
 
 from ..errors import ShapeError, SpecError
 from ..symbols import axis_symbols, bias, d, g, k
-from .base import Check, Expr, Formula, Layer, Tensor, Where, arg, arrange
+from .base import Check, Expr, Formula, Layer, Tensor, Where, arg, arrange, require
 
 __all__ = [
     "Conv",
@@ -50,21 +50,22 @@ def _kernel_volume(spatial_dims: int) -> Expr:
 
 def _checks_per_axis(where: Where, x: Tensor, layer: Any) -> list[Check]:
     """Groups dividing the channels, and the dilated kernel fitting in the padded input."""
-    checks = [
-        Check(
-            where,
-            "groups",
-            sympy.Eq(sympy.Mod(x.channels, layer.groups), 0),
-            f"`groups` = {layer.groups} must divide the input channels "
-            f"(in_channels = {x.channels})",
-        ),
-        Check(
-            where,
-            "groups",
-            sympy.Eq(sympy.Mod(layer.out_channels, layer.groups), 0),
-            f"`groups` = {layer.groups} must divide `out_channels` = {layer.out_channels}",
-        ),
-    ]
+    checks: list[Check] = []
+    require(
+        checks,
+        where,
+        "groups",
+        sympy.Eq(sympy.Mod(x.channels, layer.groups), 0),
+        lambda: f"`groups` = {layer.groups} must divide the input channels "
+        f"(in_channels = {x.channels})",
+    )
+    require(
+        checks,
+        where,
+        "groups",
+        sympy.Eq(sympy.Mod(layer.out_channels, layer.groups), 0),
+        lambda: f"`groups` = {layer.groups} must divide `out_channels` = {layer.out_channels}",
+    )
     checks += layer.agree(where, "in_channels", layer.in_channels, x.channels)
     return checks
 
@@ -84,6 +85,7 @@ class Conv(Layer):
     padding_mode: str = arg("text", "zeros")
 
     choices: ClassVar = {"padding_mode": PADDING_MODES}
+    formula_fields: ClassVar = ()
 
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)
@@ -135,16 +137,15 @@ class Conv(Layer):
             # 'same' pads r·(m − 1) in all, the odd extra on the right: that side must fit
             widest = sympy.ceiling(pad)
             given = f"'same' (up to {widest} on a side)" if self.padding == "same" else widest
-            checks.append(
-                Check(
-                    where,
-                    "kernel_size",
-                    sympy.Ge(size + 2 * pad, extent),
-                    f"`kernel_size` = {list(self.kernel_size)}: the kernel spans {extent} along "
-                    f"{axis_name}, more than the padded input ({size} + 2·{pad} = "
-                    f"{size + 2 * pad})",
-                    ShapeError,
-                )
+            require(
+                checks,
+                where,
+                "kernel_size",
+                sympy.Ge(size + 2 * pad, extent),
+                lambda: f"`kernel_size` = {list(self.kernel_size)}: the kernel spans {extent} "
+                f"along {axis_name}, more than the padded input ({size} + 2·{pad} = "
+                f"{size + 2 * pad})",
+                ShapeError,
             )
             if self.padding_mode == "reflect":
                 checks.append(
@@ -187,6 +188,7 @@ class ConvTranspose(Layer):
     padding_mode: str = arg("text", "zeros")
 
     choices: ClassVar = {"padding_mode": ("zeros",)}
+    formula_fields: ClassVar = ()
 
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)

@@ -17,13 +17,13 @@ documentation, and ``pooling_output_shape`` and ``pool3d_shape_check`` in ATen's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import sympy
 
 from ..errors import ShapeError, SpecError
 from ..symbols import axis_symbols, d
-from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg, arrange
+from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg, arrange, require
 from .conv import _face, conv_output_size
 
 __all__ = [
@@ -62,6 +62,8 @@ class _Pool(Layer):
     padding: tuple[Expr, ...] = arg("counts", 0)
     ceil_mode: bool = arg("bool", False)
 
+    formula_fields: ClassVar = ("ceil_mode",)
+
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)
 
@@ -92,25 +94,23 @@ class _Pool(Layer):
         ):
             values.update({a.size: size, a.kernel: kernel, a.stride: stride, a.padding: pad})
             values[a.dilation] = dilation
-            checks.append(
-                Check(
-                    where,
-                    "padding",
-                    sympy.Le(pad, sympy.floor(kernel / 2)),
-                    f"`padding` = {list(self.padding)} must be at most half the kernel size "
-                    f"({kernel} // 2 = {sympy.floor(kernel / 2)}) along {a.size.name}",
-                )
+            require(
+                checks,
+                where,
+                "padding",
+                sympy.Le(pad, sympy.floor(kernel / 2)),
+                lambda: f"`padding` = {list(self.padding)} must be at most half the kernel size "
+                f"({kernel} // 2 = {sympy.floor(kernel / 2)}) along {a.size.name}",
             )
             out = pool_output_size(size, kernel, stride, pad, dilation, self.ceil_mode)
-            checks.append(
-                Check(
-                    where,
-                    "kernel_size",
-                    sympy.Ge(out, 1),
-                    f"`kernel_size` = {list(self.kernel_size)} gives an output size of {out} "
-                    f"along {a.size.name} for an input of size {size}: the window does not fit",
-                    ShapeError,
-                )
+            require(
+                checks,
+                where,
+                "kernel_size",
+                sympy.Ge(out, 1),
+                lambda: f"`kernel_size` = {list(self.kernel_size)} gives an output size of {out} "
+                f"along {a.size.name} for an input of size {size}: the window does not fit",
+                ShapeError,
             )
         return values, checks
 
