@@ -13,8 +13,8 @@ from .layers import LAYERS, Row
 from .network import Network
 from .parse import parse_expression
 from .quantities import quantity
-from .spec import load
 from .solve import Solution, solve
+from .spec import load
 from .sweep import Sweep, sweep
 
 __all__ = [

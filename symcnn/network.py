@@ -63,6 +63,17 @@ class Network:
     @classmethod
     def build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Network:
         """Compose the layers of a normalized spec; ``values`` replace the named symbols."""
+        try:
+            return cls._build(spec, values)
+        except RecursionError:
+            # hundreds of strided layers on a symbolic size nest floors deeper than SymPy recurses
+            raise SpecError(
+                "the network is too deep to keep its sizes symbolic (floors nested past Python's "
+                "recursion limit); give the input size a value (--set) or use fewer strided layers"
+            ) from None
+
+    @classmethod
+    def _build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Network:
         table: dict[str, Expr] = dict(values or {})
         layout = spec["layout"]
         where_input = Where(0, "input", "input")
@@ -90,9 +101,7 @@ class Network:
                     pending.append(check)
             rows.append(row)
             x = Tensor(row.output_shape, layout)
-        symbols = {
-            name: value for name, value in table.items() if isinstance(value, sympy.Symbol)
-        }
+        symbols = {name: value for name, value in table.items() if isinstance(value, sympy.Symbol)}
         given = values or {}
         symbols = {name: s for name, s in symbols.items() if name not in given}
         for value in given.values():
@@ -201,7 +210,9 @@ class Network:
             elif isinstance(value, int | sympy.Basic):
                 expr = sympy.Integer(value) if isinstance(value, int) else value
             else:
-                raise SpecError(f"value of `{name}` must be a number or an expression, got {value!r}")
+                raise SpecError(
+                    f"value of `{name}` must be a number or an expression, got {value!r}"
+                )
             table[name] = expr
         # values given earlier stay given, with the new values substituted into them
         by_symbol = {self.symbols[name]: expr for name, expr in table.items()}
@@ -288,8 +299,10 @@ class Network:
 
     def _symbol(self, name: str) -> sympy.Symbol:
         if name not in self.symbols:
-            raise SolveError(f"unknown symbol {name} (this network's symbols: "
-                             f"{', '.join(sorted(self.symbols)) or 'none'})")
+            raise SolveError(
+                f"unknown symbol {name} (this network's symbols: "
+                f"{', '.join(sorted(self.symbols)) or 'none'})"
+            )
         return self.symbols[name]
 
     def _repr_latex_(self) -> str:
@@ -304,4 +317,7 @@ class Network:
 
     def __repr__(self) -> str:
         shape = ", ".join(map(str, self.input_shape))
-        return f"<Network {self.name or ''} input=[{shape}] layers={len(self.rows)} params={self.params}>"
+        return (
+            f"<Network {self.name or ''} input=[{shape}] layers={len(self.rows)} "
+            f"params={self.params}>"
+        )

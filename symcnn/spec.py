@@ -94,7 +94,9 @@ def normalize(document: Any) -> dict[str, Any]:
         )
     layers = document["layers"]
     if not isinstance(layers, list | tuple):
-        raise SpecError(f"`layers` must be a list of layers, got {type(layers).__name__}", field="layers")
+        raise SpecError(
+            f"`layers` must be a list of layers, got {type(layers).__name__}", field="layers"
+        )
     for index, layer in enumerate(layers):
         if not isinstance(layer, Mapping):
             raise SpecError(

@@ -2,9 +2,9 @@
 
 The core names come from the seed texts: ``m``, ``n`` (filter width, height), ``d`` (input depth),
 ``k`` (filters), ``c`` and ``p`` (neurons in this / the previous layer) and ``bias`` (0 or 1).
-The rest are what the other layers need. ``p`` is taken, so padding is ``z`` (zero padding); per-axis
-quantities carry the axis as a suffix: ``w`` (width), ``h`` (height), ``t`` (the third spatial axis
-of 3-D layers, depth or time).
+The rest are what the other layers need. ``p`` is taken, so padding is ``z`` (zero padding);
+per-axis quantities carry the axis as a suffix: ``w`` (width), ``h`` (height), ``t`` (the third
+spatial axis of 3-D layers, depth or time).
 
 >>> from symcnn.symbols import m, n, d, k, bias
 >>> (m * n * d + bias) * k
@@ -69,7 +69,9 @@ d = _define("d", "depth of the input: channels or filters of the previous layer"
 k = _define("k", "number of filters (output channels)", SEEDS)
 c = _define("c", "neurons in this layer (out_features)", SEEDS)
 p = _define("p", "neurons in the previous layer (in_features)", SEEDS)
-bias = _define("bias", "1 if the layer has a bias (one per filter or neuron), else 0", SEEDS, **COUNT)
+bias = _define(
+    "bias", "1 if the layer has a bias (one per filter or neuron), else 0", SEEDS, **COUNT
+)
 g = _define("g", "groups of a grouped convolution or of GroupNorm", TORCH)
 N = _define("N", "elements in LayerNorm's normalized_shape", TORCH)
 P = _define("P", "learnable slopes of PReLU (num_parameters)", TORCH)
@@ -112,7 +114,8 @@ class AxisSymbols:
 def axis_symbols(spatial_dims: int) -> tuple[AxisSymbols, ...]:
     """The per-axis symbols of a layer with ``spatial_dims`` spatial axes, in PyTorch's axis order.
 
-    1-D layers act along the width axis; 2-D along (height, width); 3-D along (depth, height, width).
+    1-D layers act along the width axis; 2-D along (height, width); 3-D along (depth, height,
+    width).
     """
     axes = ("t", "h", "w")[3 - spatial_dims :]
     return tuple(

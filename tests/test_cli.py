@@ -47,7 +47,14 @@ def test_json_summary_matches_the_engine(capsys):
     data = json.loads(out)
     assert code == 0
     assert [layer["params"] for layer in data["layers"]] == [
-        "608", "0", "3216", "0", "0", "48120", "10164", "850"
+        "608",
+        "0",
+        "3216",
+        "0",
+        "0",
+        "48120",
+        "10164",
+        "850",
     ]
     assert data["params"] == "62958"
     assert data["output_shape"] == ["10"]
@@ -74,13 +81,25 @@ def test_output_is_byte_identical_between_runs(capsys, tmp_path):
 def test_set_substitutes_symbols(capsys, tmp_path):
     spec = tmp_path / "net.yaml"
     spec.write_text(SYMBOLIC_SPEC)
-    code, out, _ = run(capsys, "summary", str(spec), "--format", "json")
+    _, out, _ = run(capsys, "summary", str(spec), "--format", "json")
     symbolic = json.loads(out)
     assert "k1" in symbolic["params"] and "H" in symbolic["layers"][-2]["output_shape"][0]
     code, out, _ = run(
-        capsys, "summary", str(spec), "--format", "json",
-        "--set", "H=32", "--set", "W=32", "--set", "k1=8", "--set", "k2=16",
+        capsys,
+        "summary",
+        str(spec),
+        "--format",
+        "json",
+        "--set",
+        "H=32",
+        "--set",
+        "W=32",
+        "--set",
+        "k1=8",
+        "--set",
+        "k2=16",
     )
+    assert code == 0
     numeric = json.loads(out)
     # (5*5*3+1)*8 + (5*5*8+1)*16 + (10*10*16+1)*10: 32 -> 28 -> 14 -> 10
     assert numeric["params"] == str(608 + 3216 + 16010)
@@ -126,7 +145,9 @@ def test_help_lists_every_command_and_the_summary_options():
     assert "summary" in top
     sub = subprocess.run(
         [sys.executable, "-m", "symcnn", "summary", "--help"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     for option in ("--format", "--set", "table", "json", "markdown", "latex"):
         assert option in sub
@@ -134,7 +155,9 @@ def test_help_lists_every_command_and_the_summary_options():
 
 def test_bad_spec_from_a_subprocess_prints_no_traceback(tmp_path):
     spec = tmp_path / "bad.yaml"
-    spec.write_text("input: [32, 32, 3]\nlayers:\n  - {type: conv2dd, out_channels: 8, kernel_size: 3}\n")
+    spec.write_text(
+        "input: [32, 32, 3]\nlayers:\n  - {type: conv2dd, out_channels: 8, kernel_size: 3}\n"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "symcnn", "summary", str(spec)], capture_output=True, text=True
     )

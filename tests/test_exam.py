@@ -11,7 +11,6 @@ import pytest
 import sympy
 
 import symcnn
-
 from symcnn.cli import main
 from symcnn.derive import Solved, evaluate
 from symcnn.errors import SolveError, SpecError, SymcnnError

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import symcnn
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def conv(kernel_size: object) -> symcnn.Network:
@@ -34,3 +38,27 @@ def test_kernel_written_per_axis_is_one_size_per_axis(written, shape, params):
 def test_kernel_with_the_wrong_number_of_axes_is_refused():
     with pytest.raises(symcnn.SpecError, match=r"`kernel_size` = '3x3x3': needs 2 values"):
         conv("3x3x3")
+
+
+def test_a_padding_symbol_may_be_zero():
+    net = symcnn.load(
+        {
+            "input": ["H", "H", 3],
+            "layers": [{"type": "conv2d", "out_channels": 8, "kernel_size": 3, "padding": "z"}],
+        }
+    )
+    assert net.symbols["z"].is_nonnegative and not net.symbols["z"].is_positive
+    assert net.subs(z=0, H=32).output_shape == (30, 30, 8)
+    assert net.subs(z=1, H=32).output_shape == (32, 32, 8)
+
+
+def test_substitutions_compose():
+    net = symcnn.load(EXAMPLES / "symbolic.yaml")
+    assert net.subs(H=32, W=32).subs(k1=8, k2=16).params == 62_958
+    assert net.subs(W="2*H").subs(H=16).input_shape == (16, 32, 3)
+
+
+def test_a_chain_too_deep_for_symbolic_sizes_is_a_clear_error():
+    layers = [{"type": "maxpool2d", "kernel_size": 2}] * 400
+    with pytest.raises(symcnn.SpecError, match="too deep to keep its sizes symbolic"):
+        symcnn.load({"input": ["H", "H", 3], "layers": layers})

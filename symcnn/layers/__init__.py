@@ -56,7 +56,9 @@ ALIASES: dict[str, str] = {"dense": "linear", "fc": "linear"}
 def lookup(type_name: object, where: object) -> type[Layer]:
     """The layer class for a spec's ``type``; a misspelt name gets the nearest valid one."""
     if not isinstance(type_name, str) or not type_name.strip():
-        raise SpecError(f"`type` = {type_name!r}: must be a layer type name", where=where, field="type")
+        raise SpecError(
+            f"`type` = {type_name!r}: must be a layer type name", where=where, field="type"
+        )
     key = type_name.strip().lower()
     key = ALIASES.get(key, key)
     if key in LAYERS:

@@ -206,12 +206,16 @@ class _Coercer:
         except ParseError as error:
             raise ParseError(f"{self.where}: `{self.name}`: {error}") from None
 
-    def symbol(self, name: str, nonnegative: bool = False) -> Expr:
-        """The symbol (or, when the network is being evaluated, the value) a name stands for."""
+    def symbol(self, name: str, nonnegative: bool = False, flag: bool = False) -> Expr:
+        """The symbol (or, when the network is being evaluated, the value) a name stands for.
+
+        A new name is a positive integer, or a nonnegative one where it stands for a padding or
+        a bias flag; a bias flag's name may not also be a size.
+        """
         existing = self.symbols.get(name)
         if existing is None:
-            existing = self.symbols[name] = user_symbol(name, nonnegative=nonnegative)
-        elif isinstance(existing, sympy.Symbol) and bool(existing.is_positive) == nonnegative:
+            existing = self.symbols[name] = user_symbol(name, nonnegative=nonnegative or flag)
+        elif flag and isinstance(existing, sympy.Symbol) and existing.is_positive:
             raise self.fail(f"symbol `{name}` is used both as a bias flag (0 or 1) and as a size")
         return existing
 
@@ -226,7 +230,8 @@ class _Coercer:
         if isinstance(value, int):
             expr: Expr = sympy.Integer(value)
         elif isinstance(value, str):
-            expr = self.parse(value, self.symbol)
+            # a symbol first met as a padding may be 0; one met as a size is at least 1
+            expr = self.parse(value, lambda name: self.symbol(name, nonnegative=minimum == 0))
         elif isinstance(value, sympy.Basic):
             expr = value
         else:
@@ -295,7 +300,7 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
             stripped = raw.strip().lower()
             if stripped in ("true", "false"):
                 return ONE if stripped == "true" else ZERO
-            expr = coercer.parse(raw, lambda name: coercer.symbol(name, nonnegative=True))
+            expr = coercer.parse(raw, lambda name: coercer.symbol(name, flag=True))
         elif isinstance(raw, int):
             expr = sympy.Integer(raw)
         else:

@@ -147,7 +147,9 @@ class PReLU(Layer):
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         channels = x.channels
-        condition = sympy.Or(sympy.Eq(self.num_parameters, 1), sympy.Eq(self.num_parameters, channels))
+        condition = sympy.Or(
+            sympy.Eq(self.num_parameters, 1), sympy.Eq(self.num_parameters, channels)
+        )
         check = Check(
             where,
             "num_parameters",
@@ -177,7 +179,11 @@ _ACTIVATION_ARGS: dict[str, dict[str, tuple[str, Any]]] = {
     "Softmin": {"dim": ("int", None)},
     "Softplus": {"beta": ("number", 1.0), "threshold": ("number", 20.0)},
     "Softsign": {},
-    "Hardtanh": {"min_val": ("number", -1.0), "max_val": ("number", 1.0), "inplace": ("bool", False)},
+    "Hardtanh": {
+        "min_val": ("number", -1.0),
+        "max_val": ("number", 1.0),
+        "inplace": ("bool", False),
+    },
     "Hardswish": {"inplace": ("bool", False)},
     "Hardsigmoid": {"inplace": ("bool", False)},
     "Hardshrink": {"lambd": ("number", 0.5)},
