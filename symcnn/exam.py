@@ -771,19 +771,28 @@ def make_exam(template: Template, variants: int = 1, seed: int = 0) -> Exam:
 # ------------------------------------------------------------------------------ describing layers
 
 
+def _exact(size: Any) -> sympy.Basic:
+    """A layer's size as SymPy: already exact (the spec loader parsed it), or a plain int."""
+    if isinstance(size, sympy.Basic):
+        return size
+    if isinstance(size, int):
+        return sympy.Integer(size)
+    raise TypeError(f"expected an exact size, got {size!r}")
+
+
 def _sizes(sizes: Sequence[Any]) -> list[Inline]:
     """``5 × 5``; a value given once when every axis has it (``stride 2``)."""
     pieces: list[Inline] = []
     for position, size in enumerate(sizes):
         if position:
             pieces.append(Text(" × "))
-        pieces.append(Math(sympy.sympify(size)))
+        pieces.append(Math(_exact(size)))
     return pieces
 
 
 def _uniform(sizes: Sequence[Any]) -> list[Inline]:
     if len(set(sizes)) == 1:
-        return [Math(sympy.sympify(sizes[0]))]
+        return [Math(_exact(sizes[0]))]
     return _sizes(sizes)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -164,3 +165,19 @@ def test_bad_spec_from_a_subprocess_prints_no_traceback(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "did you mean Conv2d" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_json_is_identical_across_hash_seeds():
+    spec = str(ROOT / "examples" / "symbolic.yaml")
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-m", "symcnn", "summary", spec, "--format", "json"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1
+    assert "k1" in outputs.pop()

@@ -117,7 +117,9 @@ def to_sympy(value: Any) -> sympy.Basic:
         return sympy.Integer(value)
     if isinstance(value, Fraction):
         return sympy.Rational(value.numerator, value.denominator)
-    return sympy.sympify(value)
+    if isinstance(value, sympy.Basic):
+        return value
+    raise TypeError(f"cannot turn {value!r} into an exact SymPy value")  # never parse text
 
 
 class Exact:
