@@ -66,6 +66,8 @@ def _parse_text(text: str, origin: str) -> Any:
 
 def normalize(document: Any) -> dict[str, Any]:
     """Check the top level of a spec document and return it with defaults filled in."""
+    if document is None:
+        raise SpecError("the spec is empty: it needs `input` and `layers`")
     if not isinstance(document, Mapping):
         raise SpecError(
             f"a spec must be a mapping with `input` and `layers`, got {type(document).__name__}"

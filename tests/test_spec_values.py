@@ -62,3 +62,15 @@ def test_a_chain_too_deep_for_symbolic_sizes_is_a_clear_error():
     layers = [{"type": "maxpool2d", "kernel_size": 2}] * 400
     with pytest.raises(symcnn.SpecError, match="too deep to keep its sizes symbolic"):
         symcnn.load({"input": ["H", "H", 3], "layers": layers})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the spec is empty"),
+        ("- a\n- b\n", "a spec must be a mapping with `input` and `layers`, got list"),
+    ],
+)
+def test_documents_that_are_not_specs_are_refused(text, message):
+    with pytest.raises(symcnn.SpecError, match=message):
+        symcnn.load(text if text else "\n")
