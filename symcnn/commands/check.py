@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..check import check, format_verdict
-from .common import add_set_option, parse_assignment, write
+from .common import add_command, add_set_option, parse_assignment, write
 
 ORDER = 20
 HELP = "check a formula or an answer against the engine and name the mistake behind a wrong one"
@@ -43,13 +43,7 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "check",
-        help=HELP,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "check", HELP, DESCRIPTION, EPILOG)
     parser.add_argument("claim", metavar="CLAIM", help="a formula or a number")
     parser.add_argument(
         "--against",

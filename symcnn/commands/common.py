@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ..errors import SpecError
 from ..network import Network
 from ..spec import load
 
-__all__ = ["add_set_option", "add_spec_argument", "load_with_values", "parse_assignment", "write"]
+__all__ = [
+    "add_command",
+    "add_set_option",
+    "add_spec_argument",
+    "load_with_values",
+    "parse_assignment",
+    "write",
+]
+
+
+def add_command(
+    subparsers: Any, name: str, help: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    """A subcommand's parser, its description and examples printed as written."""
+    return subparsers.add_parser(  # type: ignore[no-any-return]
+        name,
+        help=help,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def parse_assignment(text: str) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from ..render.markdown import markdown_document
 from ..render.pdf import compile_pdf
 from ..render.plain import text_document
 from ..render.quiz import gift, moodle_xml
+from .common import add_command
 
 ORDER = 11
 HELP = "write exam variants: question sheets, answer keys, Moodle XML and GIFT"
@@ -34,13 +35,7 @@ FORMATS = {"latex": ".tex", "markdown": ".md", "text": ".txt"}
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "exam",
-        help=HELP,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "exam", HELP, DESCRIPTION, EPILOG)
     parser.add_argument("template", metavar="TEMPLATE", help="question template: a .yaml file")
     parser.add_argument("--variants", type=int, default=1, metavar="N", help="how many (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

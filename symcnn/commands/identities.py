@@ -9,7 +9,7 @@ from typing import Any
 import sympy
 
 from ..errors import SpecError
-from .common import write
+from .common import add_command, write
 
 ORDER = 30
 HELP = "list the identities between layer formulas, each proved and checked on numbers"
@@ -37,13 +37,7 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "identities",
-        help=HELP,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "identities", HELP, DESCRIPTION, EPILOG)
     parser.add_argument("names", nargs="*", metavar="NAME", help="only these identities")
     parser.add_argument(
         "--file",

@@ -13,7 +13,7 @@ from ..render.latex import latex_document
 from ..render.markdown import markdown_document
 from ..render.pdf import compile_pdf
 from ..render.plain import text_document
-from .common import add_set_option, add_spec_argument, load_with_values, write
+from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
 
 ORDER = 10
 HELP = "write an answer key (table, step-by-step working, total) as LaTeX, Markdown or text"
@@ -34,13 +34,7 @@ FORMATS = ("latex", "markdown", "text")
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "latex",
-        help=HELP,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "latex", HELP, DESCRIPTION, EPILOG)
     add_spec_argument(parser)
     parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     parser.add_argument(

@@ -21,7 +21,7 @@ from ..solve import (
     Stated,
     solve,
 )
-from .common import add_set_option, add_spec_argument, parse_assignment, write
+from .common import add_command, add_set_option, add_spec_argument, parse_assignment, write
 
 __all__ = ["register", "run", "solution_data", "solution_text"]
 
@@ -50,13 +50,7 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "solve",
-        help=HELP,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "solve", HELP, DESCRIPTION, EPILOG)
     add_spec_argument(parser)
     parser.add_argument(
         "--where",

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..render import json_summary, latex_table, markdown_table, text_table
-from .common import add_set_option, add_spec_argument, load_with_values, write
+from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
 
 FORMATS = {
     "table": text_table,
@@ -32,13 +32,7 @@ examples:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "summary",
-        help=HELP,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "summary", HELP, DESCRIPTION, EPILOG)
     add_spec_argument(parser)
     parser.add_argument(
         "--format",

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from ..sweep import plot_sweep, sweep, sweep_csv, sweep_json, sweep_table
-from .common import add_set_option, add_spec_argument, parse_assignment, write
+from .common import add_command, add_set_option, add_spec_argument, parse_assignment, write
 
 __all__ = ["ProgressBar", "register", "run"]
 
@@ -32,13 +32,7 @@ FORMATS = {"table": None, "csv": sweep_csv, "json": sweep_json}
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "sweep",
-        help=HELP,
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "sweep", HELP, DESCRIPTION, EPILOG)
     add_spec_argument(parser)
     parser.add_argument(
         "axes",
