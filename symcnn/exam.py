@@ -804,6 +804,16 @@ def _bias(value: sympy.Expr) -> list[Inline]:
     return [Text(", bias "), Math(value)]
 
 
+def _conv_tail(layer: Conv | ConvTranspose) -> list[Inline]:
+    """What convolutions state after their padding: dilation and groups when not 1, the bias."""
+    pieces: list[Inline] = []
+    if any(r != 1 for r in layer.dilation):
+        pieces += [Text(", dilation "), *_uniform(layer.dilation)]
+    if layer.groups != 1:
+        pieces += [Text(", groups "), Math(layer.groups)]
+    return [*pieces, *_bias(layer.bias)]
+
+
 @functools.singledispatch
 def describe_layer(layer: Layer) -> tuple[Inline, ...]:
     """A layer's settings in words, as a sheet states them: ``8 filters of 5 × 5, stride 1``."""
@@ -824,11 +834,7 @@ def _(layer: Conv) -> tuple[Inline, ...]:
         pieces.append(Text(f"'{layer.padding}'"))
     else:
         pieces += _uniform(layer.padding)
-    if any(r != 1 for r in layer.dilation):
-        pieces += [Text(", dilation "), *_uniform(layer.dilation)]
-    if layer.groups != 1:
-        pieces += [Text(", groups "), Math(layer.groups)]
-    return (*pieces, *_bias(layer.bias))
+    return (*pieces, *_conv_tail(layer))
 
 
 @describe_layer.register
@@ -844,11 +850,7 @@ def _(layer: ConvTranspose) -> tuple[Inline, ...]:
     ]
     if any(a != 0 for a in layer.output_padding):
         pieces += [Text(", output padding "), *_uniform(layer.output_padding)]
-    if any(r != 1 for r in layer.dilation):
-        pieces += [Text(", dilation "), *_uniform(layer.dilation)]
-    if layer.groups != 1:
-        pieces += [Text(", groups "), Math(layer.groups)]
-    return (*pieces, *_bias(layer.bias))
+    return (*pieces, *_conv_tail(layer))
 
 
 @describe_layer.register

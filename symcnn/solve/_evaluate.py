@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -142,23 +142,9 @@ class Exact:
         memo = self.memo
         if expr in memo:
             return memo[expr]
-        stack = [expr]
-        while stack:
-            node = stack[-1]
-            if node in memo:
-                stack.pop()
-                continue
+        for node in bottom_up([expr], memo):
             args = node.args
-            if not args:
-                stack.pop()
-                memo[node] = self._leaf(node)
-                continue
-            missing = [arg for arg in args if arg not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            memo[node] = _apply(node, [memo[arg] for arg in args])
+            memo[node] = _apply(node, [memo[arg] for arg in args]) if args else self._leaf(node)
         return memo[expr]
 
     @staticmethod
@@ -178,25 +164,35 @@ def substitute(
 ) -> list[sympy.Basic]:
     """``[e.xreplace(mapping) for e in exprs]``, but each distinct subtree is rebuilt only once."""
     memo: dict[sympy.Basic, sympy.Basic] = dict(mapping)
-    for root in exprs:
+    for node in bottom_up(exprs, memo):
+        memo[node] = _rebuilt(node, [memo[arg] for arg in node.args])
+    return [memo[root] for root in exprs]
+
+
+def bottom_up(roots: Sequence[sympy.Basic], done: Mapping[sympy.Basic, Any]) -> Iterator[Any]:
+    """Every distinct subtree of ``roots`` not yet in ``done``, children before parents, once
+    each and without recursion (deep networks nest floors deeper than Python recurses). The
+    caller puts each node it is given into ``done`` before asking for the next."""
+    for root in roots:
         stack = [root]
         while stack:
             node = stack[-1]
-            if node in memo:
+            if node in done:
                 stack.pop()
                 continue
-            args = node.args
-            missing = [arg for arg in args if arg not in memo]
+            missing = [arg for arg in node.args if arg not in done]
             if missing:
                 stack.extend(missing)
                 continue
             stack.pop()
-            new_args = [memo[arg] for arg in args]
-            if all(new is old for new, old in zip(new_args, args, strict=True)):
-                memo[node] = node
-            else:
-                memo[node] = node.func(*new_args)
-    return [memo[root] for root in exprs]
+            yield node
+
+
+def _rebuilt(node: sympy.Basic, args: list[sympy.Basic]) -> sympy.Basic:
+    """``node`` with new arguments, or ``node`` itself when none changed."""
+    if all(new is old for new, old in zip(args, node.args, strict=True)):
+        return node
+    return node.func(*args)
 
 
 class FloorDiv(sympy.Function):
@@ -214,25 +210,12 @@ def integer_floors(exprs: Sequence[sympy.Basic]) -> list[sympy.Basic]:
     ``2.9999999999999996`` and its floor is 2, not 3. Integer division has no such error.
     """
     memo: dict[sympy.Basic, sympy.Basic] = {}
-    for root in exprs:
-        stack = [root]
-        while stack:
-            node = stack[-1]
-            if node in memo:
-                stack.pop()
-                continue
-            missing = [arg for arg in node.args if arg not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            args = [memo[arg] for arg in node.args]
-            if isinstance(node, sympy.floor | sympy.ceiling):
-                memo[node] = _divide(node, args[0])
-            elif all(new is old for new, old in zip(args, node.args, strict=True)):
-                memo[node] = node
-            else:
-                memo[node] = node.func(*args)
+    for node in bottom_up(exprs, memo):
+        args = [memo[arg] for arg in node.args]
+        if isinstance(node, sympy.floor | sympy.ceiling):
+            memo[node] = _divide(node, args[0])
+        else:
+            memo[node] = _rebuilt(node, args)
     return [memo[root] for root in exprs]
 
 
@@ -304,22 +287,11 @@ def fits_int64(
             return 0.0, 1.0
         return _UNBOUNDED
 
-    for root in exprs:
-        stack = [root]
-        while stack:
-            node = stack[-1]
-            if node in memo:
-                stack.pop()
-                continue
-            missing = [arg for arg in node.args if arg not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            low, high = interval(node, [memo[arg] for arg in node.args])
-            if not max(abs(low), abs(high)) < INT64_SAFE:
-                return False
-            memo[node] = (low, high)
+    for node in bottom_up(exprs, memo):
+        low, high = interval(node, [memo[arg] for arg in node.args])
+        if not max(abs(low), abs(high)) < INT64_SAFE:
+            return False
+        memo[node] = (low, high)
     return True
 
 

@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import sympy
 
-from ._evaluate import Exact
+from ._evaluate import Exact, bottom_up
 
 __all__ = ["Depends", "IntRange", "IntSet", "degree", "direction", "holds"]
 
@@ -215,23 +215,12 @@ class Depends:
         memo = self.memo
         if node in memo:
             return memo[node]
-        stack = [node]
-        while stack:
-            top = stack[-1]
-            if top in memo:
-                stack.pop()
-                continue
+        for top in bottom_up([node], memo):
             if top.is_Symbol:
                 memo[top] = (top == self.x, top != self.x)
-                stack.pop()
-                continue
-            missing = [a for a in top.args if a not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            stack.pop()
-            parts = [memo[a] for a in top.args]
-            memo[top] = (any(p[0] for p in parts), any(p[1] for p in parts))
+            else:
+                parts = [memo[a] for a in top.args]
+                memo[top] = (any(p[0] for p in parts), any(p[1] for p in parts))
         return memo[node]
 
     def __call__(self, node: sympy.Basic) -> bool:
