@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from .errors import SolveError, SpecError
-from .layers import Check, Row, Tensor, Where, lookup
-from .layers.base import Expr, _Coercer
+from .graph import Group, compose
+from .layers import Check, Row
+from .layers.base import Expr
 from .symbols import user_symbol
 
 if TYPE_CHECKING:
@@ -37,11 +38,6 @@ def _distinct(checks: list[Check]) -> list[Check]:
     return kept
 
 
-def _default_name(type_name: str, counts: dict[str, int]) -> str:
-    counts[type_name] = counts.get(type_name, 0) + 1
-    return f"{type_name}-{counts[type_name]}"
-
-
 @dataclass(frozen=True)
 class Network:
     """A network built from a normalized spec (see :func:`symcnn.load`)."""
@@ -59,6 +55,13 @@ class Network:
     totals: Mapping[str, Expr] = field(default_factory=dict, repr=False, compare=False)
     #: the values given so far by name (see :meth:`subs`), so that substitutions compose
     given: Mapping[str, Expr] = field(default_factory=dict, repr=False)
+    #: every input's shape by name (``input`` for a spec with one)
+    inputs: Mapping[str, tuple[Expr, ...]] = field(default_factory=dict, repr=False)
+    #: the block uses, in the spec's order, each with the rows it covers
+    groups: tuple[Group, ...] = field(default=(), repr=False)
+    #: the qualified name of the entry that is the network's output
+    output: str = field(default="", repr=False)
+    output_shape: tuple[Expr, ...] = field(default=(), repr=False)
 
     @classmethod
     def build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Network:
@@ -75,32 +78,7 @@ class Network:
     @classmethod
     def _build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Network:
         table: dict[str, Expr] = dict(values or {})
-        layout = spec["layout"]
-        where_input = Where(0, "input", "input")
-        coercer = _Coercer(where_input, "input", spec["input"], table)
-        shape = tuple(coercer.number(size, 1) for size in spec["input"])
-        x = Tensor(shape, layout)
-        rows: list[Row] = []
-        pending: list[Check] = []
-        counts: dict[str, int] = {}
-        for index, raw in enumerate(spec["layers"]):
-            where = Where(index, str(raw.get("name", "")), str(raw.get("type", "")))
-            layer_class = lookup(raw.get("type"), where)
-            name = raw.get("name")
-            if name is None:
-                name = _default_name(layer_class.torch_name, counts)
-            where = Where(index, str(name), layer_class.torch_name)
-            arguments = {key: value for key, value in raw.items() if key not in ("type", "name")}
-            layer = layer_class.from_spec(where, arguments, table)
-            row, checks = layer.bind(x, where)
-            for check in checks:
-                verdict = check.condition
-                if verdict == sympy.false:
-                    raise check.fail()
-                if verdict != sympy.true:
-                    pending.append(check)
-            rows.append(row)
-            x = Tensor(row.output_shape, layout)
+        built = compose(spec, table)
         symbols = {name: value for name, value in table.items() if isinstance(value, sympy.Symbol)}
         given = values or {}
         symbols = {name: s for name, s in symbols.items() if name not in given}
@@ -109,12 +87,16 @@ class Network:
         return cls(
             spec=spec,
             name=spec.get("name"),
-            layout=layout,
-            input_shape=shape,
-            rows=tuple(rows),
-            conditions=tuple(_distinct(pending)),
+            layout=spec["layout"],
+            input_shape=next(iter(built.inputs.values())),
+            rows=tuple(built.rows),
+            conditions=tuple(_distinct(built.pending)),
             symbols=symbols,
             given=dict(given),
+            inputs=built.inputs,
+            groups=tuple(built.groups),
+            output=built.output,
+            output_shape=built.output_shape,
         )
 
     # -- totals
@@ -128,18 +110,14 @@ class Network:
         """Total learnable parameters."""
         if "params" in self.totals:
             return self.totals["params"]
-        return sympy.Add(*(row.params for row in self.rows))
+        return sympy.Add(*(row.params * row.multiplicity for row in self.rows))
 
     @property
     def buffers(self) -> Expr:
         """Total non-learnable state (running statistics), in elements."""
         if "buffers" in self.totals:
             return self.totals["buffers"]
-        return sympy.Add(*(row.buffers for row in self.rows))
-
-    @property
-    def output_shape(self) -> tuple[Expr, ...]:
-        return self.rows[-1].output_shape if self.rows else self.input_shape
+        return sympy.Add(*(row.buffers * row.multiplicity for row in self.rows))
 
     @property
     def input_size(self) -> Expr:
@@ -155,7 +133,7 @@ class Network:
         """Elements of every layer's output, summed (one example)."""
         if "total_activations" in self.totals:
             return self.totals["total_activations"]
-        return sympy.Add(*(row.activation_size for row in self.rows))
+        return sympy.Add(*(row.activation_size * row.multiplicity for row in self.rows))
 
     @property
     def free_symbols(self) -> set[sympy.Symbol]:

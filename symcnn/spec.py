@@ -24,7 +24,8 @@ from .network import Network
 
 __all__ = ["load", "normalize", "read_spec"]
 
-TOP_LEVEL = ("name", "input", "layout", "layers")
+TOP_LEVEL = ("name", "input", "inputs", "layout", "symbols", "blocks", "layers", "output")
+BLOCK_KEYS = ("args", "layers", "output")
 LAYOUTS = ("HWC", "CHW")
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -64,6 +65,79 @@ def _parse_text(text: str, origin: str) -> Any:
         raise SpecError(f"{origin} is not valid YAML/JSON: {detail}") from None
 
 
+def _shape(raw: Any, label: str) -> list[Any]:
+    if isinstance(raw, int | str) and not isinstance(raw, bool):
+        raw = [raw]
+    if not isinstance(raw, list | tuple) or not raw:
+        raise SpecError(
+            f"`{label}` = {raw!r}: must be a list of sizes such as [32, 32, 3]", field=label
+        )
+    return list(raw)
+
+
+def _entries(layers: Any, where: str) -> list[dict[str, Any]]:
+    """A list of layer entries: each a layer (``type``), a block use (``block``) or a shared
+    application (``shares``)."""
+    if not isinstance(layers, list | tuple):
+        raise SpecError(
+            f"`{where}` must be a list of layers, got {type(layers).__name__}", field="layers"
+        )
+    entries = []
+    for index, layer in enumerate(layers):
+        here = f"{where}[{index}]"
+        if not isinstance(layer, Mapping):
+            raise SpecError(
+                f"{here} must be a mapping such as {{type: conv2d, ...}}, got {layer!r}",
+                field="layers",
+            )
+        for key in layer:
+            if not isinstance(key, str):
+                raise SpecError(f"{here} has a non-text key {key!r}", field=str(key))
+        kinds = [key for key in ("type", "block", "shares") if key in layer]
+        if not kinds:
+            raise SpecError(f"{here} has no `type`", field="type")
+        if len(kinds) > 1:
+            raise SpecError(
+                f"{here} gives both `{kinds[0]}` and `{kinds[1]}`; an entry is a layer (`type`), "
+                "a block use (`block`) or a shared application (`shares`)",
+                field=kinds[1],
+            )
+        if "name" in layer and not isinstance(layer["name"], str | int):
+            raise SpecError(f"{here}: `name` must be text", field="name")
+        entry = dict(layer)
+        if "name" in entry:
+            entry["name"] = str(entry["name"])
+        block = entry.get("block")
+        if isinstance(block, Mapping):
+            entry["block"] = _block(block, f"{here}.block")
+        elif "block" in entry and not isinstance(block, str):
+            raise SpecError(f"{here}: `block` must be a block's name or a mapping", field="block")
+        entries.append(entry)
+    return entries
+
+
+def _block(raw: Any, where: str) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise SpecError(f"{where} must be a mapping with `layers`", field="blocks")
+    unknown = [key for key in raw if key not in BLOCK_KEYS]
+    if unknown:
+        raise SpecError(
+            f"{where} has an unknown key `{unknown[0]}` (valid keys: {', '.join(BLOCK_KEYS)})",
+            field=str(unknown[0]),
+        )
+    if "layers" not in raw:
+        raise SpecError(f"{where} has no `layers`", field="layers")
+    args = raw.get("args") or {}
+    if not isinstance(args, Mapping) or not all(isinstance(key, str) for key in args):
+        raise SpecError(f"{where}.args must map argument names to defaults", field="args")
+    block = {"args": dict(args), "layers": _entries(raw["layers"], f"{where}.layers")}
+    if raw.get("output") is not None:
+        block["output"] = str(raw["output"])
+    if not block["layers"]:
+        raise SpecError(f"{where} has no layers", field="layers")
+    return block
+
+
 def normalize(document: Any) -> dict[str, Any]:
     """Check the top level of a spec document and return it with defaults filled in."""
     if document is None:
@@ -78,46 +152,71 @@ def normalize(document: Any) -> dict[str, Any]:
             f"unknown top-level key `{unknown[0]}` (valid keys: {', '.join(TOP_LEVEL)})",
             field=str(unknown[0]),
         )
-    for key in ("input", "layers"):
-        if key not in document:
-            raise SpecError(f"missing `{key}`", field=key)
+    if (
+        "input" in document
+        and "inputs" in document
+        and document["inputs"]
+        != {
+            "input": document["input"]  # a normalized spec, normalized again
+        }
+    ):
+        raise SpecError(
+            "give either `input` (one input) or `inputs` (named inputs), not both", field="inputs"
+        )
+    if "input" not in document and "inputs" not in document:
+        raise SpecError("missing `input`", field="input")
+    if "layers" not in document:
+        raise SpecError("missing `layers`", field="layers")
     name = document.get("name")
     if name is not None and not isinstance(name, str | int):
         raise SpecError(f"`name` must be text, got {type(name).__name__}", field="name")
     layout = document.get("layout", "HWC")
     if not isinstance(layout, str) or layout.upper() not in LAYOUTS:
         raise SpecError(f"`layout` = {layout!r}: must be HWC or CHW", field="layout")
-    shape = document["input"]
-    if isinstance(shape, int | str) and not isinstance(shape, bool):
-        shape = [shape]
-    if not isinstance(shape, list | tuple) or not shape:
-        raise SpecError(
-            f"`input` = {shape!r}: must be a list of sizes such as [32, 32, 3]", field="input"
-        )
-    layers = document["layers"]
-    if not isinstance(layers, list | tuple):
-        raise SpecError(
-            f"`layers` must be a list of layers, got {type(layers).__name__}", field="layers"
-        )
-    for index, layer in enumerate(layers):
-        if not isinstance(layer, Mapping):
+    if "input" in document:
+        inputs = {"input": _shape(document["input"], "input")}
+    else:
+        raw_inputs = document["inputs"]
+        if not isinstance(raw_inputs, Mapping) or not raw_inputs:
             raise SpecError(
-                f"layers[{index}] must be a mapping such as {{type: conv2d, ...}}, got {layer!r}",
-                field="layers",
+                "`inputs` must map names to shapes, such as {query: [L, E], memory: [S, E]}",
+                field="inputs",
             )
-        if "type" not in layer:
-            raise SpecError(f"layers[{index}] has no `type`", field="type")
-        for key in layer:
-            if not isinstance(key, str):
-                raise SpecError(f"layers[{index}] has a non-text key {key!r}", field=str(key))
-        if "name" in layer and not isinstance(layer["name"], str | int):
-            raise SpecError(f"layers[{index}]: `name` must be text", field="name")
-    return {
+        inputs = {}
+        for key, value in raw_inputs.items():
+            if not isinstance(key, str) or not key.isidentifier():
+                raise SpecError(f"`inputs`: {key!r} is not a valid input name", field="inputs")
+            inputs[key] = _shape(value, f"inputs.{key}")
+    symbols = document.get("symbols") or {}
+    if not isinstance(symbols, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in symbols.items()
+    ):
+        raise SpecError("`symbols` must map symbol names to one-line meanings", field="symbols")
+    raw_blocks = document.get("blocks") or {}
+    if not isinstance(raw_blocks, Mapping):
+        raise SpecError("`blocks` must map block names to blocks", field="blocks")
+    blocks = {}
+    for key, value in raw_blocks.items():
+        if not isinstance(key, str):
+            raise SpecError(f"`blocks`: {key!r} is not a valid block name", field="blocks")
+        blocks[key] = _block(value, f"blocks.{key}")
+    output = document.get("output")
+    if output is not None and not isinstance(output, str | int):
+        raise SpecError("`output` must name a layer", field="output")
+    spec: dict[str, Any] = {
         "name": None if name is None else str(name),
-        "input": list(shape),
+        "input": next(iter(inputs.values())),
+        "inputs": inputs,
         "layout": layout.upper(),
-        "layers": [dict(layer) for layer in layers],
+        "layers": _entries(document["layers"], "layers"),
     }
+    if symbols:
+        spec["symbols"] = dict(symbols)
+    if blocks:
+        spec["blocks"] = blocks
+    if output is not None:
+        spec["output"] = str(output)
+    return spec
 
 
 def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:

@@ -62,6 +62,7 @@ def test_json_summary_matches_the_engine(capsys):
     assert data["layers"][0] == {
         "name": "CONV1",
         "type": "Conv2d",
+        "from": ["input"],
         "output_shape": ["28", "28", "8"],
         "activation_size": "6272",
         "params": "608",

@@ -398,7 +398,10 @@ INVALID: dict[str, tuple[Any, type[Exception], list[str]]] = {
     "unknown top-level key": (
         net(conv(), optimizer="adam"),
         SpecError,
-        [r"unknown top-level key `optimizer`", r"valid keys: name, input, layout, layers"],
+        [
+            r"unknown top-level key `optimizer`",
+            r"valid keys: name, input, inputs, layout, symbols, blocks, layers, output",
+        ],
     ),
     "missing layers": ({"input": IMAGE}, SpecError, [r"missing `layers`"]),
     "layout that does not exist": (

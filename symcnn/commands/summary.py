@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..errors import SpecError
 from ..render import json_summary, latex_table, markdown_table, text_table
 from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
 
@@ -42,6 +43,14 @@ def register(subparsers: Any) -> None:
     )
     add_set_option(parser)
     parser.add_argument(
+        "--depth",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fold blocks nested deeper than N into one row with their subtotal (0: only the "
+        "top-level entries); default: show every layer",
+    )
+    parser.add_argument(
         "--form",
         default="sum",
         metavar="FORM",
@@ -55,5 +64,11 @@ def run(arguments: argparse.Namespace) -> int:
     net = load_with_values(arguments.spec, arguments.values)
     if arguments.form != "sum":
         net = net.rewrite(arguments.form)
-    write(FORMATS[arguments.format](net))
+    if arguments.depth is not None and arguments.depth < 0:
+        raise SpecError(f"--depth = {arguments.depth}: must be 0 or more")
+    render = FORMATS[arguments.format]
+    if arguments.depth is not None and render in (text_table, markdown_table):
+        write(render(net, arguments.depth))
+    else:
+        write(render(net))
     return 0

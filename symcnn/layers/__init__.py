@@ -6,7 +6,7 @@ import difflib
 from collections import Counter
 
 from ..errors import SpecError
-from . import conv, dense, norm, pool
+from . import conv, dense, merge, norm, pool
 from .base import Check, Formula, Layer, Row, Tensor, Where
 
 __all__ = ["LAYERS", "Check", "Formula", "Layer", "Row", "Tensor", "Where", "lookup"]
@@ -45,12 +45,20 @@ _CLASSES: list[type[Layer]] = [
     norm.InstanceNorm3d,
     norm.GroupNorm,
     norm.LayerNorm,
+    merge.Add,
+    merge.Mul,
+    merge.Cat,
 ]
 
 #: lower-cased PyTorch class name -> layer class
 LAYERS: dict[str, type[Layer]] = {cls.torch_name.lower(): cls for cls in _CLASSES}
 #: other names people use for the same layers (Keras and the textbooks)
-ALIASES: dict[str, str] = {"dense": "linear", "fc": "linear"}
+ALIASES: dict[str, str] = {
+    "dense": "linear",
+    "fc": "linear",
+    "concat": "cat",
+    "concatenate": "cat",
+}
 
 
 def lookup(type_name: object, where: object) -> type[Layer]:

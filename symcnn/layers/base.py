@@ -145,22 +145,30 @@ class Row:
     formula: Formula
     values: Mapping[sympy.Basic, Expr] = field(repr=False)
     layer: Layer = field(repr=False)
+    #: the qualified names of the entries this row reads (``input``, ``layer1.0.bn2``...)
+    inputs: tuple[str, ...] = ()
+    #: every input's shape, in the order of :attr:`inputs` (a merge reads several)
+    input_shapes: tuple[tuple[Expr, ...], ...] = ()
+    #: the qualified name of the row whose weights this row applies again (``shares:``)
+    shares: str | None = None
+    #: how many times the row is applied: a symbolic ``repeat`` (``L``) shows its rows once
+    multiplicity: Expr = ONE
+    #: nesting depth: 0 at the top level, 1 inside a block...
+    depth: int = 0
 
     @property
     def activation_size(self) -> Expr:
         return sympy.Mul(*self.output_shape)
 
     def _repr_latex_(self) -> str:
-        from ..derive import derive
-        from ..render.latex import latex_lines
-
-        return latex_lines(derive(self).lines, display=True)
+        return DISPLAY["latex"](self) if "latex" in DISPLAY else repr(self)
 
     def _repr_markdown_(self) -> str:
-        from ..derive import derive
-        from ..render.markdown import markdown_working
+        return DISPLAY["markdown"](self) if "markdown" in DISPLAY else repr(self)
 
-        return markdown_working(derive(self))
+
+#: Jupyter display of rows, registered by the renderers (which sit above the layers)
+DISPLAY: dict[str, Callable[[Row], str]] = {}
 
 
 # ----------------------------------------------------------------------------------- arguments
@@ -320,7 +328,9 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
         if not isinstance(raw, str):
             raise coercer.fail("must be text")
         return raw
-    if kind == "int":  # a plain integer such as a dim index; may be negative
+    if kind == "int?" and raw is None:
+        return None
+    if kind in ("int", "int?"):  # a plain integer such as a dim index; may be negative
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise coercer.fail("must be an integer")
         return raw
@@ -431,6 +441,17 @@ class Layer:
     def input_rank(self) -> tuple[int, ...] | None:
         """The example ranks this layer accepts (``None``: any rank of at least 1)."""
         return None
+
+    #: how many inputs the layer reads: 1, or ``None`` for two or more (merges)
+    arity: ClassVar[int | None] = 1
+
+    def bind_inputs(self, xs: Sequence[Tensor], where: Where) -> tuple[Row, list[Check]]:
+        """Bind to the tensors the layer reads; a one-input layer binds to its one tensor."""
+        if len(xs) != 1:
+            raise SpecError(
+                f"takes one input, but `from` lists {len(xs)}", where=where, field="from"
+            )
+        return self.bind(xs[0], where)
 
     def bind(self, x: Tensor, where: Where) -> tuple[Row, list[Check]]:
         ranks = self.input_rank()

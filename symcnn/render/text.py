@@ -7,7 +7,9 @@ from collections.abc import Iterable, Sequence
 
 import sympy
 
+from ..layers import Row
 from ..network import Network
+from .table import SummaryRow, SummaryTable, summary_table
 
 __all__ = ["format_expr", "format_shape", "json_summary", "markdown_table", "text_table"]
 
@@ -26,40 +28,32 @@ def format_shape(shape: Iterable[sympy.Expr], grouping: bool = True) -> str:
     return "(" + ", ".join(format_expr(size, grouping) for size in shape) + ")"
 
 
-def _has_buffers(net: Network) -> bool:
-    return any(row.buffers != 0 for row in net.rows)
+def _label(row: SummaryRow) -> str:
+    """The first cell: indented by nesting depth, with the row's notes after its name."""
+    return "  " * row.depth + "  ".join([row.label, *row.notes])
 
 
-def _table_rows(net: Network) -> tuple[list[str], list[list[str]], list[str]]:
-    buffers = _has_buffers(net)
-    headers = [*HEADERS, "# buffers"] if buffers else list(HEADERS)
-    rows = [["Input", format_shape(net.input_shape), format_expr(net.input_size), "0"]]
+def _cells(row: SummaryRow, buffers: bool) -> list[str]:
+    size = "" if row.activation_size is None else format_expr(row.activation_size)
+    cells = [_label(row), format_shape(row.output_shape), size, format_expr(row.params)]
     if buffers:
-        rows[0].append("0")
-    for row in net.rows:
-        label = row.name if row.name.startswith(row.type) else f"{row.name} ({row.type})"
-        cells = [
-            label,
-            format_shape(row.output_shape),
-            format_expr(row.activation_size),
-            format_expr(row.params),
-        ]
-        if buffers:
-            cells.append(format_expr(row.buffers))
-        rows.append(cells)
-    total = ["Total", format_shape(net.output_shape), "", format_expr(net.params)]
-    if buffers:
-        total.append(format_expr(net.buffers))
-    return headers, rows, total
+        cells.append(format_expr(row.buffers))
+    return cells
 
 
-def _conditions(net: Network) -> list[str]:
-    return [f"{check.where}: {sympy.sstr(check.condition)}" for check in net.conditions]
+def _table_rows(
+    net: Network, depth: int | None = None
+) -> tuple[list[str], list[list[str]], list[str], SummaryTable]:
+    table = summary_table(net, depth)
+    headers = [*HEADERS, "# buffers"] if table.has_buffers else list(HEADERS)
+    rows = [_cells(row, table.has_buffers) for row in table.rows]
+    return headers, rows, _cells(table.total, table.has_buffers), table
 
 
-def text_table(net: Network) -> str:
-    """The seeds' table (Layer, Activation shape, Activation size, # parameters) with totals."""
-    headers, rows, total = _table_rows(net)
+def text_table(net: Network, depth: int | None = None) -> str:
+    """The seeds' table (Layer, Activation shape, Activation size, # parameters) with totals;
+    blocks nested deeper than ``depth`` are folded into their heading rows."""
+    headers, rows, total, table = _table_rows(net, depth)
     everything = [headers, *rows, total]
     widths = [max(len(line[i]) for line in everything) for i in range(len(headers))]
 
@@ -74,7 +68,7 @@ def text_table(net: Network) -> str:
     title = net.name or "network"
     out.append(f"{title} (input {format_shape(net.input_shape)}, layout {net.layout})")
     out += [line(headers), rule, *(line(row) for row in rows), rule, line(total)]
-    conditions = _conditions(net)
+    conditions = table.conditions
     if conditions:
         out.append("")
         out.append("Valid when:")
@@ -82,11 +76,14 @@ def text_table(net: Network) -> str:
     return "\n".join(out) + "\n"
 
 
-def markdown_table(net: Network) -> str:
+def markdown_table(net: Network, depth: int | None = None) -> str:
     """The same table as GitHub-flavoured Markdown."""
-    headers, rows, total = _table_rows(net)
+    headers, rows, total, table = _table_rows(net, depth)
 
     def line(cells: Sequence[str]) -> str:
+        first = cells[0].lstrip(" ")
+        indent = "&nbsp;" * (len(cells[0]) - len(first))  # Markdown trims a cell's spaces
+        cells = [indent + first, *cells[1:]]
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
     align = "| " + " | ".join([":---", ":---", *["---:"] * (len(headers) - 2)]) + " |"
@@ -95,7 +92,7 @@ def markdown_table(net: Network) -> str:
     if net.name:
         out.append(f"**{net.name}**\n")
     out += [line(headers), align, *(line(row) for row in rows), line(bold_total)]
-    conditions = _conditions(net)
+    conditions = table.conditions
     if conditions:
         out.append("")
         out.append("Valid when: " + "; ".join(f"`{c}`" for c in conditions))
@@ -108,26 +105,53 @@ def summary_data(net: Network) -> dict[str, object]:
     def shape(values: Iterable[sympy.Expr]) -> list[str]:
         return [sympy.sstr(value) for value in values]
 
-    return {
+    def layer(row: Row) -> dict[str, object]:
+        data: dict[str, object] = {
+            "name": row.name,
+            "type": row.type,
+            "from": list(row.inputs),
+            "output_shape": shape(row.output_shape),
+            "activation_size": sympy.sstr(row.activation_size),
+            "params": sympy.sstr(row.params),
+            "buffers": sympy.sstr(row.buffers),
+        }
+        if row.shares is not None:
+            data["shares"] = row.shares
+        if row.multiplicity != 1:
+            data["multiplicity"] = sympy.sstr(row.multiplicity)
+        return data
+
+    data: dict[str, object] = {
         "name": net.name,
         "layout": net.layout,
         "input_shape": shape(net.input_shape),
-        "layers": [
-            {
-                "name": row.name,
-                "type": row.type,
-                "output_shape": shape(row.output_shape),
-                "activation_size": sympy.sstr(row.activation_size),
-                "params": sympy.sstr(row.params),
-                "buffers": sympy.sstr(row.buffers),
-            }
-            for row in net.rows
-        ],
-        "params": sympy.sstr(net.params),
-        "buffers": sympy.sstr(net.buffers),
-        "output_shape": shape(net.output_shape),
-        "conditions": [sympy.sstr(check.condition) for check in net.conditions],
     }
+    if len(net.inputs) > 1:
+        data["inputs"] = {name: shape(sizes) for name, sizes in net.inputs.items()}
+    data["layers"] = [layer(row) for row in net.rows]
+    if net.groups:
+        data["blocks"] = [
+            {
+                "name": group.name,
+                "block": group.block,
+                "depth": group.depth,
+                "layers": [row.name for row in net.rows[group.start : group.stop]],
+                "output_shape": shape(group.output_shape),
+                **({} if group.repeat is None else {"repeat": sympy.sstr(group.repeat)}),
+                **({} if group.shares is None else {"shares": group.shares}),
+            }
+            for group in net.groups
+        ]
+    data.update(
+        {
+            "params": sympy.sstr(net.params),
+            "buffers": sympy.sstr(net.buffers),
+            "output": net.output,
+            "output_shape": shape(net.output_shape),
+            "conditions": [sympy.sstr(check.condition) for check in net.conditions],
+        }
+    )
+    return data
 
 
 def json_summary(net: Network) -> str:

@@ -1,0 +1,152 @@
+"""The summary table as data: one model that every format renders (text, Markdown, LaTeX, JSON).
+
+The model holds exact values, not strings: each renderer formats and escapes them its own way. A
+network with blocks gets a heading row per block use, its layers indented under it, and the
+block's subtotal; ``depth`` folds the blocks nested deeper than it into their heading rows (as
+torchinfo's ``depth`` does). A row that reads several inputs names them; a row that applies
+shared weights says whose; a block repeated a symbolic number of times is marked ``×L``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sympy
+
+from ..graph import Group
+from ..layers import Row
+from ..layers.base import ZERO, Expr
+from ..network import Network
+
+__all__ = ["SummaryRow", "SummaryTable", "summary_table"]
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the table: a layer, a block's heading, the input or the total."""
+
+    kind: str  # "input", "layer", "block" or "total"
+    name: str
+    type: str
+    depth: int
+    output_shape: tuple[Expr, ...]
+    #: ``None`` where the table leaves the cell empty (the total; an open block's heading)
+    activation_size: Expr | None
+    params: Expr
+    buffers: Expr
+    #: the names a layer reads when it reads more than one
+    inputs: tuple[str, ...] = ()
+    #: the row (or block) whose weights this one applies again
+    shares: str | None = None
+    #: a symbolic repeat (``L``) of a block
+    repeat: Expr | None = None
+    #: a folded block: its layers are not shown
+    folded: bool = False
+
+    @property
+    def label(self) -> str:
+        """``CONV1 (Conv2d)``, ``layer1 (basic ×2)``; a name that starts with its type alone."""
+        if self.kind in ("input", "total") or self.name.startswith(self.type):
+            return self.name
+        return f"{self.name} ({self.type})"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What a reader should know beyond the numbers: ``×L``, ``shares CONV3``, inputs."""
+        notes = []
+        if self.repeat is not None:
+            notes.append(f"×{sympy.sstr(self.repeat)}")
+        if self.shares is not None:
+            notes.append(f"shares {self.shares}")
+        if len(self.inputs) > 1:
+            notes.append("← " + ", ".join(self.inputs))
+        return tuple(notes)
+
+
+@dataclass(frozen=True)
+class SummaryTable:
+    title: str | None
+    layout: str
+    input_shape: tuple[Expr, ...]
+    rows: tuple[SummaryRow, ...]
+    total: SummaryRow
+    has_buffers: bool
+    conditions: tuple[str, ...]
+
+
+def _layer(row: Row) -> SummaryRow:
+    return SummaryRow(
+        "layer",
+        row.name,
+        row.type,
+        row.depth,
+        row.output_shape,
+        row.activation_size,
+        row.params,
+        row.buffers,
+        inputs=row.inputs,
+        shares=row.shares,
+    )
+
+
+def _heading(net: Network, group: Group, folded: bool) -> SummaryRow:
+    rows = net.rows[group.start : group.stop]
+    return SummaryRow(
+        "block",
+        group.name,
+        group.block,
+        group.depth,
+        group.output_shape,
+        sympy.Mul(*group.output_shape) if folded else None,
+        sympy.Add(*(row.params * row.multiplicity for row in rows)),
+        sympy.Add(*(row.buffers * row.multiplicity for row in rows)),
+        shares=group.shares,
+        repeat=group.repeat,
+        folded=folded,
+    )
+
+
+def _walk(net: Network, depth: int | None) -> Iterator[SummaryRow]:
+    groups = sorted(net.groups, key=lambda group: (group.start, group.depth))
+    position = 0
+    hidden_until = -1
+    for index, row in enumerate(net.rows):
+        while position < len(groups) and groups[position].start == index:
+            group = groups[position]
+            position += 1
+            if index < hidden_until or (depth is not None and group.depth > depth):
+                continue
+            folded = depth is not None and group.depth == depth
+            if folded:
+                hidden_until = group.stop
+            yield _heading(net, group, folded)
+        if index < hidden_until or (depth is not None and row.depth > depth):
+            continue
+        yield _layer(row)
+    # an empty block (every layer of it shared away) still shows its heading
+    for group in groups[position:]:
+        if depth is None or group.depth <= depth:
+            yield _heading(net, group, depth is not None and group.depth == depth)
+
+
+def summary_table(net: Network, depth: int | None = None) -> SummaryTable:
+    """The table of ``net``; ``depth`` folds blocks nested deeper (0: only top-level entries)."""
+    rows = [
+        SummaryRow("input", "Input", "input", 0, net.input_shape, net.input_size, ZERO, ZERO),
+        *_walk(net, depth),
+    ]
+    total = SummaryRow(
+        "total", "Total", "total", 0, net.output_shape, None, net.params, net.buffers
+    )
+    return SummaryTable(
+        title=net.name,
+        layout=net.layout,
+        input_shape=net.input_shape,
+        rows=tuple(rows),
+        total=total,
+        has_buffers=any(row.buffers != 0 for row in net.rows),
+        conditions=tuple(
+            f"{check.where}: {sympy.sstr(check.condition)}" for check in net.conditions
+        ),
+    )
