@@ -210,6 +210,61 @@ def test_se_block_scales_the_features() -> None:
     assert net.output_shape == (64, 224, 224)  # [C,1,1] × [C,H,W] broadcasts to [C,H,W]
 
 
+def merges(net: symcnn.Network, prefix: str) -> list[Any]:
+    """The merge rows (add, mul, cat) directly inside the block use ``prefix``."""
+    return [
+        row
+        for row in net.summary()
+        if row.name.startswith(prefix)
+        and "." not in row.name[len(prefix) :]
+        and row.type.lower() in ("add", "mul", "cat", "concat", "concatenate")
+    ]
+
+
+def test_graph_wiring() -> None:
+    """The edges, by the rows' ``inputs``: shortcuts and branches take their block's input."""
+    resnet = load("resnet18.yaml")
+    for stage in (2, 3, 4):
+        block = f"layer{stage}.0."
+        assert resnet[block + "downsample.0"].inputs == resnet[block + "conv1"].inputs
+        (add,) = merges(resnet, block)
+        assert add.inputs == (block + "bn2", block + "downsample.1")
+    (add,) = merges(resnet, "layer1.1.")
+    assert add.inputs == ("layer1.1.bn2", *resnet["layer1.1.conv1"].inputs)
+
+    googlenet = load("googlenet.yaml")
+    for name in ("inception3a", "inception4e", "inception5b"):
+        branch_input = googlenet[f"{name}.branch1.conv"].inputs
+        for first in ("branch2.0.conv", "branch3.0.conv", "branch4.0"):
+            assert googlenet[f"{name}.{first}"].inputs == branch_input, (name, first)
+        (cat,) = merges(googlenet, f"{name}.")
+        # the four branches' last rows, in torchvision's order
+        branches = [source.split(".")[1] for source in cat.inputs]
+        assert branches == ["branch1", "branch2", "branch3", "branch4"]
+        assert cat.output_shape[0] == sum(googlenet[i].output_shape[0] for i in cat.inputs)
+
+    densenet = load("densenet121.yaml")
+    (cat,) = merges(densenet, "features.denseblock1.denselayer2.")
+    first = densenet["features.denseblock1.denselayer2.norm1"].inputs
+    assert cat.inputs == (*first, "features.denseblock1.denselayer2.conv2")
+    assert densenet["features.norm5"].output_shape == (1024, 7, 7)
+
+    mobilenet = load("mobilenet_v2.yaml")
+    (add,) = merges(mobilenet, "features.3.")
+    assert add.inputs == (*mobilenet["features.3.conv.0.0"].inputs, "features.3.conv.3")
+    assert merges(mobilenet, "features.2.") == []  # strided: no shortcut
+
+    unet = load("unet.yaml")
+    for level in (1, 2, 3, 4):
+        skip, up = unet[f"cat{level}"].inputs
+        assert skip.startswith(f"enc{level}.") and up == f"up{level}"
+        assert unet[f"cat{level}"].output_shape[0] == 2 * unet[f"up{level}"].output_shape[0]
+
+    se = load("se_block.yaml")
+    assert se["se.scale"].inputs == ("se.scale_activation", "conv")
+    assert load("shared_weights_exam.yaml")["conv5"].inputs == ("conv4",)
+
+
 # ------------------------------------------------------------------------------- the ResNet stage
 
 
