@@ -631,6 +631,7 @@ EXAMPLE_VALUES: dict[str, dict[str, int]] = {
     "solve_pairs.yaml": {"f": 5, "k": 16},
     "solve_small_kernels.yaml": {"k": 8},
     "solve_strided.yaml": {"H": 71},
+    "resnet_stage.yaml": {"H": 56, "W": 56, "L": 2},
 }
 
 #: totals the examples' comments promise (checked here so the comments stay true)
@@ -639,7 +640,38 @@ EXAMPLE_TOTALS: dict[str, int] = {
     "symbolic.yaml": 62_958,  # with EXAMPLE_VALUES
     "vgg.yaml": 9_756_426,
     "seed_question.yaml": 295_168,  # with the bias
+    # the model zoo: torchvision's published counts, the rest by hand (see tests/test_zoo.py)
+    "resnet18.yaml": 11_689_512,
+    "resnet50.yaml": 25_557_032,
+    "densenet121.yaml": 7_978_856,
+    "mobilenet_v2.yaml": 3_504_872,
+    "googlenet.yaml": 6_624_904,
+    "unet.yaml": 31_031_810,
+    "se_block.yaml": 3_920,
+    "shared_weights_exam.yaml": 7_271_940,
+    "shared_weights_exam_padded.yaml": 8_651_940,
+    "resnet_stage.yaml": 147_968,  # L = 2: ResNet-18's layer1
 }
+
+#: graph examples (skips, concatenations, blocks, shared weights): not a ``torch.nn.Sequential``,
+#: so ``test_example_agrees_with_pytorch`` cannot build them from the spec's layers; each is
+#: compared row by row with a hand-built PyTorch reference (torchvision's module names) in
+#: tests/test_zoo.py instead
+GRAPH_EXAMPLES = frozenset(
+    {
+        "densenet121.yaml",
+        "googlenet.yaml",
+        "mobilenet_v2.yaml",
+        "resnet18.yaml",
+        "resnet50.yaml",
+        "resnet_stage.yaml",
+        "se_block.yaml",
+        "shared_weights_exam.yaml",
+        "shared_weights_exam_padded.yaml",
+        "unet.yaml",
+    }
+)
+SEQUENTIAL_SPECS = [path for path in EXAMPLE_SPECS if path.name not in GRAPH_EXAMPLES]
 
 
 def example_id(path: Path) -> str:
@@ -716,9 +748,18 @@ def _to_chw(shape: tuple[Any, ...], layout: str) -> tuple[int, ...]:
     return sizes
 
 
-@pytest.mark.parametrize("path", EXAMPLE_SPECS, ids=example_id)
+def test_graph_examples_are_compared_in_test_zoo() -> None:
+    source = (ROOT / "tests" / "test_zoo.py").read_text(encoding="utf-8")
+    source += (ROOT / "tests" / "zoo_models.py").read_text(encoding="utf-8")
+    for name in sorted(GRAPH_EXAMPLES):
+        assert (EXAMPLES / name).is_file(), name
+        assert f'"{name}"' in source, f"{name} is not compared with PyTorch in tests/test_zoo.py"
+
+
+@pytest.mark.parametrize("path", SEQUENTIAL_SPECS, ids=example_id)
 def test_example_agrees_with_pytorch(path: Path) -> None:
     import torch  # a test dependency: these checks must run, never skip
+
     net = symcnn.load(path)
     if path.name in EXAMPLE_VALUES:
         net = net.subs(EXAMPLE_VALUES[path.name])
