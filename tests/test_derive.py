@@ -119,6 +119,28 @@ CASES: dict[str, list[tuple[list[Any], str, dict[str, Any]]]] = {
         ([9], "HWC", {"elementwise_affine": False}),
     ],
     "threshold": [([3, 4], "CHW", {"threshold": 0.1, "value": 0.0})],
+    "unflatten": [([6, 4], "CHW", {"dim": 1, "unflattened_size": [2, -1]})],
+    "permute": [([4, 6, 6], "HWC", {"dims": [0, 3, 1, 2]})],
+    "transpose": [([4, 6], "CHW", {"dim0": 1, "dim1": 2})],
+    "reshape": [(["H", "W", 3], "HWC", {"shape": [-1, 3]})],
+    "glu": [([4, 6], "CHW", {"dim": 1})],
+    **{
+        f"{family}pad{dims}d": [
+            (
+                [2, *[4] * dims],
+                "CHW",
+                {"padding": 1, **({"value": 0.5} if family == "constant" else {})},
+            )
+        ]
+        for family in ("zero", "constant", "reflection", "replication", "circular")
+        for dims in (1, 2, 3)
+    },
+    "upsample": [([8, 8, 3], "HWC", {"scale_factor": 1.5, "mode": "bilinear"})],
+    "upsamplingnearest2d": [([3, 8, 8], "CHW", {"size": [4, 12]})],
+    "upsamplingbilinear2d": [([3, 8, 8], "CHW", {"scale_factor": 2})],
+    "pixelshuffle": [([8, 3, 3], "CHW", {"upscale_factor": 2})],
+    "pixelunshuffle": [([6, 6, 2], "HWC", {"downscale_factor": 3})],
+    "channelshuffle": [([6, 4, 4], "CHW", {"groups": 3})],
 }
 #: inputs tried, with no arguments, for the layer types the table does not list
 DEFAULT_INPUTS = ([4, 6, 6], [4, 6], [4, 6, 6, 6])

@@ -6,7 +6,7 @@ import difflib
 from collections import Counter
 
 from ..errors import SpecError
-from . import conv, dense, merge, norm, pool
+from . import conv, dense, merge, norm, padding, pool, resample, shape
 from .base import Check, Formula, Layer, Row, Tensor, Where
 
 __all__ = ["LAYERS", "Check", "Formula", "Layer", "Row", "Tensor", "Where", "lookup"]
@@ -48,6 +48,33 @@ _CLASSES: list[type[Layer]] = [
     merge.Add,
     merge.Mul,
     merge.Cat,
+    shape.Unflatten,
+    shape.Permute,
+    shape.Transpose,
+    shape.Reshape,
+    shape.GLU,
+    shape.Softmax2d,
+    padding.ZeroPad1d,
+    padding.ZeroPad2d,
+    padding.ZeroPad3d,
+    padding.ConstantPad1d,
+    padding.ConstantPad2d,
+    padding.ConstantPad3d,
+    padding.ReflectionPad1d,
+    padding.ReflectionPad2d,
+    padding.ReflectionPad3d,
+    padding.ReplicationPad1d,
+    padding.ReplicationPad2d,
+    padding.ReplicationPad3d,
+    padding.CircularPad1d,
+    padding.CircularPad2d,
+    padding.CircularPad3d,
+    resample.Upsample,
+    resample.UpsamplingNearest2d,
+    resample.UpsamplingBilinear2d,
+    resample.PixelShuffle,
+    resample.PixelUnshuffle,
+    resample.ChannelShuffle,
 ]
 
 #: lower-cased PyTorch class name -> layer class

@@ -344,6 +344,33 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
         if len(items) != spatial_dims:
             raise coercer.fail(f"needs {spatial_dims} values, one per spatial axis")
         return tuple(None if item is None else coercer.number(item, 1) for item in items)
+    if kind in ("integers", "extents"):
+        # an integer or a list of integers of any sign, kept apart (PyTorch broadcasts an int but
+        # takes a list as given): a padding may crop, a size of -1 is inferred. A new symbol is a
+        # count (``integers``: paddings) or a size (``extents``: sizes)
+
+        def integer(item: Any) -> Expr:
+            if isinstance(item, int) and not isinstance(item, bool):
+                return sympy.Integer(item)
+            if isinstance(item, str | sympy.Basic):
+                return coercer.number(item, 0 if kind == "integers" else 1)
+            raise coercer.fail("must be an integer or a list of integers")
+
+        if isinstance(raw, list | tuple):
+            return tuple(integer(item) for item in raw)
+        return integer(raw)
+    if kind == "scales":  # a number or a list of numbers, exact as written: 1.5 is 3/2
+
+        def scale(item: Any) -> Expr:
+            if isinstance(item, bool) or not isinstance(item, int | float):
+                raise coercer.fail("must be a number or a list of numbers")
+            if isinstance(item, float) and not math.isfinite(item):
+                raise coercer.fail("must be a finite number")
+            return sympy.Rational(str(item))
+
+        if isinstance(raw, list | tuple):
+            return tuple(scale(item) for item in raw)
+        return scale(raw)
     raise AssertionError(f"unknown argument kind {kind!r}")  # a bug in a layer class
 
 

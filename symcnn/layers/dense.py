@@ -166,6 +166,11 @@ _ACTIVATION_ARGS: dict[str, dict[str, tuple[str, Any]]] = {
     "ReLU": {"inplace": ("bool", False)},
     "ReLU6": {"inplace": ("bool", False)},
     "LeakyReLU": {"negative_slope": ("number", 0.01), "inplace": ("bool", False)},
+    "RReLU": {
+        "lower": ("number", 1 / 8),
+        "upper": ("number", 1 / 3),
+        "inplace": ("bool", False),
+    },
     "ELU": {"alpha": ("number", 1.0), "inplace": ("bool", False)},
     "CELU": {"alpha": ("number", 1.0), "inplace": ("bool", False)},
     "SELU": {"inplace": ("bool", False)},
@@ -223,11 +228,26 @@ class _Bounded(_ShapeKeeping):
             )
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Ranged(_ShapeKeeping):
+    """RReLU: the slopes are drawn from ``[lower, upper]``, which must not be empty."""
+
+    def validate(self, where: Where) -> None:
+        low, high = self.lower, self.upper  # type: ignore[attr-defined]
+        if not low <= high:
+            raise SpecError(
+                f"`lower` = {low} must be at most `upper` = {high}",
+                where=where,
+                field="lower",
+            )
+
+
 _ACTIVATION_BASES: dict[str, type[Layer]] = {
     "Softmax": _AlongDim,
     "LogSoftmax": _AlongDim,
     "Softmin": _AlongDim,
     "Hardtanh": _Bounded,
+    "RReLU": _Ranged,
 }
 
 

@@ -1,0 +1,271 @@
+"""Padding layers: zero, constant, reflection, replication and circular padding. No parameters.
+
+``padding`` is an int (every side of every spatial axis) or PyTorch's tuple: pairs from the last
+spatial axis backwards, ``(left, right, top, bottom, front, back)``. Along a padded axis::
+
+    size_out = size + left + right
+
+Zero and constant padding take any number of pairs (none pads nothing; a negative value crops);
+the other modes pad all the layer's spatial axes. One pair more than the spatial axes pads the
+channel axis too, as in PyTorch; a pair more again would pad the batch axis and is refused.
+PyTorch's refusals hold: an odd number of values; reflection padding at least the input's size on
+that axis; circular padding more than the input's size (it would wrap around more than once);
+zero, constant and circular negative sides that crop more than the whole axis; an output size
+below 1. (PyTorch 2.13 lets some over-cropping circular paddings through, with results made of
+wrapped slice indices; symcnn refuses them all.)
+
+The input is one example of rank spatial axes + 1, channels and spatial axes. In ``CHW`` the
+spatial axes are the last ones, as in PyTorch; in ``HWC`` the first ones, padded in the same order
+(the last spatial axis first).
+
+Source: PyTorch's ``ZeroPad2d``, ``ConstantPad2d``, ``ReflectionPad2d``, ``ReplicationPad2d`` and
+``CircularPad2d`` pages, and ``torch.nn.functional.pad``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy
+
+from ..errors import ShapeError, SpecError
+from .base import Check, Expr, Tensor, Where, arg, format_shape, require
+from .shape import Rearranging, Shape
+
+__all__ = [
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+]
+
+#: what each side of an axis is called, from the last spatial axis backwards
+_SIDES = ("left", "right", "top", "bottom", "front", "back", "first", "last")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pad(Rearranging):
+    """N-d padding; ``mode`` is PyTorch's ``F.pad`` mode."""
+
+    padding: Expr | Shape = arg("integers")
+
+    mode: ClassVar[str] = "constant"
+    #: whether PyTorch crops the negative sides off the input before padding (constant and
+    #: circular), so that they may not remove more than the whole axis
+    crops_first: ClassVar[bool] = True
+
+    def input_rank(self) -> tuple[int, ...]:
+        return (self.spatial_dims + 1,)
+
+    def pads(self) -> Shape:
+        """The padding as PyTorch's flat tuple: an int is every side of every spatial axis."""
+        if isinstance(self.padding, tuple):
+            return self.padding
+        return (self.padding,) * (2 * self.spatial_dims)
+
+    def validate(self, where: Where) -> None:
+        pads = self.pads()
+        shown = format_shape(pads)
+        count = len(pads)
+        if count % 2:
+            raise SpecError(
+                f"`padding` = {shown}: needs pairs of values (left, right, top, "
+                f"bottom, front, back), got {count}",
+                where=where,
+                field="padding",
+            )
+        dims = self.spatial_dims
+        pairs = count // 2
+        # reflect, replicate and circular pad at most 3 axes: a 3-d one cannot pad the channels
+        allowed = (dims,) if dims == 3 else (dims, dims + 1)
+        if self.mode != "constant" and pairs not in allowed:
+            raise SpecError(
+                f"`padding` = {shown}: {self.torch_name} pads the {dims} spatial "
+                f"ax{'es' if dims > 1 else 'is'}, so it needs {2 * dims} values (or "
+                f"{2 * dims + 2}, which also pad the channels), got {count}",
+                where=where,
+                field="padding",
+            )
+        if pairs > dims + 1:
+            raise SpecError(
+                f"`padding` = {shown}: {pairs} pairs would pad the batch axis; "
+                f"{self.torch_name} takes at most {2 * dims + 2} values (the spatial axes and "
+                "the channels)",
+                where=where,
+                field="padding",
+            )
+
+    def output(self, x: Tensor, where: Where) -> tuple[Shape, list[Check]]:
+        pads = self.pads()
+        channel = x.rank - 1 if x.layout == "HWC" else 0
+        # PyTorch's axis order (channels, then the spatial axes), the last axis padded first
+        order = [channel, *(index for index in range(x.rank) if index != channel)]
+        shape = list(x.shape)
+        checks: list[Check] = []
+        shown = format_shape(pads) if isinstance(self.padding, tuple) else str(self.padding)
+        for pair in range(len(pads) // 2):
+            index = order[-1 - pair]
+            size = x.shape[index]
+            low, high = pads[2 * pair], pads[2 * pair + 1]
+            axis = f"axis {index} of the input {format_shape(x.shape)}"
+            for side, pad, other in (
+                (_SIDES[2 * pair], low, high),
+                (_SIDES[2 * pair + 1], high, low),
+            ):
+                # circular padding wraps around what is left once the other side has cropped
+                left = size + sympy.Min(other, 0) if self.mode == "circular" else size
+                self._side_checks(checks, where, side, pad, left, axis, shown)
+            if self.crops_first:
+                kept = size + sympy.Min(low, 0) + sympy.Min(high, 0)
+                require(
+                    checks,
+                    where,
+                    "padding",
+                    sympy.Ge(kept, 0),
+                    lambda: (
+                        f"`padding` = {shown} crops more than the input's size ({size}) "
+                        f"along {axis}; the negative sides may remove at most the whole axis"
+                    ),
+                    ShapeError,
+                )
+            out = size + low + high
+            require(
+                checks,
+                where,
+                "padding",
+                sympy.Ge(out, 1),
+                lambda: (
+                    f"`padding` = {shown} gives an output size of {out} along {axis} (size "
+                    f"{size}); it must be at least 1"
+                ),
+                ShapeError,
+            )
+            shape[index] = out
+        return tuple(shape), checks
+
+    def _side_checks(
+        self,
+        checks: list[Check],
+        where: Where,
+        side: str,
+        pad: Expr,
+        size: Expr,
+        axis: str,
+        shown: str,
+    ) -> None:
+        """The mode's limit on one side's padding (none for zero, constant and replicate)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZeroPad(Pad):
+    """N-d zero padding (``torch.nn.ZeroPad1d/2d/3d``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConstantPad(Pad):
+    """N-d padding with a constant ``value`` (``torch.nn.ConstantPad1d/2d/3d``)."""
+
+    value: float = arg("number")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReflectionPad(Pad):
+    """N-d reflection padding (``torch.nn.ReflectionPad1d/2d/3d``): each side below the size."""
+
+    mode: ClassVar[str] = "reflect"
+    crops_first: ClassVar[bool] = False
+
+    def _side_checks(
+        self,
+        checks: list[Check],
+        where: Where,
+        side: str,
+        pad: Expr,
+        size: Expr,
+        axis: str,
+        shown: str,
+    ) -> None:
+        require(
+            checks,
+            where,
+            "padding",
+            sympy.Lt(pad, size),
+            lambda: (
+                f"`padding` = {shown}: reflection padding ({side} {pad}) must be less than "
+                f"the input's size ({size}) along {axis}"
+            ),
+            ShapeError,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplicationPad(Pad):
+    """N-d replication padding (``torch.nn.ReplicationPad1d/2d/3d``)."""
+
+    mode: ClassVar[str] = "replicate"
+    crops_first: ClassVar[bool] = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CircularPad(Pad):
+    """N-d circular padding (``torch.nn.CircularPad1d/2d/3d``): each side at most the size."""
+
+    mode: ClassVar[str] = "circular"
+
+    def _side_checks(
+        self,
+        checks: list[Check],
+        where: Where,
+        side: str,
+        pad: Expr,
+        size: Expr,
+        axis: str,
+        shown: str,
+    ) -> None:
+        require(
+            checks,
+            where,
+            "padding",
+            sympy.Le(pad, size),
+            lambda: (
+                f"`padding` = {shown}: circular padding ({side} {pad}) would wrap around "
+                f"more than once; it must be at most the input's size ({size}) along {axis}"
+            ),
+            ShapeError,
+        )
+
+
+def _face(base: type, dims: int, name: str) -> type:
+    """A thin N-d face of a general padding: only the number of spatial axes is fixed."""
+    cls = type(name, (base,), {"spatial_dims": dims, "torch_name": name, "__doc__": base.__doc__})
+    cls.__module__ = __name__
+    return dataclass(frozen=True, kw_only=True)(cls)
+
+
+ZeroPad1d = _face(ZeroPad, 1, "ZeroPad1d")
+ZeroPad2d = _face(ZeroPad, 2, "ZeroPad2d")
+ZeroPad3d = _face(ZeroPad, 3, "ZeroPad3d")
+ConstantPad1d = _face(ConstantPad, 1, "ConstantPad1d")
+ConstantPad2d = _face(ConstantPad, 2, "ConstantPad2d")
+ConstantPad3d = _face(ConstantPad, 3, "ConstantPad3d")
+ReflectionPad1d = _face(ReflectionPad, 1, "ReflectionPad1d")
+ReflectionPad2d = _face(ReflectionPad, 2, "ReflectionPad2d")
+ReflectionPad3d = _face(ReflectionPad, 3, "ReflectionPad3d")
+ReplicationPad1d = _face(ReplicationPad, 1, "ReplicationPad1d")
+ReplicationPad2d = _face(ReplicationPad, 2, "ReplicationPad2d")
+ReplicationPad3d = _face(ReplicationPad, 3, "ReplicationPad3d")
+CircularPad1d = _face(CircularPad, 1, "CircularPad1d")
+CircularPad2d = _face(CircularPad, 2, "CircularPad2d")
+CircularPad3d = _face(CircularPad, 3, "CircularPad3d")
