@@ -31,8 +31,9 @@ def _has_ref(node: Any) -> bool:
     if isinstance(node, Ref):
         return True
     children = [*getattr(node, "factors", ()), *(term for _, term in getattr(node, "terms", ()))]
-    children += [getattr(node, name) for name in ("inner", "numerator", "denominator")
-                 if hasattr(node, name)]
+    children += [
+        getattr(node, name) for name in ("inner", "numerator", "denominator") if hasattr(node, name)
+    ]
     return any(_has_ref(child) for child in children)
 
 

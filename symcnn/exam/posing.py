@@ -219,9 +219,7 @@ def _lines_without(lines: Iterable[Line], keys: set[str]) -> tuple[Line, ...]:
 
 def _lines_of(lines: Iterable[Line], key: str) -> tuple[Line, ...]:
     return tuple(
-        line
-        for line in lines
-        if isinstance(line, Derivation | Fact) and line.quantity.key == key
+        line for line in lines if isinstance(line, Derivation | Fact) and line.quantity.key == key
     )
 
 

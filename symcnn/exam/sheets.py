@@ -58,9 +58,7 @@ def assumptions(template: Template, shown: Network) -> tuple[tuple[Inline, ...],
 
 
 def network_table(shown: Network) -> Table:
-    rows = tuple(
-        ((Text(row.name),), (Text(row.type),), row.layer.describe()) for row in shown.rows
-    )
+    rows = tuple(((Text(row.name),), (Text(row.type),), row.layer.describe()) for row in shown.rows)
     return Table(("Layer", "Type", "Settings"), rows, "lll")
 
 
