@@ -17,7 +17,6 @@ form covers Conv1d, Conv2d and Conv3d. :func:`wrong_values` resolves them on a b
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -27,7 +26,8 @@ import sympy
 import yaml
 
 from .errors import ParseError, SymcnnError
-from .layers import Row
+from .formula import Expr
+from .layers import LAYERS, Row
 from .parse import parse_expression
 from .symbols import NOTATION, axis_symbols
 
@@ -41,8 +41,6 @@ __all__ = [
     "lookup",
     "wrong_values",
 ]
-
-Expr = sympy.Expr
 
 #: quantities whose forms are written for the width axis and apply to every axis
 AXIS_QUANTITIES = ("output_size", "out_w", "out_h", "out_t")
@@ -68,7 +66,7 @@ class Form:
     any_nonzero: bool = False
 
     def applies(self, row: Row, quantity: str) -> bool:
-        if not FAMILIES[self.family].fullmatch(row.type):
+        if self.family not in row.layer.mistake_families:
             return False
         if self.quantity == "output_size":
             return quantity in AXIS_QUANTITIES
@@ -123,7 +121,7 @@ def _placeholders(row: Row) -> dict[str, Expr]:
     layer = row.layer
     dims = int(getattr(layer, "spatial_dims", 0))
     axes = axis_symbols(dims) if dims else ()
-    general = layer.formula("HWC")
+    general = layer.general_formula("HWC")
     shape = general.output_shape
     out_positions = sympy.Mul(*shape[:-1]) if shape is not None and len(shape) > 1 else sympy.S.One
     return {
@@ -155,11 +153,10 @@ def _axis_names(row: Row, quantity: str) -> dict[str, Expr]:
 
 
 def family(torch_name: str) -> str | None:
-    """The first catalogue family whose pattern matches a PyTorch class name."""
-    for name, pattern in FAMILIES.items():
-        if pattern.fullmatch(torch_name):
-            return name
-    return None
+    """The first catalogue family of the layer with this PyTorch class name (``None``: none)."""
+    layer = LAYERS.get(torch_name.lower())
+    families = () if layer is None else layer.mistake_families
+    return families[0] if families else None
 
 
 def wrong_values(row: Row, quantity: str) -> list[tuple[Form, Expr]]:
@@ -189,9 +186,10 @@ def _text(entry: Mapping[str, Any], key: str, where: str) -> str:
 
 def load_catalogue(
     document: Mapping[str, Any],
-) -> tuple[dict[str, re.Pattern[str]], tuple[Mistake, ...]]:
-    """Families and mistakes from a catalogue document (the parsed ``mistakes.yaml``)."""
-    families = {name: re.compile(pattern) for name, pattern in document["families"].items()}
+) -> tuple[dict[str, str], tuple[Mistake, ...]]:
+    """Families (name → what it covers) and mistakes from a catalogue document (the parsed
+    ``mistakes.yaml``)."""
+    families = {str(name): str(covers) for name, covers in document["families"].items()}
     mistakes = []
     for index, entry in enumerate(document["mistakes"]):
         where = f"mistakes[{index}]"

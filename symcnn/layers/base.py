@@ -18,20 +18,24 @@ from typing import Any, ClassVar
 import sympy
 
 from ..errors import ParseError, ShapeError, SpecError
+from ..formula import Expr, Line, Textbook, evaluate
 from ..parse import parse_expression
-from ..symbols import user_symbol
+from ..prose import Inline, Text
+from ..symbols import bias, user_symbol
+from ._defaults import argument_pieces, at_default, textbook_lines, untemplated_lines, with_values
 
 __all__ = [
     "Check",
+    "Expr",
     "Formula",
     "Layer",
     "Row",
     "Tensor",
     "Where",
     "arg",
+    "with_values",
 ]
 
-Expr = sympy.Expr
 ZERO = sympy.Integer(0)
 ONE = sympy.Integer(1)
 
@@ -507,6 +511,91 @@ class Layer:
             layer=self,
         )
         return row, checks
+
+    # -- what the layer knows: working, description, mistakes
+    #
+    # A layer answers for itself here, so that the derivations, the exams and the mistake
+    # catalogue never switch on layer classes. Every default fits a new layer without parameters.
+
+    #: the mistake catalogue's families the layer belongs to (``families`` in data/mistakes.yaml)
+    mistake_families: ClassVar[tuple[str, ...]] = ()
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook | None:
+        """The layer's formulas as the textbook writes them (``None``: it has no template).
+
+        Without ``values`` they are in full, and :meth:`textbook_formula` evaluates them into the
+        layer's general formula. With a row's values they are in the form a textbook shows for
+        those values (no dilation term when r = 1, no /g when g = 1), equal to the full form there.
+        """
+        return None
+
+    def textbook_formula(self, layout: str) -> Formula:
+        """The general formula, evaluated from the full :meth:`textbook` (for :meth:`formula`)."""
+        book = self.textbook()
+        if book is None:
+            raise NotImplementedError(f"{self.torch_name} has no textbook formula")
+        params = book.params.formula
+        buffers = None if book.buffers is None else book.buffers.formula
+        shape = None
+        if book.sizes:
+            assert book.channels is not None, "a layer with output sizes names its channels"
+            spatial = []
+            for size in book.sizes:
+                assert size.formula is not None, "a computed output size has a formula"
+                spatial.append(evaluate(size.formula))
+            shape = arrange(book.channels, spatial, layout)
+        return Formula(
+            params=ZERO if params is None else evaluate(params),
+            buffers=ZERO if buffers is None else evaluate(buffers),
+            output_shape=shape,
+        )
+
+    def working(self, row: Row) -> list[Line]:
+        """The textbook working of ``row``, one line per quantity: output sizes, activation size,
+        parameters, buffers. Without a textbook: the activation size and the engine's formula."""
+        book = self.textbook(row.values)
+        return untemplated_lines(row) if book is None else textbook_lines(row, book)
+
+    def describe(self) -> tuple[Inline, ...]:
+        """The layer's settings in words, as an exam sheet states them: ``8 filters of 5 × 5,
+        stride 1``. By default its PyTorch name and the arguments that are not at their default."""
+        pieces: list[Inline] = [Text(self.torch_name)]
+        for name, spec_field in self.arguments().items():
+            value = getattr(self, name)
+            if value is None or at_default(value, spec_field.default):
+                continue
+            pieces += [Text(f", {name} "), *argument_pieces(value)]
+        return tuple(pieces)
+
+    def sheet_assumptions(self) -> tuple[str, ...]:
+        """What an exam sheet must state for a network with this layer, by the names the sheets
+        give their assumptions (``padding``, ``bias``, ``pooling``...)."""
+        return ()
+
+    def param_mistakes(self, row: Row) -> list[tuple[str, Expr]]:
+        """Common wrong parameter counts for ``row``: what went wrong, and the count it gives."""
+        candidates: list[tuple[str, Expr]] = []
+        if row.values.get(bias) == 1:
+            no_bias = with_values(row, row.formula.params, {bias: 0})
+            candidates.append(("forgetting the bias", no_bias))
+            candidates.append(("one bias for the whole layer", no_bias + 1))
+        return candidates
+
+    def size_mistakes(self, row: Row, axis: int) -> list[tuple[str, Expr]]:
+        """Common wrong output sizes along ``axis`` (an index into the general formula's shape)."""
+        shape = row.formula.output_shape
+        if shape is None:
+            return []
+        general = shape[axis]
+        wrong = row.output_shape[axis] - 1
+        candidates: list[tuple[str, Expr]] = [("forgetting the + 1", wrong)]
+        for symbol in sorted(general.free_symbols, key=lambda symbol: symbol.name):
+            value = row.values.get(symbol)
+            if symbol.name.startswith("z_") and value not in (None, 0):
+                candidates.append(("ignoring the padding", with_values(row, general, {symbol: 0})))
+            if symbol.name.startswith("s_") and value not in (None, 1):
+                candidates.append(("ignoring the stride", with_values(row, general, {symbol: 1})))
+        return candidates
 
     # -- helpers for subclasses
 

@@ -10,19 +10,27 @@ Output size along one axis, with input size W, kernel m, stride s, padding z and
     ⌊(W + 2z − r(m − 1) − 1)/s⌋ + 1         Conv
     (W − 1)s − 2z + r(m − 1) + a + 1        ConvTranspose (a: output_padding)
 
+Each formula is written once, as the textbook-ordered tree of :meth:`Conv.textbook` (the general
+formula is that tree evaluated); a row's working shows the form for its values: no dilation term
+when r = 1, no /g when g = 1.
+
 Source: the ``Conv2d`` and ``ConvTranspose2d`` pages of the PyTorch documentation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sympy
 
 from ..errors import ShapeError, SpecError
-from ..symbols import axis_symbols, bias, d, g, k
-from .base import Check, Expr, Formula, Layer, Tensor, Where, arg, arrange, require
+from ..formula import Floor, Group, Node, Quotient, Sum, Sym, Textbook, Written, plus, times
+from ..prose import Inline, Math, Text, bias_phrase, sizes, uniform
+from ..symbols import AxisSymbols, axis_symbols, bias, d, g, k
+from ._defaults import with_values
+from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg, require
 
 __all__ = [
     "Conv",
@@ -33,19 +41,33 @@ __all__ = [
     "ConvTranspose1d",
     "ConvTranspose2d",
     "ConvTranspose3d",
-    "conv_output_size",
+    "window",
 ]
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-def conv_output_size(size: Expr, kernel: Expr, stride: Expr, padding: Expr, dilation: Expr) -> Expr:
-    """⌊(size + 2·padding − dilation·(kernel − 1) − 1)/stride⌋ + 1 (PyTorch's Conv and pooling)."""
-    return sympy.floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
+def _varies(values: Mapping[sympy.Basic, Expr] | None, symbol: sympy.Symbol, usual: int) -> bool:
+    """Whether the written form shows ``symbol``'s term: always in the full form (no values), and
+    for a row unless ``symbol`` has its usual value there (a dilation or groups of 1)."""
+    return values is None or values[symbol] != usual
 
 
-def _kernel_volume(spatial_dims: int) -> Expr:
-    return sympy.Mul(*(axis.kernel for axis in axis_symbols(spatial_dims)))
+def window(a: AxisSymbols, dilated: bool) -> Sum:
+    """W + 2·z − m, or W + 2·z − r·(m − 1) − 1 with a dilation other than 1 (the span of the padded
+    input the windows slide over, shared by convolution and pooling)."""
+    if not dilated:
+        return plus(a.size, times(2, a.padding), ("-", a.kernel))
+    spread = times(a.dilation, plus(a.kernel, ("-", 1)))
+    return plus(a.size, times(2, a.padding), ("-", spread), ("-", 1))
+
+
+def _textbook_kernel(axes: tuple[AxisSymbols, ...]) -> list[sympy.Symbol]:
+    return [a.kernel for a in reversed(axes)]  # m (width), n (height), t: the textbook's order
+
+
+def _grouped(weights: Node, values: Mapping[sympy.Basic, Expr] | None) -> Node:
+    return Quotient(weights, Sym(g)) if _varies(values, g, 1) else weights
 
 
 def _checks_per_axis(where: Where, x: Tensor, layer: Any) -> list[Check]:
@@ -111,13 +133,35 @@ class Conv(Layer):
             )
         return self.padding  # type: ignore[return-value]
 
-    def formula(self, layout: str = "HWC") -> Formula:
+    mistake_families: ClassVar = ("conv",)
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        """((m·n·d/g) + bias)·k, and ⌊(W + 2·z − r·(m − 1) − 1)/s⌋ + 1 along each axis."""
         axes = axis_symbols(self.spatial_dims)
-        params = (_kernel_volume(self.spatial_dims) * d / g + bias) * k
-        spatial = [
-            conv_output_size(a.size, a.kernel, a.stride, a.padding, a.dilation) for a in axes
-        ]
-        return Formula(params=params, output_shape=arrange(k, spatial, layout))
+        outputs = []
+        for a in axes:
+            windows = Quotient(window(a, _varies(values, a.dilation, 1)), Sym(a.stride))
+            outputs.append(Written(plus(Floor(windows), 1)))
+        per_filter = _grouped(times(*_textbook_kernel(axes), d), values)
+        params = times(plus(Group(per_filter), bias), k)
+        return Textbook(Written(params), sizes=tuple(outputs), channels=k)
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        return self.textbook_formula(layout)
+
+    def describe(self) -> tuple[Inline, ...]:
+        pieces: list[Inline] = [*_filters(self), Text(", padding ")]
+        if isinstance(self.padding, str):
+            pieces.append(Text(f"'{self.padding}'"))
+        else:
+            pieces += uniform(self.padding)
+        return (*pieces, *_conv_tail(self))
+
+    def sheet_assumptions(self) -> tuple[str, ...]:
+        return ("padding", "bias")
+
+    def param_mistakes(self, row: Row) -> list[tuple[str, Expr]]:
+        return [*super().param_mistakes(row), *_depth_mistake(row)]
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         axes = axis_symbols(self.spatial_dims)
@@ -193,22 +237,46 @@ class ConvTranspose(Layer):
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)
 
-    def formula(self, layout: str = "HWC") -> Formula:
+    mistake_families: ClassVar = ("conv_transpose",)
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        """m·n·d·k/g + bias·k, and (W − 1)·s − 2·z + r·(m − 1) + a + 1 along each axis."""
         axes = axis_symbols(self.spatial_dims)
-        params = _kernel_volume(self.spatial_dims) * d * k / g + bias * k
-        spatial = [
-            (a.size - 1) * a.stride - 2 * a.padding + a.dilation * (a.kernel - 1)
-            + a.output_padding + 1
-            for a in axes
-        ]
-        return Formula(params=params, output_shape=arrange(k, spatial, layout))
+        outputs = []
+        for a in axes:
+            stretched = times(plus(a.size, ("-", 1)), a.stride)
+            if _varies(values, a.dilation, 1):
+                spread = times(a.dilation, plus(a.kernel, ("-", 1)))
+                size = plus(stretched, ("-", times(2, a.padding)), spread, a.output_padding, 1)
+            else:
+                size = plus(stretched, ("-", times(2, a.padding)), a.kernel, a.output_padding)
+            outputs.append(Written(size))
+        weights = _grouped(times(*_textbook_kernel(axes), d, k), values)
+        params = plus(weights, times(bias, k))
+        return Textbook(Written(params), sizes=tuple(outputs), channels=k)
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        return self.textbook_formula(layout)
+
+    def describe(self) -> tuple[Inline, ...]:
+        pieces: list[Inline] = [*_filters(self), Text(", padding "), *uniform(self.padding)]
+        if any(a != 0 for a in self.output_padding):
+            pieces += [Text(", output padding "), *uniform(self.output_padding)]
+        return (*pieces, *_conv_tail(self))
+
+    def sheet_assumptions(self) -> tuple[str, ...]:
+        return ("padding", "bias")
+
+    def param_mistakes(self, row: Row) -> list[tuple[str, Expr]]:
+        return [*super().param_mistakes(row), *_depth_mistake(row)]
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         axes = axis_symbols(self.spatial_dims)
         values: dict[Any, Expr] = {d: x.channels, k: self.out_channels, g: self.groups}
         values[bias] = self.bias
         checks = _checks_per_axis(where, x, self)
-        for a, size, kernel, stride, pad, out_pad, dilation in zip(
+        general_sizes = _general_sizes(self, x.layout)
+        for position, (a, size, kernel, stride, pad, out_pad, dilation) in enumerate(zip(
             axes,
             x.spatial,
             self.kernel_size,
@@ -217,7 +285,7 @@ class ConvTranspose(Layer):
             self.output_padding,
             self.dilation,
             strict=True,
-        ):
+        )):
             values.update({a.size: size, a.kernel: kernel, a.stride: stride, a.padding: pad})
             values.update({a.dilation: dilation, a.output_padding: out_pad})
             checks.append(
@@ -229,7 +297,7 @@ class ConvTranspose(Layer):
                     f"either the stride ({stride}) or the dilation ({dilation})",
                 )
             )
-            out = (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + out_pad + 1
+            out = general_sizes[position].xreplace(values)
             checks.append(
                 Check(
                     where,
@@ -241,6 +309,41 @@ class ConvTranspose(Layer):
                 )
             )
         return values, checks
+
+
+def _general_sizes(layer: Layer, layout: str) -> tuple[Expr, ...]:
+    """The general output size along each spatial axis (for checks on the sizes a row will have)."""
+    shape = layer.general_formula(layout).output_shape
+    assert shape is not None
+    return Tensor(shape, layout).spatial
+
+
+def _filters(layer: Conv | ConvTranspose) -> list[Inline]:
+    """``8 filters of 5 × 5, stride 1``: how convolutions' descriptions begin."""
+    return [
+        Math(layer.out_channels),
+        Text(" filters of "),
+        *sizes(layer.kernel_size),
+        Text(", stride "),
+        *uniform(layer.stride),
+    ]
+
+
+def _conv_tail(layer: Conv | ConvTranspose) -> list[Inline]:
+    """What convolutions state after their padding: dilation and groups when not 1, the bias."""
+    pieces: list[Inline] = []
+    if any(r != 1 for r in layer.dilation):
+        pieces += [Text(", dilation "), *uniform(layer.dilation)]
+    if layer.groups != 1:
+        pieces += [Text(", groups "), Math(layer.groups)]
+    return [*pieces, *bias_phrase(layer.bias)]
+
+
+def _depth_mistake(row: Row) -> list[tuple[str, Expr]]:
+    """Each filter spans all d input channels; a count without them is a common mistake."""
+    if row.values.get(d) == 1:
+        return []
+    return [("forgetting the input depth d", with_values(row, row.formula.params, {d: 1}))]
 
 
 def _face(base: type, dims: int, name: str) -> type:

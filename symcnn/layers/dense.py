@@ -3,19 +3,35 @@
 ``Linear`` acts on the last axis: ``(p + bias)·c`` parameters (``weight [c, p]`` plus one bias per
 neuron; source: PyTorch's ``Linear`` page and the seed texts' corrected formula). ``Flatten``,
 ``Identity``, dropout and the activations have no parameters; ``PReLU`` learns ``P`` slopes.
+Each formula is written once, as the tree of the class's ``textbook``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sympy
 
 from ..errors import ShapeError, SpecError
+from ..formula import (
+    Derivation,
+    Line,
+    Product,
+    Sym,
+    Textbook,
+    Value,
+    Written,
+    because,
+    plus,
+    quantity,
+    times,
+)
+from ..prose import Inline, Math, Text, bias_phrase
 from ..symbols import P, bias, c, d, p
-from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg
+from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg
 
 __all__ = ["ACTIVATIONS", "Dropout", "Flatten", "Identity", "Linear", "PReLU"]
 
@@ -30,8 +46,20 @@ class Linear(Layer):
     out_features: Expr = arg("size")
     bias: Expr = arg("bias", True)
 
+    formula_fields: ClassVar = ()
+    mistake_families: ClassVar = ("linear",)
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        return Textbook(Written(times(plus(p, bias), c)), channels=c)
+
     def formula(self, layout: str = "HWC") -> Formula:
-        return Formula(params=(p + bias) * c)
+        return self.textbook_formula(layout)
+
+    def describe(self) -> tuple[Inline, ...]:
+        return (Math(self.out_features), Text(" neurons, fully connected"), *bias_phrase(self.bias))
+
+    def sheet_assumptions(self) -> tuple[str, ...]:
+        return ("bias",)
 
     def bind(self, x: Tensor, where: Where) -> Any:
         row, checks = super().bind(x, where)
@@ -65,8 +93,22 @@ class Flatten(Layer):
     start_dim: int = arg("int", 1)
     end_dim: int = arg("int", -1)
 
+    formula_fields: ClassVar = ()
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        return Textbook(because("flattening only reshapes"))
+
     def formula(self, layout: str = "HWC") -> Formula:
-        return Formula(params=ZERO)
+        return self.textbook_formula(layout)
+
+    def working(self, row: Row) -> list[Line]:
+        # the size of a flattened tensor is the product of its input's sizes, not a formula
+        size = Product(tuple(Value(size) for size in row.input_shape))
+        activation = Derivation(quantity("activation_size"), None, size, row.activation_size)
+        return [activation, *super().working(row)[1:]]
+
+    def describe(self) -> tuple[Inline, ...]:
+        return (Text("flattens to a vector"),)
 
     def bind(self, x: Tensor, where: Where) -> Any:
         row, checks = super().bind(x, where)
@@ -95,8 +137,15 @@ class Flatten(Layer):
 class _ShapeKeeping(Layer):
     """A layer with no parameters that keeps its input's shape."""
 
+    formula_fields: ClassVar = ()
+    #: why the layer has no parameters, as its working says
+    nothing_to_learn: ClassVar[str] = "an activation function has nothing to learn"
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        return Textbook(because(self.nothing_to_learn))
+
     def formula(self, layout: str = "HWC") -> Formula:
-        return Formula(params=ZERO)
+        return self.textbook_formula(layout)
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         return {}, []
@@ -107,6 +156,7 @@ class Identity(_ShapeKeeping):
     """Passes its input through (``torch.nn.Identity``)."""
 
     torch_name = "Identity"
+    nothing_to_learn = "the identity passes its input through"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +164,7 @@ class Dropout(_ShapeKeeping):
     """Dropout of any flavour: no parameters, same shape."""
 
     torch_name = "Dropout"
+    nothing_to_learn = "dropout has nothing to learn"
 
     p: float = arg("number", 0.5)
     inplace: bool = arg("bool", False)
@@ -132,6 +183,9 @@ class Dropout(_ShapeKeeping):
                 field="p",
             )
 
+    def describe(self) -> tuple[Inline, ...]:
+        return (Text(f"drops values with probability {self.p}"),)
+
 
 @dataclass(frozen=True, kw_only=True)
 class PReLU(Layer):
@@ -142,8 +196,16 @@ class PReLU(Layer):
     num_parameters: Expr = arg("size", 1)
     init: float = arg("number", 0.25)
 
+    formula_fields: ClassVar = ()
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        return Textbook(Written(Sym(P)))
+
     def formula(self, layout: str = "HWC") -> Formula:
-        return Formula(params=P)
+        return self.textbook_formula(layout)
+
+    def describe(self) -> tuple[Inline, ...]:
+        return (Math(self.num_parameters), Text(" learnable slope(s)"))
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         channels = x.channels

@@ -9,18 +9,22 @@ With ``d`` channels (PyTorch's ``num_features`` / ``num_channels``)::
 
 The running statistics are ``running_mean`` and ``running_var`` (d each) and the single counter
 ``num_batches_tracked``. Source: PyTorch's ``_NormBase``, ``GroupNorm`` and ``LayerNorm``.
+Each formula is written once, as the tree of the class's ``textbook``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import sympy
 
 from ..errors import ShapeError
+from ..formula import Textbook, Written, because, plus, times
+from ..prose import Inline, Math, Text
 from ..symbols import N, bias, d, g
-from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg, format_shape
+from .base import Check, Expr, Formula, Layer, Tensor, Where, arg, format_shape
 from .conv import _face
 
 __all__ = [
@@ -35,6 +39,13 @@ __all__ = [
 ]
 
 
+def _scale_and_shift(affine: bool, flag: str) -> Written:
+    """2·d parameters, a scale and a shift per channel, or none when ``flag`` is false."""
+    if not affine:
+        return because(f"{flag} = false: no scale or shift")
+    return Written(times(2, d), "a scale and a shift per channel")
+
+
 @dataclass(frozen=True, kw_only=True)
 class _NormBase(Layer):
     num_features: Expr | None = arg("size?", None, inferred=True)
@@ -43,11 +54,23 @@ class _NormBase(Layer):
     affine: bool = arg("bool", True)
     track_running_stats: bool = arg("bool", True)
 
+    formula_fields: ClassVar = ("affine", "track_running_stats")
+    mistake_families: ClassVar = ("running_stats",)
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        buffers = None
+        if self.track_running_stats:
+            note = "running mean and variance per channel, and a batch counter"
+            buffers = Written(plus(times(2, d), 1), note)
+        return Textbook(_scale_and_shift(self.affine, "affine"), buffers)
+
     def formula(self, layout: str = "HWC") -> Formula:
-        return Formula(
-            params=2 * d if self.affine else ZERO,
-            buffers=2 * d + 1 if self.track_running_stats else ZERO,
-        )
+        return self.textbook_formula(layout)
+
+    def describe(self) -> tuple[Inline, ...]:
+        affine = "scale and shift per channel" if self.affine else "no scale or shift"
+        stats = ", running statistics" if self.track_running_stats else ""
+        return (Text(affine + stats),)
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         return {d: x.channels}, self.agree(where, "num_features", self.num_features, x.channels)
@@ -103,8 +126,17 @@ class GroupNorm(Layer):
     eps: float = arg("number", 1e-5)
     affine: bool = arg("bool", True)
 
+    formula_fields: ClassVar = ("affine",)
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        return Textbook(_scale_and_shift(self.affine, "affine"))
+
     def formula(self, layout: str = "HWC") -> Formula:
-        return Formula(params=2 * d if self.affine else ZERO)
+        return self.textbook_formula(layout)
+
+    def describe(self) -> tuple[Inline, ...]:
+        affine = ", scale and shift per channel" if self.affine else ""
+        return (Math(self.num_groups), Text(" groups" + affine))
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         checks = self.agree(where, "num_channels", self.num_channels, x.channels)
@@ -133,8 +165,19 @@ class LayerNorm(Layer):
     elementwise_affine: bool = arg("bool", True)
     bias: Expr = arg("bias", True)
 
+    formula_fields: ClassVar = ("elementwise_affine",)
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        if not self.elementwise_affine:
+            return Textbook(because("elementwise_affine = false: no scale or shift"))
+        return Textbook(Written(times(plus(1, bias), N), "N: elements of normalized_shape"))
+
     def formula(self, layout: str = "HWC") -> Formula:
-        return Formula(params=(1 + bias) * N if self.elementwise_affine else ZERO)
+        return self.textbook_formula(layout)
+
+    def describe(self) -> tuple[Inline, ...]:
+        affine = "scale and shift per element" if self.elementwise_affine else "no scale or shift"
+        return (Text(affine),)
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         shape = self.normalized_shape or x.shape[-1:]

@@ -9,6 +9,8 @@ Output size along one axis (stride s defaults to the kernel size m)::
 Average pooling has no dilation (r = 1). PyTorch refuses padding larger than half the kernel,
 and AvgPool3d (only it) a kernel larger than the input before padding.
 Adaptive pooling gives the requested ``output_size`` whatever the input size.
+The size formula is written once, as the tree of :meth:`_Pool.textbook`; a row's working shows the
+branch its values take (the last-window note in ceil mode).
 
 Source: the ``MaxPool2d``, ``AvgPool2d`` and ``AdaptiveAvgPool2d`` pages of the PyTorch
 documentation, and ``pooling_output_shape`` and ``pool3d_shape_check`` in ATen's ``Pool.h``.
@@ -16,15 +18,32 @@ documentation, and ``pooling_output_shape`` and ``pool3d_shape_check`` in ATen's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sympy
 
 from ..errors import ShapeError, SpecError
-from ..symbols import axis_symbols, d
+from ..formula import (
+    Ceil,
+    Floor,
+    Group,
+    Otherwise,
+    Quotient,
+    Sym,
+    Textbook,
+    Written,
+    because,
+    evaluate,
+    plus,
+    substitute,
+    times,
+)
+from ..prose import Inline, Math, Text, sizes, uniform
+from ..symbols import AxisSymbols, axis_symbols, d
 from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg, arrange, require
-from .conv import _face, conv_output_size
+from .conv import _face, _general_sizes, _varies, window
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -39,20 +58,30 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
-    "pool_output_size",
 ]
 
 
-def pool_output_size(
-    size: Expr, kernel: Expr, stride: Expr, padding: Expr, dilation: Expr, ceil_mode: bool
-) -> Expr:
-    """PyTorch's ``pooling_output_shape``: floor or ceil, and the last window starts inside."""
+NOTHING_TO_LEARN = "pooling has nothing to learn"
+DROPPED = "the last window would start in the padding, so it is dropped"
+
+
+def _size(
+    a: AxisSymbols, ceil_mode: bool, values: Mapping[sympy.Basic, Expr] | None
+) -> Written:
+    """PyTorch's ``pooling_output_shape`` along one axis: ⌊…/s⌋ + 1; in ceil mode ⌈…/s⌉ + 1, less
+    1 when the last window would start in the right padding, that is when ⌈…/s⌉·s ≥ W + z."""
+    windows = Quotient(window(a, _varies(values, a.dilation, 1)), Sym(a.stride))
     if not ceil_mode:
-        return conv_output_size(size, kernel, stride, padding, dilation)
-    windows = sympy.ceiling((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
-    return sympy.Piecewise(
-        (windows - 1, sympy.Ge((windows - 1) * stride, size + padding)), (windows, True)
-    )
+        return Written(plus(Floor(windows), 1))
+    kept = plus(Ceil(windows), 1)
+    dropped = plus(Ceil(windows), 1, ("-", 1))
+    start, end = times(Group(dropped), a.stride), plus(a.size, a.padding)
+    if values is None:
+        return Written(Otherwise(dropped, start, end, kept))
+    last_start, last_end = (evaluate(substitute(node, values)) for node in (start, end))
+    if sympy.Ge(last_start, last_end) is sympy.true:
+        return Written(dropped, DROPPED)
+    return Written(kept)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +92,9 @@ class _Pool(Layer):
     ceil_mode: bool = arg("bool", False)
 
     formula_fields: ClassVar = ("ceil_mode",)
+    mistake_families: ClassVar = ("pool", "window_pool")
+    #: the kind of pooling, as a description names it
+    kind: ClassVar[str] = ""
 
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)
@@ -73,17 +105,37 @@ class _Pool(Layer):
     def strides(self) -> tuple[Expr, ...]:
         return self.kernel_size if self.stride is None else self.stride
 
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        outputs = tuple(_size(a, self.ceil_mode, values) for a in axis_symbols(self.spatial_dims))
+        return Textbook(because(NOTHING_TO_LEARN), sizes=outputs, channels=d)
+
     def formula(self, layout: str = "HWC") -> Formula:
-        spatial = [
-            pool_output_size(a.size, a.kernel, a.stride, a.padding, a.dilation, self.ceil_mode)
-            for a in axis_symbols(self.spatial_dims)
+        return self.textbook_formula(layout)
+
+    def describe(self) -> tuple[Inline, ...]:
+        pieces: list[Inline] = [
+            Text(f"{self.kind} pooling, window ".lstrip()),
+            *sizes(self.kernel_size),
+            Text(", stride "),
+            *uniform(self.strides()),
         ]
-        return Formula(params=ZERO, output_shape=arrange(d, spatial, layout))
+        if any(z != 0 for z in self.padding):
+            pieces += [Text(", padding "), *uniform(self.padding)]
+        if any(r != 1 for r in self.dilations()):
+            pieces += [Text(", dilation "), *uniform(self.dilations())]
+        if self.ceil_mode:
+            pieces.append(Text(", rounding up (ceil mode)"))
+        return tuple(pieces)
+
+    def sheet_assumptions(self) -> tuple[str, ...]:
+        stride = ("pooling_stride",) if self.stride is None else ()
+        return ("padding", *stride, "pooling")
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         values: dict[Any, Expr] = {d: x.channels}
-        checks = []
-        for a, size, kernel, stride, pad, dilation in zip(
+        checks: list[Check] = []
+        general_sizes = _general_sizes(self, x.layout)
+        for position, (a, size, kernel, stride, pad, dilation) in enumerate(zip(
             axis_symbols(self.spatial_dims),
             x.spatial,
             self.kernel_size,
@@ -91,7 +143,7 @@ class _Pool(Layer):
             self.padding,
             self.dilations(),
             strict=True,
-        ):
+        )):
             values.update({a.size: size, a.kernel: kernel, a.stride: stride, a.padding: pad})
             values[a.dilation] = dilation
             require(
@@ -102,7 +154,7 @@ class _Pool(Layer):
                 lambda: f"`padding` = {list(self.padding)} must be at most half the kernel size "
                 f"({kernel} // 2 = {sympy.floor(kernel / 2)}) along {a.size.name}",
             )
-            out = pool_output_size(size, kernel, stride, pad, dilation, self.ceil_mode)
+            out = general_sizes[position].xreplace(values)
             require(
                 checks,
                 where,
@@ -122,6 +174,8 @@ class MaxPool(_Pool):
     dilation: tuple[Expr, ...] = arg("sizes", 1)
     return_indices: bool = arg("bool", False)
 
+    kind: ClassVar = "max"
+
     def dilations(self) -> tuple[Expr, ...]:
         return self.dilation
 
@@ -131,6 +185,8 @@ class AvgPool(_Pool):
     """N-d average pooling (``torch.nn.AvgPool1d/2d/3d``)."""
 
     count_include_pad: bool = arg("bool", True)
+
+    kind: ClassVar = "average"
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         values, checks = super().bind_values(x, where)
@@ -165,6 +221,9 @@ class AdaptivePool(Layer):
 
     output_size: tuple[Expr | None, ...] = arg("shape?")
 
+    mistake_families: ClassVar = ("pool",)
+    kind: ClassVar[str] = "average"
+
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)
 
@@ -185,6 +244,23 @@ class AdaptivePool(Layer):
         ]
         return Formula(params=ZERO, output_shape=arrange(d, spatial, layout))
 
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        outputs = tuple(
+            because("kept from the input" if size is None else "set by output_size")
+            for size in self.output_size
+        )
+        return Textbook(because(NOTHING_TO_LEARN), sizes=outputs, channels=d)
+
+    def describe(self) -> tuple[Inline, ...]:
+        pieces: list[Inline] = [Text(f"adaptive {self.kind} pooling to ")]
+        for position, size in enumerate(self.output_size):
+            pieces += [Text(" × ")] * bool(position)
+            pieces.append(Text("the input's") if size is None else Math(size))
+        return tuple(pieces)
+
+    def sheet_assumptions(self) -> tuple[str, ...]:
+        return ("pooling",)
+
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         values: dict[Any, Expr] = {d: x.channels}
         for a, size in zip(axis_symbols(self.spatial_dims), x.spatial, strict=True):
@@ -195,6 +271,8 @@ class AdaptivePool(Layer):
 @dataclass(frozen=True, kw_only=True)
 class AdaptiveMaxPool(AdaptivePool):
     return_indices: bool = arg("bool", False)
+
+    kind: ClassVar = "max"
 
 
 MaxPool1d = _face(MaxPool, 1, "MaxPool1d")

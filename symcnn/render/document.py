@@ -20,8 +20,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Union
 
-import sympy
-
 from ..derive import (
     Ceil,
     Derivation,
@@ -37,11 +35,13 @@ from ..derive import (
     derive_network,
 )
 from ..network import Network
+from ..prose import Inline, Math, Shape, Text
 from ..symbols import NOTATION
 
 __all__ = [
     "Document",
     "Heading",
+    "Inline",
     "Items",
     "Lines",
     "Math",
@@ -72,30 +72,8 @@ class Style:
 
 # ------------------------------------------------------------------------------ inline pieces
 
-
-@dataclass(frozen=True)
-class Text:
-    """User or template text: every renderer escapes it."""
-
-    text: str
-    bold: bool = False
-
-
-@dataclass(frozen=True)
-class Math:
-    """An exact value or relation (a number, a symbol, a formula): typeset, never escaped text."""
-
-    value: sympy.Basic
-
-
-@dataclass(frozen=True)
-class Shape:
-    """A tensor shape ``(28, 28, 8)``."""
-
-    sizes: tuple[sympy.Expr, ...]
-
-
-Inline = Union[Text, Math, Shape]  # noqa: UP007
+# Text, Math and Shape (the Inline pieces) live in symcnn.prose, below the layers that describe
+# themselves with them; they are imported above and exported from here too.
 
 
 def _inlines(content: str | Inline | Sequence[Inline]) -> tuple[Inline, ...]:

@@ -1,0 +1,59 @@
+"""Exams with variants: a question template, drawn values, question sheets and answer keys.
+
+A template (YAML) is a network spec whose numbers may be names, the values each name may take, and
+the questions to ask::
+
+    title: Counting parameters
+    network:
+      name: LeNet-5
+      input: [32, 32, 3]
+      layers:
+        - {type: conv2d, name: CONV1, out_channels: k1, kernel_size: f, padding: z}
+        ...
+    variables:
+      k1: [6, 8, 12, 16]              # a list of choices
+      f: {choices: [3, 5]}
+      z: {range: [0, 2]}              # every integer from 0 to 2
+    questions:
+      - {ask: params, layer: CONV1}
+      - {ask: output_shape, layer: POOL1}
+      - {ask: activation_size, layer: CONV2}
+      - {ask: total_params, choices: 4}          # multiple choice, 4 options
+      - {ask: solve, find: k1, given: params, layer: CONV1}
+
+Each variant draws every variable with a ``random.Random(seed)``, so the same seed gives the same
+exam. The engine computes every answer (the network is rebuilt with the drawn values), and a variant
+is refused, and another drawn, when it is degenerate: the network is invalid, the values repeat an
+earlier variant, an answer equals a number the question gives, or an answer equals what a common
+mistake gives (forgetting the bias, the depth, the padding, the stride or the ``+ 1``) — a question
+whose wrong method gives the right number does not test the method.
+
+Inverse questions (``ask: solve``) hide the unknown in the network shown and give the quantity;
+the unknown is found by :func:`symcnn.solve` over the engine's formula, and a variant where it is
+not the one integer solution is refused.
+"""
+
+from __future__ import annotations
+
+from .posing import Answer, Exam, Mistake, Posed, Variant, make_exam, solve_for
+from .sheets import answer_sheet, assumptions, combined, network_table, question_sheet
+from .template import QuestionSpec, Template, Variable, load_template
+
+__all__ = [
+    "Answer",
+    "Exam",
+    "Mistake",
+    "Posed",
+    "QuestionSpec",
+    "Template",
+    "Variable",
+    "Variant",
+    "answer_sheet",
+    "assumptions",
+    "combined",
+    "load_template",
+    "make_exam",
+    "network_table",
+    "question_sheet",
+    "solve_for",
+]

@@ -1,0 +1,212 @@
+"""Question templates: a network spec whose numbers may be names, the values each name may take,
+and the questions to ask; :func:`load_template` reads and checks one (see :mod:`symcnn.exam`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+from ..network import Network
+from ..spec import normalize, read_spec
+
+__all__ = ["QuestionSpec", "Template", "Variable", "load_template"]
+
+TOP_LEVEL = (
+    "title",
+    "instructions",
+    "assumptions",
+    "network",
+    "input",
+    "layer",
+    "variables",
+    "questions",
+)
+ASKS = ("params", "activation_size", "output_shape", "total_params", "solve")
+QUESTION_KEYS = ("ask", "layer", "find", "given", "choices")
+GIVENS = ("params", "total_params")
+MAX_CHOICES = 10_000
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A name in the template's network and the integers it may take."""
+
+    name: str
+    choices: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """One question of the template: what to ask, about which layer; ``choices`` > 0 makes it
+    multiple choice with that many options."""
+
+    ask: str
+    layer: str | None = None
+    find: str | None = None
+    given: str | None = None
+    choices: int = 0
+
+
+@dataclass(frozen=True)
+class Template:
+    title: str
+    instructions: str
+    assumptions: tuple[str, ...]
+    spec: Mapping[str, Any]
+    variables: tuple[Variable, ...]
+    questions: tuple[QuestionSpec, ...]
+    #: the network with every variable still a symbol
+    network: Network
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """The variables that inverse questions ask for: the sheets show them as letters."""
+        return tuple(q.find for q in self.questions if q.ask == "solve" and q.find)
+
+
+def _fail(message: str, field: str | None = None) -> SpecError:
+    return SpecError(f"exam template: {message}", field=field)
+
+
+def _integer(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(f"{where} = {value!r}: must be an integer", where)
+    return value
+
+
+def _variable(name: str, raw: Any) -> Variable:
+    where = f"variables.{name}"
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return Variable(name, (raw,))
+    if isinstance(raw, list):
+        raw = {"choices": raw}
+    if not isinstance(raw, Mapping):
+        raise _fail(
+            f"{where}: give a list of choices, {{choices: [...]}} or {{range: [low, high]}}", where
+        )
+    unknown = set(raw) - {"choices", "range", "step"}
+    if unknown or ("choices" in raw) == ("range" in raw):
+        raise _fail(f"{where}: give either `choices` or `range` (with an optional `step`)", where)
+    if "choices" in raw:
+        if not isinstance(raw["choices"], list) or not raw["choices"]:
+            raise _fail(f"{where}.choices must be a non-empty list of integers", where)
+        values = [_integer(value, f"{where}.choices") for value in raw["choices"]]
+    else:
+        bounds = raw["range"]
+        if not isinstance(bounds, list) or len(bounds) != 2:
+            raise _fail(f"{where}.range must be [low, high] (both included)", where)
+        low, high = (_integer(value, f"{where}.range") for value in bounds)
+        step = _integer(raw.get("step", 1), f"{where}.step")
+        if step < 1 or high < low:
+            raise _fail(f"{where}: range [{low}, {high}] with step {step} is empty", where)
+        if (high - low) // step >= MAX_CHOICES:
+            raise _fail(f"{where}: more than {MAX_CHOICES} values", where)
+        values = list(range(low, high + 1, step))
+    return Variable(name, tuple(dict.fromkeys(values)))
+
+
+def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSpec:
+    where = f"questions[{index}]"
+    if not isinstance(raw, Mapping) or "ask" not in raw:
+        raise _fail(f"{where} must be a mapping with `ask` ({', '.join(ASKS)})", where)
+    unknown = sorted(set(raw) - set(QUESTION_KEYS))
+    if unknown:
+        raise _fail(
+            f"{where}: unknown key `{unknown[0]}` (valid keys: {', '.join(QUESTION_KEYS)})", where
+        )
+    ask = raw["ask"]
+    if ask not in ASKS:
+        raise _fail(f"{where}: `ask` = {ask!r}: must be one of {', '.join(ASKS)}", where)
+    layer = raw.get("layer")
+    layers = [row.name for row in net.rows]
+    if layer is not None and str(layer) not in layers:
+        raise _fail(f"{where}: no layer named {layer!r} (layers: {', '.join(layers)})", where)
+    layer = None if layer is None else str(layer)
+    needs_layer = ask in ("params", "activation_size", "output_shape")
+    if needs_layer and layer is None:
+        raise _fail(f"{where}: `ask: {ask}` needs `layer`", where)
+    choices = raw.get("choices", 0)
+    choices = _integer(choices, f"{where}.choices")
+    if choices and not 2 <= choices <= 8:
+        raise _fail(
+            f"{where}.choices = {choices}: a multiple-choice question has 2 to 8 options", where
+        )
+    if ask == "output_shape" and choices:
+        raise _fail(f"{where}: a shape has several numbers; ask it without `choices`", where)
+    find = given = None
+    if ask == "solve":
+        find = raw.get("find")
+        if find not in names:
+            raise _fail(
+                f"{where}: `find` = {find!r} must be one of the variables "
+                f"({', '.join(sorted(names))})",
+                where,
+            )
+        given = raw.get("given", "params" if layer else "total_params")
+        if given not in GIVENS:
+            raise _fail(f"{where}: `given` = {given!r}: must be params or total_params", where)
+        if given == "params" and layer is None:
+            raise _fail(f"{where}: `given: params` needs `layer`", where)
+    elif "find" in raw or "given" in raw:
+        raise _fail(f"{where}: `find` and `given` belong to `ask: solve`", where)
+    return QuestionSpec(ask, layer, find, given, choices)
+
+
+def load_template(source: Any) -> Template:
+    """Read and check a question template: a mapping, a .yaml/.yml/.json path or YAML text."""
+    document = read_spec(source)
+    if not isinstance(document, Mapping):
+        raise _fail("must be a mapping with `network`, `variables` and `questions`")
+    unknown = sorted(str(key) for key in document if key not in TOP_LEVEL)
+    if unknown:
+        raise _fail(f"unknown key `{unknown[0]}` (valid keys: {', '.join(TOP_LEVEL)})", unknown[0])
+    if "network" in document:
+        if "layer" in document or "input" in document:
+            raise _fail("give either `network` or `input` with `layer`, not both", "network")
+        raw_network = document["network"]
+        if (
+            isinstance(raw_network, str)
+            and isinstance(source, str | Path)
+            and "\n" not in str(source)
+        ):  # a spec file next to the template
+            raw_network = str(Path(source).parent / raw_network)
+        spec = normalize(read_spec(raw_network))
+    elif "layer" in document and "input" in document:
+        spec = normalize({"input": document["input"], "layers": [document["layer"]]})
+    else:
+        raise _fail(
+            "needs `network` (a spec), or `input` and `layer` (a one-layer question)", "network"
+        )
+    title = document.get("title", spec.get("name") or "Exam")
+    instructions = document.get("instructions", "")
+    assumptions = document.get("assumptions", [])
+    if isinstance(assumptions, str):
+        assumptions = [assumptions]
+    if not isinstance(title, str) or not isinstance(instructions, str):
+        raise _fail("`title` and `instructions` must be text", "title")
+    if not isinstance(assumptions, list) or not all(isinstance(a, str) for a in assumptions):
+        raise _fail("`assumptions` must be a list of sentences", "assumptions")
+    raw_variables = document.get("variables") or {}
+    if not isinstance(raw_variables, Mapping):
+        raise _fail("`variables` must map each name to its choices", "variables")
+    variables = tuple(_variable(str(name), raw) for name, raw in sorted(raw_variables.items()))
+    net = Network.build(spec)
+    names = {variable.name for variable in variables}
+    symbols = set(net.symbols)
+    if symbols - names:
+        missing = ", ".join(sorted(symbols - names))
+        raise _fail(
+            f"the network uses {missing} but `variables` gives no values for it", "variables"
+        )
+    if names - symbols:
+        unused = ", ".join(sorted(names - symbols))
+        raise _fail(f"variable {unused} does not appear in the network", "variables")
+    raw_questions = document.get("questions")
+    if not isinstance(raw_questions, list) or not raw_questions:
+        raise _fail("`questions` must be a non-empty list", "questions")
+    questions = tuple(_question(i, raw, net, names) for i, raw in enumerate(raw_questions))
+    template = Template(title, instructions, tuple(assumptions), spec, variables, questions, net)
+    return template
