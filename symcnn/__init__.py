@@ -12,7 +12,7 @@ from .exam import load_template, make_exam
 from .layers import LAYERS, Row
 from .network import Network
 from .parse import parse_expression
-from .quantities import quantity
+from .references import quantity
 from .solve import Solution, solve
 from .spec import load
 from .sweep import Sweep, sweep

@@ -1,7 +1,7 @@
 """Named identities between layer formulas, each proved by the engine and checked on numbers.
 
 An :class:`Identity` states that two lists of expressions are equal. Its sides are built from the
-engine's own formulas (:func:`~symcnn.quantities.quantity`), so proving it (:meth:`Identity.prove`:
+engine's own formulas (:func:`~symcnn.references.quantity`), so proving it (:meth:`Identity.prove`:
 the difference, normalized, is 0) is a statement about symcnn's layers, not about formulas typed
 here. Checking it (:meth:`Identity.check`) substitutes small values drawn at random and, where the
 identity has an ``example``, also builds the two sides as real networks with :func:`symcnn.load`.
@@ -36,7 +36,7 @@ import yaml
 from .check import normalize
 from .errors import SpecError, SymcnnError
 from .parse import parse_expression
-from .quantities import quantity
+from .references import quantity
 from .symbols import NOTATION, bias
 
 __all__ = [

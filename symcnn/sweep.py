@@ -30,12 +30,14 @@ from typing import Any
 
 import numpy as np
 import sympy
+from sympy import Expr
 
 from .errors import ParseError, SolveError
+from .evaluate import compile_numpy, substitute
 from .network import Network
 from .parse import parse_expression
-from .solve._evaluate import compile_numpy, substitute
-from .solve._targets import parse_number_text, parse_target, quantity, values_table
+from .references import network_quantity, parse_number_text, values_table
+from .solve._targets import parse_target
 
 __all__ = [
     "Sweep",
@@ -49,7 +51,6 @@ __all__ = [
     "sweep_table",
 ]
 
-Expr = sympy.Expr
 EXACT = 2**53
 CHUNK = 1 << 17
 MAX_POINTS = 20_000_000
@@ -146,7 +147,7 @@ def parse_grid(items: Iterable[str] | Mapping[str, Any]) -> dict[str, list[int]]
 def _columns(net: Network, names: Sequence[str]) -> list[tuple[str, Expr]]:
     columns = []
     for name in names:
-        q = quantity(net, name)
+        q = network_quantity(net, name)
         columns += list(zip(q.labels(), q.values, strict=True))
     return columns
 

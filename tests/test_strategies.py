@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import symcnn
 from symcnn import strategies as sst
 from symcnn.check import check
-from symcnn.quantities import quantity
+from symcnn.references import quantity
 from symcnn.symbols import bias, c, d, k, m, n, p
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from typing import Any
 
 from ..check import check, format_verdict
+from ..quantities import QUANTITIES
 from .common import add_command, add_set_option, parse_assignment, write
 
 ORDER = 20
@@ -23,15 +25,21 @@ only with a bias (or only without) is "right when bias = 1".
 
 Exit status: 0 when the claim is right, 1 when it is wrong, 2 on bad input.
 """
-EPILOG = """\
+#: the registry's quantities, as --help lists them
+_LISTED = textwrap.fill(
+    ", ".join(QUANTITIES), 98, initial_indent="  quantities: ", subsequent_indent=" " * 14
+)
+EPILOG = f"""\
 against:
   LAYER.QUANTITY             the general formula: conv2d.params, linear.params, conv1d.output_size
   LAYER [IN->OUT] [KERNEL] [NAME=VALUE...] [QUANTITY]
                              one layer, PyTorch's defaults for the rest: "linear 128->256 params",
                              "conv2d 3->8 5x5", "conv1d W=7 kernel=3 stride=2 output_size"
   SPEC.yaml                  a network; --quantity params (default), buffers, activation_size,
-                             total_activations, or ROW.params, ROW.out_w... for one layer
-  quantities: params, buffers, output_size, out_w, out_h, out_t, activation_size
+                             total_activations, or ROW.params, ROW.output_shape[0]... for one layer
+{_LISTED}
+              a shape by one axis: output_shape[0]; older names of an output axis: out_w,
+              out_h, out_t, output_size (the width axis)
 
 examples:
   symcnn check "((m*n)+1)*k" --against conv2d.params

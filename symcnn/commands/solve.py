@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
 import sympy
 
 from ..errors import SolveError
+from ..quantities import QUANTITIES
 from ..solve import (
     Equation,
     LayerFormula,
@@ -35,11 +37,15 @@ several inputs can give the same output, and the whole range is reported. Every 
 the network's validity checks. When no integer works, the nearest real solution and the values of
 the neighbouring integers are shown.
 """
-EPILOG = """\
+#: the registry's quantities, as --help lists them
+_LISTED = textwrap.fill(
+    ", ".join(QUANTITIES), 98, initial_indent="  quantities: ", subsequent_indent=" " * 14
+)
+EPILOG = f"""\
 targets (--where, repeatable): QUANTITY=VALUE, QUANTITY<=VALUE, <, >=, >
-  quantities: params, buffers, activation_size, total_activations, input_size,
-              output_shape (a list: [28,28,8]; * for any size), output_shape[0],
-              LAYER.params, LAYER.output_shape, layers[2].params, or expressions (k1 + k2)
+{_LISTED}
+              a shape is a list ([28,28,8]; * for any size) or one axis: output_shape[0];
+              LAYER.params, LAYER.output_shape[0], layers[2].params, or expressions (k1 + k2)
 
 examples:
   symcnn solve examples/solve_filters.yaml --where CONV2.params=3216

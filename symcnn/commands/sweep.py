@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from ..quantities import QUANTITIES
 from ..sweep import plot_sweep, sweep, sweep_csv, sweep_json, sweep_table
 from .common import add_command, add_set_option, add_spec_argument, parse_assignment, write
 
@@ -45,8 +46,8 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="QUANTITY",
-        help="a column: params (default), output_shape (default), activation_size, "
-        "total_activations, LAYER.params, an expression...; repeatable or comma-separated",
+        help=f"a column: {', '.join(QUANTITIES)} (default: params, output_shape), "
+        "LAYER.params, an expression...; repeatable or comma-separated",
     )
     add_set_option(parser)
     parser.add_argument(

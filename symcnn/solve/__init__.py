@@ -22,7 +22,7 @@ from ._result import (
     Step,
 )
 from ._solver import mark_unknowns, parse_bounds, solve
-from ._targets import Quantity, Target, parse_target, quantity
+from ._targets import Target, parse_target
 
 __all__ = [
     "Equation",
@@ -30,7 +30,6 @@ __all__ = [
     "IntSet",
     "LayerFormula",
     "Probe",
-    "Quantity",
     "RealRoot",
     "Roots",
     "Search",
@@ -41,6 +40,5 @@ __all__ = [
     "mark_unknowns",
     "parse_bounds",
     "parse_target",
-    "quantity",
     "solve",
 ]

@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import sympy
 
-from ._evaluate import Exact, bottom_up
+from ..evaluate import Exact, bottom_up
 
 __all__ = ["Depends", "IntRange", "IntSet", "degree", "direction", "holds"]
 
