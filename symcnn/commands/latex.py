@@ -29,6 +29,7 @@ examples:
   symcnn latex examples/lenet5.yaml -o key.tex --pdf
   symcnn latex examples/lenet5.yaml --fragment --times > working.tex
   symcnn latex examples/lenet5.yaml --format markdown
+  symcnn latex examples/resnet18.yaml --depth 1 -o resnet18.tex --pdf
 """
 FORMATS = ("latex", "markdown", "text")
 
@@ -60,6 +61,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--format", choices=FORMATS, default="latex", help="latex (default), markdown or text"
     )
+    parser.add_argument(
+        "--depth",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fold the table's blocks nested deeper than N into one row with their subtotal (0: "
+        "only the top-level entries); the working always shows every layer",
+    )
     add_set_option(parser)
     parser.set_defaults(run=run)
 
@@ -69,9 +78,11 @@ def run(arguments: argparse.Namespace) -> int:
         raise SpecError("--pdf needs -o FILE.tex: the PDF is written next to it")
     if arguments.pdf and (arguments.fragment or arguments.format != "latex"):
         raise SpecError("--pdf compiles a complete LaTeX document: drop --fragment and --format")
+    if arguments.depth is not None and arguments.depth < 0:
+        raise SpecError(f"--depth = {arguments.depth}: must be 0 or more")
     net = load_with_values(arguments.spec, arguments.values)
     style = Style("times" if arguments.times else "cdot", not arguments.no_grouping)
-    document = answer_key(net, arguments.title)
+    document = answer_key(net, arguments.title, arguments.depth)
     if arguments.format == "markdown":
         text = markdown_document(document, style)
     elif arguments.format == "text":

@@ -23,6 +23,7 @@ from typing import Union
 from ..derive import (
     Ceil,
     Derivation,
+    Fact,
     Floor,
     Group,
     LayerWorking,
@@ -32,11 +33,16 @@ from ..derive import (
     Quotient,
     Sum,
     Sym,
+    Value,
+    Working,
     derive_network,
 )
+from ..graph import Group as BlockUse
+from ..layers import Row
 from ..network import Network
 from ..prose import Inline, Math, Shape, Text
 from ..symbols import NOTATION
+from .table import SummaryTable, summary_table
 
 __all__ = [
     "Document",
@@ -121,9 +127,14 @@ class Table:
 
 @dataclass(frozen=True)
 class NetworkTable:
-    """The seeds' table: Layer, Activation shape, Activation size, # parameters, with the total."""
+    """The seeds' table: Layer, Activation shape, Activation size, # parameters, with the total;
+    a graph network's block headings, subtotals and notes too (:mod:`~symcnn.render.table`)."""
 
-    network: Network
+    table: SummaryTable
+
+    @classmethod
+    def of(cls, net: Network, depth: int | None = None) -> NetworkTable:
+        return cls(summary_table(net, depth))
 
 
 @dataclass(frozen=True)
@@ -182,14 +193,140 @@ def notation_table(names: Iterable[str]) -> Table:
     return Table(("Symbol", "Meaning"), rows, "ll")
 
 
-def layer_blocks(working: LayerWorking) -> list[Block]:
-    """A layer's heading, its input and output shapes, and its derivation lines."""
+def _words(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def shared_reason(original: str, what: str = "weights") -> str:
+    """What a row (or block) that applies ``original``'s weights again says about its count."""
+    return f"applies the {what} of {original} again: counted once, at {original}"
+
+
+def _and(pieces: Sequence[Sequence[str | Inline]]) -> list[str | Inline]:
+    """``a``, ``a and b``, ``a, b and c``."""
+    out: list[str | Inline] = []
+    for position, piece in enumerate(pieces):
+        if position:
+            out.append(" and " if position == len(pieces) - 1 else ", ")
+        out += piece
+    return out
+
+
+def _shapes_line(row: Row, previous: str | None) -> Paragraph:
+    """``Input (32, 32, 3), output (28, 28, 8).``; where the inputs come from when the row reads
+    several, or one that is not the previous row's output."""
+    output = (", output ", Shape(row.output_shape), ".")
+    if len(row.inputs) > 1:
+        sources = [
+            (f"{name} ", Shape(shape))
+            for name, shape in zip(row.inputs, row.input_shapes, strict=True)
+        ]
+        return Paragraph.of("Inputs from ", *_and(sources), *output)
+    if row.inputs and previous is not None and row.inputs[0] != previous:
+        return Paragraph.of(f"Input from {row.inputs[0]} ", Shape(row.input_shape), *output)
+    return Paragraph.of("Input ", Shape(row.input_shape), *output)
+
+
+def _lines_of(working: LayerWorking) -> tuple[Line, ...]:
+    """The row's lines; a row that applies shared weights states its counts in words (its own
+    values, which are zero) instead of working out weights it does not own."""
+    row = working.row
+    original = row.shares
+    if original is None:
+        return working.lines
+    counts = {"params": (row.params, "weights"), "buffers": (row.buffers, "buffers")}
+    return tuple(
+        Fact(line.quantity, counts[key][0], shared_reason(original, counts[key][1]))
+        if isinstance(line, Derivation | Fact) and (key := line.quantity.key) in counts
+        else line
+        for line in working.lines
+    )
+
+
+def layer_blocks(working: LayerWorking, level: int = 3, previous: str | None = None) -> list[Block]:
+    """A layer's heading, its input and output shapes, and its derivation lines; ``previous``
+    names the entry a chain would read (the rows before it), so a graph's edges are stated."""
     row = working.row
     return [
-        Heading(f"{row.name} ({row.type})", 3),
-        Paragraph.of("Input ", Shape(row.input_shape), ", output ", Shape(row.output_shape), "."),
-        Lines(working.lines),
+        Heading(f"{row.name} ({row.type})", level),
+        _shapes_line(row, previous),
+        Lines(_lines_of(working)),
     ]
+
+
+def block_blocks(use: BlockUse, level: int = 3) -> list[Block]:
+    """A block use's heading and, in words, what its rows count: a symbolic repeat, shared
+    weights. The numbers stay with the rows and the total."""
+    blocks: list[Block] = [
+        Heading(f"{use.name} ({use.block})", level),
+        Paragraph.of("Input ", Shape(use.input_shape), ", output ", Shape(use.output_shape), "."),
+    ]
+    if use.repeat is not None:
+        times = Math(use.repeat)
+        blocks.append(
+            Paragraph.of(
+                "×",
+                times,
+                ": each of the ",
+                times,
+                " applications has these rows; the total counts them ",
+                times,
+                " times.",
+            )
+        )
+    if use.shares is not None:
+        blocks.append(Paragraph.of(_words(shared_reason(use.shares)) + "."))
+    return blocks
+
+
+def working_blocks(net: Network, working: Working) -> list[Block]:
+    """Every layer's working in the network's order, under the headings of the blocks it is in
+    (one heading level deeper per block)."""
+    uses = sorted(net.groups, key=lambda use: (use.start, use.depth))
+    position = 0
+    # with several inputs, even the first row says which it reads
+    previous = next(iter(net.inputs)) if len(net.inputs) == 1 else ""
+    blocks: list[Block] = []
+    for index, layer in enumerate(working.layers):
+        while position < len(uses) and uses[position].start == index:
+            blocks += block_blocks(uses[position], 3 + uses[position].depth)
+            position += 1
+        blocks += layer_blocks(layer, 3 + layer.row.depth, previous)
+        previous = layer.row.name
+    for use in uses[position:]:  # an empty block at the end
+        blocks += block_blocks(use, 3 + use.depth)
+    return blocks
+
+
+def total_line(net: Network, working: Working) -> Line:
+    """The total's working; rows that a symbolic repeat applies ``L`` times are written
+    ``(…)·L``. The terms and the result are the engine's values."""
+    total = working.total
+    if all(row.multiplicity == 1 for row in net.rows):
+        return total
+    # derive_network writes each row's count once; a repeat's rows are grouped with their factor
+    runs: list[tuple[sympy.Expr, list[sympy.Expr]]] = []
+    for row in net.rows:
+        if row.params == 0:
+            continue
+        if runs and runs[-1][0] == row.multiplicity:
+            runs[-1][1].append(row.params)
+        else:
+            runs.append((row.multiplicity, [row.params]))
+    terms: list[Node] = []
+    for multiplicity, counts in runs:
+        inner: Node = (
+            Value(counts[0])
+            if len(counts) == 1
+            else Sum(tuple(("+", Value(count)) for count in counts))
+        )
+        if multiplicity == 1:
+            terms.append(inner)
+        else:
+            factor = inner if len(counts) == 1 else Group(inner)
+            terms.append(Product((factor, Value(multiplicity))))
+    substituted = Sum(tuple(("+", term) for term in terms)) if len(terms) > 1 else terms[0]
+    return Derivation(total.quantity, total.formula, substituted, total.result, total.note)
 
 
 def network_description(net: Network) -> Paragraph:
@@ -208,16 +345,23 @@ def conditions_blocks(net: Network) -> list[Block]:
     return [Paragraph.of("The network is valid when:"), Items(items)]
 
 
-def answer_key(net: Network, title: str | None = None) -> Document:
-    """The complete answer key of ``net``: the table, every layer's working, then the total."""
+def answer_key(net: Network, title: str | None = None, depth: int | None = None) -> Document:
+    """The complete answer key of ``net``: the table, every layer's working, then the total.
+
+    ``depth`` folds the table's blocks nested deeper (as ``symcnn summary --depth``); the working
+    always shows every layer, under its blocks' headings.
+    """
     working = derive_network(net)
     every_line = [line for layer in working.layers for line in layer.lines]
-    blocks: list[Block] = [network_description(net), NetworkTable(net), *conditions_blocks(net)]
+    blocks: list[Block] = [
+        network_description(net),
+        NetworkTable.of(net, depth),
+        *conditions_blocks(net),
+    ]
     names = symbols_used(every_line)
     if names:
         blocks += [Heading("Notation", 2), notation_table(names)]
     blocks.append(Heading("Working", 2))
-    for layer in working.layers:
-        blocks += layer_blocks(layer)
-    blocks += [Heading("Total", 3), Lines((working.total,))]
+    blocks += working_blocks(net, working)
+    blocks += [Heading("Total", 3), Lines((total_line(net, working),))]
     return Document(title or f"Answer key: {net.name or 'network'}", tuple(blocks))

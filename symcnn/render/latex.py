@@ -47,6 +47,7 @@ from .document import (
     Table,
     Text,
 )
+from .table import SummaryRow, SummaryTable, summary_table
 
 __all__ = [
     "PACKAGES",
@@ -57,6 +58,7 @@ __all__ = [
     "latex_network_math",
     "latex_node",
     "latex_number",
+    "latex_summary",
     "latex_table",
 ]
 
@@ -250,26 +252,57 @@ def latex_rows(line: Line, style: Style = DEFAULT) -> list[str]:
     raise TypeError(f"not a derivation line: {line!r}")
 
 
+#: a longer sum (a big network's total) is written over several rows of this many terms
+TERMS_PER_ROW = 6
+#: a longer note goes on a row of its own, so that the working stays within the page
+NOTE_LENGTH = {"derivation": 40, "fact": 60}
+
+
+def _with_note(rows: list[str], note: str, limit: int) -> list[str]:
+    if len(note) > limit:
+        return [*rows, rf"&\quad\text{{({escape_latex(note)})}}"]
+    return [*rows[:-1], rows[-1] + _note(note)]
+
+
+def _sum_rows(node: Node | None, style: Style) -> list[str] | None:
+    """A sum of many terms as rows of :data:`TERMS_PER_ROW` terms (the first without a sign)."""
+    if not isinstance(node, Sum) or len(node.terms) <= TERMS_PER_ROW:
+        return None
+    rows = []
+    for start in range(0, len(node.terms), TERMS_PER_ROW):
+        text = latex_node(Sum(node.terms[start : start + TERMS_PER_ROW]), style)
+        if start and node.terms[start][0] == "+":
+            text = f"+ {text}"
+        rows.append(text)
+    return rows
+
+
 @latex_rows.register
 def _(line: Derivation, style: Style = DEFAULT) -> list[str]:
     parts = [
         latex_node(node, style) for node in (line.formula, line.substituted) if node is not None
     ]
-    chain = _chain([*parts, latex_number(line.result, style.grouping)])
+    result = latex_number(line.result, style.grouping)
+    chain = _chain([*parts, result])
     lhs = line.quantity.latex
-    if line.result.is_number:
-        return [f"{lhs} &= {' = '.join(chain)}{_note(line.note)}"]
-    # symbolic results are long: one step per row
-    rows = [f"{lhs} &= {chain[0]}", *(f"&= {part}" for part in chain[1:])]
-    rows[-1] += _note(line.note)
-    return rows
+    long_sum = _sum_rows(line.substituted, style) if line.result.is_number else None
+    if long_sum is not None:
+        first = [latex_node(line.formula, style)] if line.formula is not None else []
+        rows = [f"{lhs} &= {' = '.join([*first, long_sum[0]])}"]
+        rows += [rf"&\quad {part}" for part in long_sum[1:]]
+        rows[-1] += f" = {result}"
+    elif line.result.is_number:
+        rows = [f"{lhs} &= {' = '.join(chain)}"]
+    else:
+        # symbolic results are long: one step per row
+        rows = [f"{lhs} &= {chain[0]}", *(f"&= {part}" for part in chain[1:])]
+    return _with_note(rows, line.note, NOTE_LENGTH["derivation"])
 
 
 @latex_rows.register
 def _(line: Fact, style: Style = DEFAULT) -> list[str]:
-    return [
-        f"{line.quantity.latex} &= {latex_number(line.result, style.grouping)}{_note(line.reason)}"
-    ]
+    rows = [f"{line.quantity.latex} &= {latex_number(line.result, style.grouping)}"]
+    return _with_note(rows, line.reason, NOTE_LENGTH["fact"])
 
 
 @latex_rows.register
@@ -296,64 +329,112 @@ def _shape(shape: Iterable[sympy.Expr], grouping: bool = True) -> str:
     return "$(" + ", ".join(latex_number(size, grouping) for size in shape) + ")$"
 
 
-def latex_table(net: Network) -> str:
-    """The seeds' table as a booktabs ``tabular`` (needs ``\\usepackage{booktabs}``)."""
-    buffers = any(row.buffers != 0 for row in net.rows)
+def _name(row: SummaryRow) -> str:
+    """A layer by its name (the working's headings give the type); a block with its type."""
+    return row.label if row.kind == "block" else row.name
+
+
+def _notes(row: SummaryRow, grouping: bool) -> list[str]:
+    r"""The row's notes in text mode: ``$\times L$``, ``shares conv3``, ``$\leftarrow$ a, b``."""
+    notes = []
+    if row.repeat is not None:
+        notes.append(rf"$\times {latex_number(row.repeat, grouping)}$")
+    if row.shares is not None:
+        notes.append(f"shares {escape_latex(row.shares)}")
+    if len(row.inputs) > 1:
+        notes.append(r"$\leftarrow$ " + escape_latex(", ".join(row.inputs)))
+    return notes
+
+
+def _cells(row: SummaryRow, buffers: bool, grouping: bool) -> list[str]:
+    label = "".join(
+        [
+            r"\quad " * row.depth,
+            escape_latex(_name(row)),
+            *(rf"\enspace {note}" for note in _notes(row, grouping)),
+        ]
+    )
+    size = "" if row.activation_size is None else f"${latex_number(row.activation_size, grouping)}$"
+    cells = [
+        label,
+        _shape(row.output_shape, grouping),
+        size,
+        f"${latex_number(row.params, grouping)}$",
+    ]
+    if buffers:
+        cells.append(f"${latex_number(row.buffers, grouping)}$")
+    return cells
+
+
+def latex_summary(table: SummaryTable, style: Style = DEFAULT) -> str:
+    r"""A :class:`~symcnn.render.table.SummaryTable` as a booktabs ``tabular``: a block's heading
+    row carries its subtotal, its layers are indented a ``\quad`` per level."""
+    buffers = table.has_buffers
     columns = "llrr" + ("r" if buffers else "")
     header = r"Layer & Activation shape & Activation size & \# parameters"
     if buffers:
         header += r" & \# buffers"
     lines = [rf"\begin{{tabular}}{{{columns}}}", r"\toprule", header + r" \\", r"\midrule"]
-    first = ["Input", _shape(net.input_shape), f"${latex_number(net.input_size)}$", "$0$"]
-    if buffers:
-        first.append("$0$")
-    lines.append(" & ".join(first) + r" \\")
-    for row in net.rows:
-        cells = [
-            escape_latex(row.name),
-            _shape(row.output_shape),
-            f"${latex_number(row.activation_size)}$",
-            f"${latex_number(row.params)}$",
-        ]
-        if buffers:
-            cells.append(f"${latex_number(row.buffers)}$")
-        lines.append(" & ".join(cells) + r" \\")
+    lines += [" & ".join(_cells(row, buffers, style.grouping)) + r" \\" for row in table.rows]
     lines.append(r"\midrule")
-    total = ["Total", _shape(net.output_shape), "", f"${latex_number(net.params)}$"]
-    if buffers:
-        total.append(f"${latex_number(net.buffers)}$")
-    lines.append(" & ".join(total) + r" \\")
+    lines.append(" & ".join(_cells(table.total, buffers, style.grouping)) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines) + "\n"
 
 
-def latex_network_math(net: Network, style: Style = DEFAULT) -> str:
-    """The seeds' table as a math-mode ``array`` (what Jupyter's MathJax can show)."""
+def latex_table(net: Network, depth: int | None = None, style: Style = DEFAULT) -> str:
+    r"""The seeds' table as a booktabs ``tabular`` (needs ``\usepackage{booktabs}``); blocks
+    nested deeper than ``depth`` are folded into their heading rows."""
+    return latex_summary(summary_table(net, depth), style)
 
-    def shape(sizes: Iterable[sympy.Expr]) -> str:
-        return "(" + ", ".join(latex_number(size, style.grouping) for size in sizes) + ")"
 
-    def name(text: str) -> str:
-        return rf"\text{{{escape_latex(text)}}}"
+def _math_notes(row: SummaryRow, grouping: bool) -> list[str]:
+    notes = []
+    if row.repeat is not None:
+        notes.append(rf"\times {latex_number(row.repeat, grouping)}")
+    if row.shares is not None:
+        notes.append(rf"\text{{shares {escape_latex(row.shares)}}}")
+    if len(row.inputs) > 1:
+        notes.append(rf"\leftarrow \text{{{escape_latex(', '.join(row.inputs))}}}")
+    return notes
 
-    rows = [
-        r"\text{Layer} & \text{Activation shape} & \text{Activation size} & \text{\# parameters}",
-        rf"\text{{Input}} & {shape(net.input_shape)} & "
-        rf"{latex_number(net.input_size, style.grouping)} & 0",
-    ]
-    for row in net.rows:
-        rows.append(
-            f"{name(row.name)} & {shape(row.output_shape)} & "
-            f"{latex_number(row.activation_size, style.grouping)} & "
-            f"{latex_number(row.params, style.grouping)}"
-        )
-    rows.append(
-        rf"\text{{Total}} & {shape(net.output_shape)} & & "
-        rf"{latex_number(net.params, style.grouping)}"
+
+def _math_cells(row: SummaryRow, buffers: bool, grouping: bool) -> list[str]:
+    label = "".join(
+        [
+            r"\quad " * row.depth,
+            rf"\text{{{escape_latex(_name(row))}}}",
+            *(rf"\enspace {note}" for note in _math_notes(row, grouping)),
+        ]
     )
+    shape = "(" + ", ".join(latex_number(size, grouping) for size in row.output_shape) + ")"
+    size = "" if row.activation_size is None else latex_number(row.activation_size, grouping)
+    cells = [label, shape, size, latex_number(row.params, grouping)]
+    if buffers:
+        cells.append(latex_number(row.buffers, grouping))
+    return cells
+
+
+def _math_row(cells: Sequence[str]) -> str:
+    # an empty cell is written ``& &``, as MathJax users write it
+    return " &".join(f" {cell}" if cell else "" for cell in cells)[1:]
+
+
+def latex_network_math(net: Network, style: Style = DEFAULT, depth: int | None = None) -> str:
+    """The seeds' table as a math-mode ``array`` (what Jupyter's MathJax can show)."""
+    table = summary_table(net, depth)
+    buffers = table.has_buffers
+    header = [r"\text{Layer}", r"\text{Activation shape}", r"\text{Activation size}"]
+    header.append(r"\text{\# parameters}")
+    if buffers:
+        header.append(r"\text{\# buffers}")
+    rows = [_math_row(header)]
+    rows += [_math_row(_math_cells(row, buffers, style.grouping)) for row in table.rows]
+    rows.append(_math_row(_math_cells(table.total, buffers, style.grouping)))
     body = " \\\\\n".join(rows[:1]) + r" \\ \hline" + "\n" + " \\\\\n".join(rows[1:-1])
     body += r" \\ \hline" + "\n" + rows[-1]
-    return f"$$\\begin{{array}}{{llrr}}\n{body}\n\\end{{array}}$$"
+    columns = "llrr" + ("r" if buffers else "")
+    return f"$$\\begin{{array}}{{{columns}}}\n{body}\n\\end{{array}}$$"
 
 
 # ------------------------------------------------------------------------------ documents
@@ -378,7 +459,28 @@ SUPPORT = r"""\ifdefined\symcnnbox\else\newsavebox{\symcnnbox}\fi
 \else\usebox{\symcnnbox}\fi}
 """
 
-_HEADINGS = {1: "section*", 2: "subsection*", 3: "subsubsection*"}
+# a graph network's table can be taller than a page: it is scaled to fit the width and the height
+TALL_SUPPORT = r"""\providecommand{\symcnnfitpage}[1]{\sbox{\symcnnbox}{#1}%
+\ifdim\wd\symcnnbox>\linewidth
+\sbox{\symcnnbox}{\resizebox{\linewidth}{!}{\usebox{\symcnnbox}}}\fi
+\ifdim\dimexpr\ht\symcnnbox+\dp\symcnnbox\relax>0.85\textheight
+\sbox{\symcnnbox}{\resizebox*{!}{0.85\textheight}{\usebox{\symcnnbox}}}\fi
+\usebox{\symcnnbox}}
+"""
+
+
+def _tall(table: SummaryTable) -> bool:
+    """A table with block headings: a graph network's, long enough to need both scalings."""
+    return any(row.kind == "block" for row in table.rows)
+
+
+_HEADINGS = {
+    1: "section*",
+    2: "subsection*",
+    3: "subsubsection*",
+    4: "paragraph*",
+    5: "subparagraph*",
+}
 
 
 @functools.singledispatch
@@ -414,8 +516,10 @@ def latex_block(block: object, style: Style = DEFAULT) -> str:
 
 @latex_block.register
 def _(block: Heading, style: Style = DEFAULT) -> str:
-    command = _HEADINGS.get(block.level, "paragraph*")
-    return f"\\{command}{{{escape_latex(block.text)}}}\n"
+    command = _HEADINGS.get(block.level, "subparagraph*")
+    # \paragraph and \subparagraph run into the text after them: an empty box keeps them apart
+    after = "\\mbox{}" if block.level >= 4 else ""
+    return f"\\{command}{{{escape_latex(block.text)}}}{after}\n"
 
 
 @latex_block.register
@@ -442,7 +546,9 @@ def _(block: Table, style: Style = DEFAULT) -> str:
 
 @latex_block.register
 def _(block: NetworkTable, style: Style = DEFAULT) -> str:
-    return f"\\begin{{center}}\\symcnnfit{{%\n{latex_table(block.network)}}}\n\\end{{center}}\n"
+    fit = "symcnnfitpage" if _tall(block.table) else "symcnnfit"
+    table = latex_summary(block.table, style)
+    return f"\\begin{{center}}\\{fit}{{%\n{table}}}\n\\end{{center}}\n"
 
 
 @latex_block.register
@@ -460,7 +566,9 @@ def latex_document(document: Document, style: Style = DEFAULT, *, fragment: bool
 
     The fragment needs the packages :data:`PACKAGES` in the including document's preamble.
     """
-    body = f"{SUPPORT}\n\\section*{{{escape_latex(document.title)}}}\n\n"
+    tall = any(isinstance(block, NetworkTable) and _tall(block.table) for block in document.blocks)
+    support = SUPPORT + TALL_SUPPORT if tall else SUPPORT
+    body = f"{support}\n\\section*{{{escape_latex(document.title)}}}\n\n"
     body += "\n".join(latex_block(block, style) for block in document.blocks)
     if fragment:
         return body

@@ -30,6 +30,7 @@ from .document import (
     Text,
 )
 from .latex import latex_node, latex_number
+from .table import SummaryRow, SummaryTable, summary_table
 from .text import format_expr
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "markdown_document",
     "markdown_line",
     "markdown_network",
+    "markdown_summary",
     "markdown_working",
 ]
 
@@ -119,24 +121,57 @@ def _shape(sizes: Iterable[sympy.Expr], style: Style) -> str:
     return _math("(" + ", ".join(latex_number(size, style.grouping) for size in sizes) + ")")
 
 
-def markdown_network(net: Network, style: Style = DEFAULT, *, title: bool = True) -> str:
-    """The seeds' table as Markdown, symbolic values as math."""
-    lines = [
-        "| Layer | Activation shape | Activation size | # parameters |",
-        "| :--- | :--- | ---: | ---: |",
-        f"| Input | {_shape(net.input_shape, style)} | {_value(net.input_size, style)} | 0 |",
-    ]
-    for row in net.rows:
-        lines.append(
-            f"| {escape_markdown(row.name)} ({escape_markdown(row.type)}) | "
-            f"{_shape(row.output_shape, style)} | {_value(row.activation_size, style)} | "
-            f"{_value(row.params, style)} |"
-        )
-    lines.append(
-        f"| **Total** | {_shape(net.output_shape, style)} | | {_value(net.params, style)} |"
-    )
-    heading = f"**{escape_markdown(net.name)}**\n\n" if net.name and title else ""
+def _label(row: SummaryRow, style: Style) -> str:
+    """``CONV1 (Conv2d)``, indented by nesting depth, with the row's notes after it."""
+    if row.kind in ("input", "total"):
+        label = row.name
+    else:
+        label = f"{escape_markdown(row.name)} ({escape_markdown(row.type)})"
+    notes = []
+    if row.repeat is not None:
+        notes.append(f"×{_math(latex_number(row.repeat, style.grouping))}")
+    if row.shares is not None:
+        notes.append(f"shares {escape_markdown(row.shares)}")
+    if len(row.inputs) > 1:
+        notes.append("← " + escape_markdown(", ".join(row.inputs)))
+    return "&nbsp;&nbsp;" * row.depth + " ".join([label, *notes])
+
+
+def _cells(row: SummaryRow, buffers: bool, style: Style) -> list[str]:
+    size = "" if row.activation_size is None else _value(row.activation_size, style)
+    cells = [_label(row, style), _shape(row.output_shape, style), size, _value(row.params, style)]
+    if buffers:
+        cells.append(_value(row.buffers, style))
+    return cells
+
+
+def markdown_summary(table: SummaryTable, style: Style = DEFAULT, *, title: bool = True) -> str:
+    """A :class:`~symcnn.render.table.SummaryTable` as Markdown, symbolic values as math."""
+    buffers = table.has_buffers
+    header = ["Layer", "Activation shape", "Activation size", "# parameters"]
+    align = [":---", ":---", "---:", "---:"]
+    if buffers:
+        header.append("# buffers")
+        align.append("---:")
+    total = _cells(table.total, buffers, style)
+    total[0] = f"**{total[0]}**"
+
+    def line(cells: list[str]) -> str:
+        return "|" + "".join(f" {cell} |" if cell else " |" for cell in cells)
+
+    lines = [line(header), line(align)]
+    lines += [line(_cells(row, buffers, style)) for row in table.rows]
+    lines.append(line(total))
+    heading = f"**{escape_markdown(table.title)}**\n\n" if table.title and title else ""
     return heading + "\n".join(lines) + "\n"
+
+
+def markdown_network(
+    net: Network, style: Style = DEFAULT, *, title: bool = True, depth: int | None = None
+) -> str:
+    """The seeds' table as Markdown, symbolic values as math; blocks nested deeper than
+    ``depth`` are folded into their heading rows."""
+    return markdown_summary(summary_table(net, depth), style, title=title)
 
 
 # ------------------------------------------------------------------------------ documents
@@ -174,7 +209,7 @@ def _block(block: object, style: Style) -> str:
 
 @_block.register
 def _(block: Heading, style: Style) -> str:
-    return f"{'#' * (block.level + 1)} {escape_markdown(block.text)}\n"
+    return f"{'#' * min(block.level + 1, 6)} {escape_markdown(block.text)}\n"
 
 
 @_block.register
@@ -203,7 +238,7 @@ def _(block: Table, style: Style) -> str:
 
 @_block.register
 def _(block: NetworkTable, style: Style) -> str:
-    return markdown_network(block.network, style, title=False)
+    return markdown_summary(block.table, style, title=False)
 
 
 @_block.register

@@ -44,13 +44,15 @@ from .document import (
     Table,
     Text,
 )
-from .text import format_expr, format_shape, text_table
+from .text import format_expr, format_shape, text_summary
 
 __all__ = ["text_document", "text_line", "text_node"]
 
 DEFAULT = Style()
 _MULTIPLY = {"cdot": "·", "times": "×"}
 _MINUS = "−"
+#: a heading's underline, by level (a layer inside blocks is two or three levels down)
+UNDERLINES = '=-~^"'
 
 
 def _value(value: sympy.Basic, style: Style) -> str:
@@ -226,7 +228,7 @@ def _block(block: object, style: Style) -> str:
 @_block.register
 def _(block: Heading, style: Style) -> str:
     title = " ".join(block.text.split())
-    return f"{title}\n{'=-~'[min(block.level, 3) - 1] * len(title)}\n"
+    return f"{title}\n{UNDERLINES[min(block.level, len(UNDERLINES)) - 1] * len(title)}\n"
 
 
 @_block.register
@@ -260,7 +262,7 @@ def _(block: Table, style: Style) -> str:
 @_block.register
 def _(block: NetworkTable, style: Style) -> str:
     # the document lists the conditions itself, as a block of their own
-    return text_table(block.network).split("\n\nValid when:")[0].rstrip("\n") + "\n"
+    return text_summary(block.table, conditions=False)
 
 
 @_block.register

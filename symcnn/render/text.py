@@ -11,7 +11,15 @@ from ..layers import Row
 from ..network import Network
 from .table import SummaryRow, SummaryTable, summary_table
 
-__all__ = ["format_expr", "format_shape", "json_summary", "markdown_table", "text_table"]
+__all__ = [
+    "format_expr",
+    "format_shape",
+    "json_summary",
+    "markdown_summary",
+    "markdown_table",
+    "text_summary",
+    "text_table",
+]
 
 HEADERS = ("Layer", "Activation shape", "Activation size", "# parameters")
 
@@ -41,19 +49,16 @@ def _cells(row: SummaryRow, buffers: bool) -> list[str]:
     return cells
 
 
-def _table_rows(
-    net: Network, depth: int | None = None
-) -> tuple[list[str], list[list[str]], list[str], SummaryTable]:
-    table = summary_table(net, depth)
+def _table_rows(table: SummaryTable) -> tuple[list[str], list[list[str]], list[str]]:
     headers = [*HEADERS, "# buffers"] if table.has_buffers else list(HEADERS)
     rows = [_cells(row, table.has_buffers) for row in table.rows]
-    return headers, rows, _cells(table.total, table.has_buffers), table
+    return headers, rows, _cells(table.total, table.has_buffers)
 
 
-def text_table(net: Network, depth: int | None = None) -> str:
-    """The seeds' table (Layer, Activation shape, Activation size, # parameters) with totals;
-    blocks nested deeper than ``depth`` are folded into their heading rows."""
-    headers, rows, total, table = _table_rows(net, depth)
+def text_summary(table: SummaryTable, *, conditions: bool = True) -> str:
+    """A :class:`~symcnn.render.table.SummaryTable` as aligned text; ``conditions``: list the
+    conditions the network is valid under after it (a document lists them itself)."""
+    headers, rows, total = _table_rows(table)
     everything = [headers, *rows, total]
     widths = [max(len(line[i]) for line in everything) for i in range(len(headers))]
 
@@ -65,20 +70,27 @@ def text_table(net: Network, depth: int | None = None) -> str:
 
     rule = "-" * len(line(headers).ljust(sum(widths) + 2 * (len(widths) - 1)))
     out = []
-    title = net.name or "network"
-    out.append(f"{title} (input {format_shape(net.input_shape)}, layout {net.layout})")
+    title = table.title or "network"
+    out.append(f"{title} (input {format_shape(table.input_shape)}, layout {table.layout})")
     out += [line(headers), rule, *(line(row) for row in rows), rule, line(total)]
-    conditions = table.conditions
-    if conditions:
+    if conditions and table.conditions:
         out.append("")
         out.append("Valid when:")
-        out += [f"  {condition}" for condition in conditions]
+        out += [f"  {condition}" for condition in table.conditions]
     return "\n".join(out) + "\n"
 
 
-def markdown_table(net: Network, depth: int | None = None) -> str:
-    """The same table as GitHub-flavoured Markdown."""
-    headers, rows, total, table = _table_rows(net, depth)
+def text_table(net: Network, depth: int | None = None) -> str:
+    """The seeds' table (Layer, Activation shape, Activation size, # parameters) with totals;
+    blocks nested deeper than ``depth`` are folded into their heading rows."""
+    return text_summary(summary_table(net, depth))
+
+
+def markdown_summary(table: SummaryTable) -> str:
+    """A :class:`~symcnn.render.table.SummaryTable` as GitHub-flavoured Markdown, values as
+    text (an answer key's Markdown table, with math, is
+    :func:`symcnn.render.markdown.markdown_summary`)."""
+    headers, rows, total = _table_rows(table)
 
     def line(cells: Sequence[str]) -> str:
         first = cells[0].lstrip(" ")
@@ -89,14 +101,18 @@ def markdown_table(net: Network, depth: int | None = None) -> str:
     align = "| " + " | ".join([":---", ":---", *["---:"] * (len(headers) - 2)]) + " |"
     bold_total = [f"**{cell}**" if cell else "" for cell in total]
     out = []
-    if net.name:
-        out.append(f"**{net.name}**\n")
+    if table.title:
+        out.append(f"**{table.title}**\n")
     out += [line(headers), align, *(line(row) for row in rows), line(bold_total)]
-    conditions = table.conditions
-    if conditions:
+    if table.conditions:
         out.append("")
-        out.append("Valid when: " + "; ".join(f"`{c}`" for c in conditions))
+        out.append("Valid when: " + "; ".join(f"`{c}`" for c in table.conditions))
     return "\n".join(out) + "\n"
+
+
+def markdown_table(net: Network, depth: int | None = None) -> str:
+    """The same table as GitHub-flavoured Markdown."""
+    return markdown_summary(summary_table(net, depth))
 
 
 def summary_data(net: Network) -> dict[str, object]:
