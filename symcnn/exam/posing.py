@@ -420,6 +420,7 @@ def _replace_options(posed: Posed, options: tuple[sympy.Integer, ...]) -> Posed:
 def make_exam(template: Template, variants: int = 1, seed: int = 0) -> Exam:
     """Draw ``variants`` distinct, non-degenerate variants of ``template``, reproducibly.
 
+    >>> from symcnn.exam import load_template
     >>> template = load_template('''
     ... title: One convolution
     ... input: [32, 32, 3]
