@@ -9,12 +9,11 @@ from .check import Verdict, check
 from .derive import derive_network
 from .errors import ParseError, ShapeError, SolveError, SpecError, SymcnnError
 from .exam import load_template, make_exam
+from .facade import Network, load
 from .layers import LAYERS, Row
-from .network import Network
 from .parse import parse_expression
 from .references import quantity
 from .solve import Solution, solve
-from .spec import load
 from .sweep import Sweep, sweep
 
 __all__ = [

@@ -25,6 +25,7 @@ from .errors import ParseError, ShapeError, SpecError
 from .layers import Check, Row, Tensor, Where, lookup
 from .layers.base import ONE, ZERO, Expr, _Coercer, format_shape
 from .parse import parse_expression
+from .quantities import QUANTITIES
 from .symbols import user_symbol
 
 __all__ = ["MAX_BLOCK_NESTING", "MAX_ROWS", "Built", "Group", "compose"]
@@ -673,7 +674,13 @@ class _Composer:
         fits), and it has no parameters or buffers of its own."""
         if original.shares is not None:
             original = self.row_named(original.shares, where)
-        for quantity in ("params", "buffers"):
+        # what the weights are counts once; what each application does (costs) counts each time
+        owned = [
+            name
+            for name in ("params", "buffers", *row.extra)
+            if name in QUANTITIES and not QUANTITIES[name].per_application
+        ]
+        for quantity in owned:
             mine, theirs = getattr(row, quantity), getattr(original, quantity)
             if mine == theirs:
                 continue
@@ -683,7 +690,10 @@ class _Composer:
                 f"{format_shape(row.input_shape)} would need {mine} {quantity}, not {theirs}"
             )
             checks.append(Check(where, "shares", sympy.Eq(mine, theirs), message, ShapeError))
-        return dataclasses.replace(row, params=ZERO, buffers=ZERO, shares=original.name)
+        extra = {name: ZERO if name in owned else value for name, value in row.extra.items()}
+        return dataclasses.replace(
+            row, params=ZERO, buffers=ZERO, extra=extra, shares=original.name
+        )
 
 
 def _nearest(name: str, names: Sequence[str]) -> str:

@@ -194,7 +194,7 @@ def register(identity: Identity, *, replace: bool = False) -> Identity:
 
 
 def _net(shape: Sequence[Any], *layers: Mapping[str, Any]) -> Any:
-    from .spec import load
+    from .network import load
 
     return load({"input": list(shape), "layers": list(layers)})
 

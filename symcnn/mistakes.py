@@ -8,7 +8,7 @@ form covers Conv1d, Conv2d and Conv3d. :func:`wrong_values` resolves them on a b
 
 >>> [mistake.id for mistake in CATALOGUE][:3]
 ['forgot-depth', 'dense-bias-once', 'bias-on-input-side']
->>> from symcnn.quantities import layer_quantity
+>>> from symcnn.references import layer_quantity
 >>> target = layer_quantity("linear 128->256 params")
 >>> [(form.mistake.id, value) for form, value in wrong_values(target.row, "params")][:3]
 [('dense-bias-once', 32769), ('bias-on-input-side', 32896), ('forgot-bias', 32768)]

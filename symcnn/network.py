@@ -6,7 +6,7 @@ builds sums with one ``Add``; it never simplifies. Totals are formulas in the sp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,15 +16,18 @@ from .errors import SolveError, SpecError
 from .graph import Group, compose
 from .layers import Check, Row
 from .layers.base import Expr
+from .quantities import QUANTITIES, lookup
+from .spec import normalize, read_spec
 from .symbols import user_symbol
 
 if TYPE_CHECKING:
-    from .solve import Solution
+    pass
 
 __all__ = ["Network"]
 
-#: what :meth:`Network.evaluate` computes unless told otherwise
-EVALUATED = ("params", "buffers", "output_shape", "activation_size", "total_activations")
+#: what :meth:`Network.evaluate` computes unless told otherwise: every network total the quantity
+#: registry declares
+EVALUATED = tuple(name for name, q in QUANTITIES.items() if q.aggregate != "none")
 
 
 def _distinct(checks: list[Check]) -> list[Check]:
@@ -135,6 +138,27 @@ class Network:
             return self.totals["total_activations"]
         return sympy.Add(*(row.activation_size * row.multiplicity for row in self.rows))
 
+    def total(self, name: str) -> Any:
+        """The network's value of the registry's quantity ``name``, aggregated over the rows as
+        the registry says: a sum (each row times its multiplicity) or the output's value."""
+        quantity = lookup(name)
+        if name in self.totals:
+            return self.totals[name]
+        if quantity.aggregate == "sum":
+            return sympy.Add(*(getattr(row, name) * row.multiplicity for row in self.rows))
+        if quantity.aggregate == "output":
+            for row in reversed(self.rows):
+                if row.name == self.output:
+                    return getattr(row, name)
+            raise SolveError(f"{name} is a quantity of layers; the output is an input")
+        raise SolveError(f"{name} is not a total of a network")
+
+    def __getattr__(self, name: str) -> Any:
+        # a quantity added to the registry is a network total without a property here
+        if not name.startswith("_") and name in QUANTITIES:
+            return self.total(name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     @property
     def free_symbols(self) -> set[sympy.Symbol]:
         return set(self.symbols.values())
@@ -196,84 +220,7 @@ class Network:
         by_symbol = {self.symbols[name]: expr for name, expr in table.items()}
         combined = {name: value.xreplace(by_symbol) for name, value in self.given.items()}
         combined.update(table)
-        return Network.build(self.spec, combined)
-
-    # -- asking backwards, evaluating fast, rewriting (see symcnn.solve, symcnn.sweep, symcnn.forms)
-
-    def solve(self, *targets: Any, **options: Any) -> Solution:
-        """Every integer solution of ``targets``; see :func:`symcnn.solve` for the options.
-
-        >>> import symcnn
-        >>> net = symcnn.load({"input": [32, 32, 3], "layers": [
-        ...     {"type": "conv2d", "out_channels": 8, "kernel_size": "f"}]})
-        >>> net.solve("output_shape = [28, 28, 8]").value
-        5
-        """
-        from .solve import solve
-
-        return solve(self, *targets, **options)
-
-    def evaluate(
-        self,
-        values: Mapping[str | sympy.Symbol, Any] | None = None,
-        /,
-        quantities: Sequence[str] = EVALUATED,
-        **named: Any,
-    ) -> dict[str, Any]:
-        """The chosen quantities with some symbols given values, fast: each formula shared between
-        layers is evaluated once, exactly, without rebuilding the network (unlike :meth:`subs`).
-        Checks whose symbols all have values are run; one that fails raises as :meth:`subs` would.
-
-        >>> import symcnn
-        >>> net = symcnn.load({"input": ["H", "H", 3], "layers": [
-        ...     {"type": "conv2d", "name": "CONV1", "out_channels": "k", "kernel_size": 5}]})
-        >>> net.evaluate(H=32, k=8)  # doctest: +NORMALIZE_WHITESPACE
-        {'params': 608, 'buffers': 0, 'output_shape': (28, 28, 8), 'activation_size': 6272,
-         'total_activations': 6272}
-        >>> net.evaluate(k=8, quantities=["params", "CONV1.output_shape"])
-        {'params': 608, 'CONV1.output_shape': (H - 4, H - 4, 8)}
-        """
-        from .solve._evaluate import evaluate_network
-
-        return evaluate_network(self, {**(values or {}), **named}, quantities)
-
-    def lambdify(
-        self, quantities: Sequence[str], symbols: Sequence[str | sympy.Symbol]
-    ) -> Callable[..., list[Any]]:
-        """The quantities compiled to one NumPy function of ``symbols`` (arrays in, arrays out).
-
-        >>> import numpy as np, symcnn
-        >>> net = symcnn.load({"input": ["H", "H", 3], "layers": [
-        ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5}]})
-        >>> params, height = net.lambdify(["params", "output_shape[0]"], ["k", "H"])(
-        ...     np.array([8, 16]), np.array([32, 64]))
-        >>> params.tolist(), height.tolist()
-        ([608, 1216], [28, 60])
-        """
-        from .sweep import compile_quantities
-
-        return compile_quantities(self, quantities, symbols)
-
-    def rewrite(self, form: str) -> Network:
-        """The network with every row and total shown in ``form``: ``expand``, ``factor`` or
-        ``collect:k`` (see :mod:`symcnn.forms`). Simplification runs here, once, on what is shown.
-
-        >>> import symcnn
-        >>> net = symcnn.load({"input": [32, 32, 3], "layers": [
-        ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5},
-        ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5}]})
-        >>> net.params, net.rewrite("collect:k").params
-        (k*(25*k + 1) + 76*k, 25*k**2 + 77*k)
-        """
-        from .forms import rewrite_network
-
-        return rewrite_network(self, form)
-
-    def contributions(self, quantity: str = "params") -> list[tuple[str, Expr]]:
-        """Each layer's share of a total (``params``, ``buffers`` or ``activation_size``)."""
-        from .forms import contributions
-
-        return contributions(self, quantity)
+        return type(self).build(self.spec, combined)
 
     def _symbol(self, name: str) -> sympy.Symbol:
         if name not in self.symbols:
@@ -283,19 +230,22 @@ class Network:
             )
         return self.symbols[name]
 
-    def _repr_latex_(self) -> str:
-        from .render.latex import latex_network_math
-
-        return latex_network_math(self)
-
-    def _repr_markdown_(self) -> str:
-        from .render.markdown import markdown_network
-
-        return markdown_network(self)
-
     def __repr__(self) -> str:
         shape = ", ".join(map(str, self.input_shape))
         return (
             f"<Network {self.name or ''} input=[{shape}] layers={len(self.rows)} "
             f"params={self.params}>"
         )
+
+
+def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
+    """The core network of a dict, a .yaml/.yml/.json path, or YAML/JSON text (what the modules
+    below the public facade use; :func:`symcnn.load` gives the public :class:`symcnn.Network`).
+
+    >>> net = load({"input": [32, 32, 3], "layers": [
+    ...     {"type": "conv2d", "out_channels": 8, "kernel_size": 5}]})
+    >>> net.params, net.output_shape
+    (608, (28, 28, 8))
+    """
+    network = Network.build(normalize(read_spec(source)))
+    return network.subs(values) if values else network

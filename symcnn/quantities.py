@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import SpecError
 
@@ -135,15 +134,3 @@ register(
         "none",
     )
 )
-
-# The reference reader lived here before the registry did; mistakes.py's doctest (owned elsewhere)
-# still imports it from here. Remove once that doctest imports from symcnn.references.
-_MOVED = ("LayerQuantity", "general_quantity", "layer_quantity", "quantity", "read_quantity")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        from . import references
-
-        return getattr(references, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

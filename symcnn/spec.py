@@ -20,9 +20,8 @@ from typing import Any
 import yaml
 
 from .errors import SpecError
-from .network import Network
 
-__all__ = ["load", "normalize", "read_spec"]
+__all__ = ["normalize", "read_spec"]
 
 TOP_LEVEL = ("name", "input", "inputs", "layout", "symbols", "blocks", "layers", "output")
 BLOCK_KEYS = ("args", "layers", "output")
@@ -217,15 +216,3 @@ def normalize(document: Any) -> dict[str, Any]:
     if output is not None:
         spec["output"] = str(output)
     return spec
-
-
-def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
-    """Load a network from a dict, a .yaml/.yml/.json path, or YAML/JSON text.
-
-    >>> net = load({"input": [32, 32, 3], "layers": [
-    ...     {"type": "conv2d", "out_channels": 8, "kernel_size": 5}]})
-    >>> net.params, net.output_shape
-    (608, (28, 28, 8))
-    """
-    network = Network.build(normalize(read_spec(source)))
-    return network.subs(values) if values else network

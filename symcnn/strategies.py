@@ -401,7 +401,7 @@ def layer_configs(
 def layer_values(draw: Draw, types: Sequence[str] = LAYER_TYPES) -> dict[sympy.Symbol, int]:
     """The notation's symbols with the values of one valid layer: what the engine substitutes into
     the layer's general formula (``{m: 3, n: 3, d: 4, k: 8, g: 2, bias: 1, s_w: 1, …}``)."""
-    from .spec import load
+    from .network import load
 
     shape, drawn = draw(layer_configs(types))
     row = load({"input": list(shape), "layers": [drawn.layer]}).rows[0]
@@ -450,7 +450,7 @@ def specs(**options: Any) -> st.SearchStrategy[dict[str, Any]]:
 
 def networks(**options: Any) -> st.SearchStrategy[Any]:
     """Loaded :class:`~symcnn.Network` objects of valid numeric specs."""
-    from .spec import load
+    from .network import load
 
     return specs(**options).map(load)
 

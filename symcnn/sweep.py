@@ -324,7 +324,7 @@ def sweep(
 
 
 def _load(source: Any) -> Network:
-    from .spec import load
+    from .network import load
 
     return load(source)
 

@@ -10,7 +10,7 @@ from sympy import Expr
 
 from ..errors import ParseError, SolveError, SpecError
 from ..layers import Row
-from ..network import Network
+from ..network import Network, load
 from ..parse import parse_expression
 from ..references import (
     LayerQuantity,
@@ -21,7 +21,6 @@ from ..references import (
     parse_reference,
     read_reference,
 )
-from ..spec import load
 from ..symbols import NOTATION, bias
 from ._verdict import Target
 

@@ -7,8 +7,7 @@ import sys
 from typing import Any
 
 from ..errors import SpecError
-from ..network import Network
-from ..spec import load
+from ..facade import Network, load
 
 __all__ = [
     "add_command",

@@ -98,14 +98,29 @@ def arrange(channels: Expr, spatial: Sequence[Expr], layout: str) -> tuple[Expr,
 
 @dataclass(frozen=True)
 class Formula:
-    """A layer's general formula in the notation's symbols.
+    """A layer's general formula in the notation's symbols: one expression per quantity.
 
-    ``output_shape`` is ``None`` for layers that keep their input's shape.
+    ``params``, ``buffers`` and ``output_shape`` every layer has (``output_shape`` is ``None``
+    for layers that keep their input's shape); ``extra`` maps the names of further quantities of
+    the registry (:mod:`symcnn.quantities`) to their expressions, so that a quantity added there
+    reaches the rows without a new field here.
     """
 
     params: Expr
     buffers: Expr = ZERO
     output_shape: tuple[Expr, ...] | None = None
+    extra: Mapping[str, Expr] = field(default_factory=dict)
+
+    def quantities(self) -> dict[str, Any]:
+        """Every quantity of the formula by name."""
+        found: dict[str, Any] = {"params": self.params, "buffers": self.buffers}
+        if self.output_shape is not None:
+            found["output_shape"] = self.output_shape
+        found.update(self.extra)
+        return found
+
+    def __getitem__(self, name: str) -> Any:
+        return self.quantities()[name]
 
     def at(self, values: Mapping[sympy.Basic, Expr]) -> Formula:
         """The formula with ``values`` substituted (simultaneously, without simplification)."""
@@ -115,6 +130,7 @@ class Formula:
             self.params.xreplace(mapping),
             self.buffers.xreplace(mapping),
             None if shape is None else tuple(size.xreplace(mapping) for size in shape),
+            {name: expr.xreplace(mapping) for name, expr in self.extra.items()},
         )
 
 
@@ -159,6 +175,15 @@ class Row:
     multiplicity: Expr = ONE
     #: nesting depth: 0 at the top level, 1 inside a block...
     depth: int = 0
+    #: the row's other quantities by name (those of the registry a formula adds)
+    extra: Mapping[str, Expr] = field(default_factory=dict, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # a quantity a layer's formula adds is read like the built-in ones: row.macs
+        extra = self.__dict__.get("extra")
+        if extra is not None and name in extra:
+            return extra[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def activation_size(self) -> Expr:
@@ -509,6 +534,7 @@ class Layer:
             formula=general,
             values=values,
             layer=self,
+            extra=bound.extra,
         )
         return row, checks
 

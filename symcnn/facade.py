@@ -1,0 +1,119 @@
+"""The public face of a network: the core :class:`symcnn.network.Network` and the conveniences
+users expect on it — ``net.solve(...)``, ``net.evaluate(...)``, ``net.lambdify(...)``,
+``net.rewrite(...)``, and Jupyter display.
+
+The core network knows nothing of solving, sweeping or rendering: data flows one way (spec →
+layers → network → evaluate/solve → render). This module sits at the top, beside the CLI, and
+delegates down, so no import — lazy or not — runs up. :func:`load` here builds the public class;
+the modules below use :func:`symcnn.network.load`, which builds the core one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import sympy
+
+from . import network
+from .evaluate import evaluate_network
+from .forms import contributions as _contributions
+from .forms import rewrite_network
+from .layers.base import Expr
+from .network import EVALUATED
+from .render.latex import latex_network_math
+from .render.markdown import markdown_network
+from .solve import Solution
+from .solve import solve as _solve
+from .spec import normalize, read_spec
+from .sweep import compile_quantities
+
+__all__ = ["Network", "load"]
+
+
+class Network(network.Network):
+    """A network built from a spec (see :func:`symcnn.load`), with the conveniences of asking
+    backwards, evaluating fast, compiling for NumPy, rewriting and displaying itself."""
+
+    def solve(self, *targets: Any, **options: Any) -> Solution:
+        """Every integer solution of ``targets``; see :func:`symcnn.solve` for the options.
+
+        >>> import symcnn
+        >>> net = symcnn.load({"input": [32, 32, 3], "layers": [
+        ...     {"type": "conv2d", "out_channels": 8, "kernel_size": "f"}]})
+        >>> net.solve("output_shape = [28, 28, 8]").value
+        5
+        """
+        return _solve(self, *targets, **options)
+
+    def evaluate(
+        self,
+        values: Mapping[str | sympy.Symbol, Any] | None = None,
+        /,
+        quantities: Sequence[str] = EVALUATED,
+        **named: Any,
+    ) -> dict[str, Any]:
+        """The chosen quantities with some symbols given values, fast: each formula shared between
+        layers is evaluated once, exactly, without rebuilding the network (unlike :meth:`subs`).
+        Checks whose symbols all have values are run; one that fails raises as :meth:`subs` would.
+
+        >>> import symcnn
+        >>> net = symcnn.load({"input": ["H", "H", 3], "layers": [
+        ...     {"type": "conv2d", "name": "CONV1", "out_channels": "k", "kernel_size": 5}]})
+        >>> net.evaluate(H=32, k=8)  # doctest: +NORMALIZE_WHITESPACE
+        {'params': 608, 'buffers': 0, 'output_shape': (28, 28, 8), 'activation_size': 6272,
+         'total_activations': 6272}
+        >>> net.evaluate(k=8, quantities=["params", "CONV1.output_shape"])
+        {'params': 608, 'CONV1.output_shape': (H - 4, H - 4, 8)}
+        """
+        return evaluate_network(self, {**(values or {}), **named}, quantities)
+
+    def lambdify(
+        self, quantities: Sequence[str], symbols: Sequence[str | sympy.Symbol]
+    ) -> Callable[..., list[Any]]:
+        """The quantities compiled to one NumPy function of ``symbols`` (arrays in, arrays out).
+
+        >>> import numpy as np, symcnn
+        >>> net = symcnn.load({"input": ["H", "H", 3], "layers": [
+        ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5}]})
+        >>> params, height = net.lambdify(["params", "output_shape[0]"], ["k", "H"])(
+        ...     np.array([8, 16]), np.array([32, 64]))
+        >>> params.tolist(), height.tolist()
+        ([608, 1216], [28, 60])
+        """
+        return compile_quantities(self, quantities, symbols)
+
+    def rewrite(self, form: str) -> Network:
+        """The network with every row and total shown in ``form``: ``expand``, ``factor`` or
+        ``collect:k`` (see :mod:`symcnn.forms`). Simplification runs here, once, on what is shown.
+
+        >>> import symcnn
+        >>> net = symcnn.load({"input": [32, 32, 3], "layers": [
+        ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5},
+        ...     {"type": "conv2d", "out_channels": "k", "kernel_size": 5}]})
+        >>> net.params, net.rewrite("collect:k").params
+        (k*(25*k + 1) + 76*k, 25*k**2 + 77*k)
+        """
+        return rewrite_network(self, form)  # type: ignore[return-value]
+
+    def contributions(self, quantity: str = "params") -> list[tuple[str, Expr]]:
+        """Each layer's share of a total (``params``, ``buffers`` or ``activation_size``)."""
+        return _contributions(self, quantity)
+
+    def _repr_latex_(self) -> str:
+        return latex_network_math(self)
+
+    def _repr_markdown_(self) -> str:
+        return markdown_network(self)
+
+
+def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
+    """Load a network from a dict, a .yaml/.yml/.json path, or YAML/JSON text.
+
+    >>> net = load({"input": [32, 32, 3], "layers": [
+    ...     {"type": "conv2d", "out_channels": 8, "kernel_size": 5}]})
+    >>> net.params, net.output_shape
+    (608, (28, 28, 8))
+    """
+    built = Network.build(normalize(read_spec(source)))
+    return built.subs(values) if values else built
