@@ -1,5 +1,8 @@
 """The ``symcnn`` command line: one subcommand per module in :mod:`symcnn.commands`.
 
+Only the module of the command that runs is imported; the others are listed in ``--help`` from
+the table :data:`symcnn.commands.COMMANDS`, so ``symcnn summary`` does not pay for the solver.
+
 Every symcnn error becomes one line on stderr and exit status 2; there is never a traceback for
 bad input.
 """
@@ -8,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from . import __version__
 from .commands import COMMANDS
@@ -31,7 +34,12 @@ Run 'symcnn COMMAND --help' for a command's options. Exit status: 0 on success, 
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The ``symcnn`` parser, with the full options of the commands in ``load`` (default: all).
+
+    Every other command is registered by name and help line only, without importing its module:
+    enough for ``symcnn --help`` and for argparse's list of valid commands.
+    """
     parser = argparse.ArgumentParser(
         prog="symcnn",
         description=DESCRIPTION,
@@ -41,12 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"symcnn {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
-        command.register(subparsers)
+        if load is None or command.name in load:
+            command.load().register(subparsers)
+        else:
+            subparsers.add_parser(command.name, help=command.help)
     return parser
 
 
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names: its first argument that is not an option (the top level has
+    no option that takes a value)."""
+    return next((argument for argument in argv if not argument.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = _command_in(argv)
+    parser = build_parser(() if command is None else (command,))
     arguments = parser.parse_args(argv)
     try:
         return int(arguments.run(arguments) or 0)

@@ -4,29 +4,26 @@ users expect on it — ``net.solve(...)``, ``net.evaluate(...)``, ``net.lambdify
 
 The core network knows nothing of solving, sweeping or rendering: data flows one way (spec →
 layers → network → evaluate/solve → render). This module sits at the top, beside the CLI, and
-delegates down, so no import — lazy or not — runs up. :func:`load` here builds the public class;
-the modules below use :func:`symcnn.network.load`, which builds the core one.
+delegates down, so no import — lazy or not — runs up. The modules it delegates to are imported
+when first used (downward), so that ``symcnn summary`` loads neither the solver nor NumPy.
+:func:`load` here builds the public class; the modules below use :func:`symcnn.network.load`,
+which builds the core one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy
 
 from . import network
-from .evaluate import evaluate_network
-from .forms import contributions as _contributions
-from .forms import rewrite_network
 from .layers.base import Expr
 from .network import EVALUATED
-from .render.latex import latex_network_math
-from .render.markdown import markdown_network
-from .solve import Solution
-from .solve import solve as _solve
 from .spec import normalize, read_spec
-from .sweep import compile_quantities
+
+if TYPE_CHECKING:
+    from .solve import Solution
 
 __all__ = ["Network", "load"]
 
@@ -44,7 +41,9 @@ class Network(network.Network):
         >>> net.solve("output_shape = [28, 28, 8]").value
         5
         """
-        return _solve(self, *targets, **options)
+        from .solve import solve
+
+        return solve(self, *targets, **options)
 
     def evaluate(
         self,
@@ -66,6 +65,8 @@ class Network(network.Network):
         >>> net.evaluate(k=8, quantities=["params", "CONV1.output_shape"])
         {'params': 608, 'CONV1.output_shape': (H - 4, H - 4, 8)}
         """
+        from .evaluate import evaluate_network
+
         return evaluate_network(self, {**(values or {}), **named}, quantities)
 
     def lambdify(
@@ -81,6 +82,8 @@ class Network(network.Network):
         >>> params.tolist(), height.tolist()
         ([608, 1216], [28, 60])
         """
+        from .sweep import compile_quantities
+
         return compile_quantities(self, quantities, symbols)
 
     def rewrite(self, form: str) -> Network:
@@ -94,16 +97,24 @@ class Network(network.Network):
         >>> net.params, net.rewrite("collect:k").params
         (k*(25*k + 1) + 76*k, 25*k**2 + 77*k)
         """
+        from .forms import rewrite_network
+
         return rewrite_network(self, form)  # type: ignore[return-value]
 
     def contributions(self, quantity: str = "params") -> list[tuple[str, Expr]]:
         """Each layer's share of a total (``params``, ``buffers`` or ``activation_size``)."""
-        return _contributions(self, quantity)
+        from .forms import contributions
+
+        return contributions(self, quantity)
 
     def _repr_latex_(self) -> str:
+        from .render.latex import latex_network_math
+
         return latex_network_math(self)
 
     def _repr_markdown_(self) -> str:
+        from .render.markdown import markdown_network
+
         return markdown_network(self)
 
 
