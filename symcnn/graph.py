@@ -209,6 +209,11 @@ class _Composer:
             label = "input" if name == "input" else f"inputs.{name}"
             coercer = _Coercer(where, label, sizes, self.symbols)  # type: ignore[arg-type]
             shape = tuple(coercer.number(size, 1) for size in sizes)
+            for size in shape:
+                if size.free_symbols and size.is_integer is not True:
+                    message = f"`{label}` size {size} must be a whole number"
+                    check = Check(where, label, sympy.Eq(sympy.Mod(size, 1), 0), message)
+                    self.keep([check])
             inputs[name] = shape
             entries.append(_Entry(name, Tensor(shape, self.layout)))
             self.names[name] = f"the input {name!r}"
@@ -285,6 +290,7 @@ class _Composer:
         sources = self.sources(raw.get("from"), scope, where)
         layer = layer_class.from_spec(where, arguments, scope.table)  # type: ignore[arg-type]
         row, checks = layer.bind_inputs([source.tensor for source in sources], where)
+        checks = [*_whole(layer, where), *checks]
         row = self.place(row, qualified, sources, scope)
         if scope.shares is not None:
             original = scope.shares + qualified[len(scope.prefix) :]
@@ -694,6 +700,31 @@ class _Composer:
         return dataclasses.replace(
             row, params=ZERO, buffers=ZERO, extra=extra, shares=original.name
         )
+
+
+#: argument kinds whose values are sizes or counts, so whole numbers
+_WHOLE_KINDS = ("size", "count", "size?", "sizes", "sizes?", "counts", "padding")
+
+
+def _whole(layer: Any, where: Where) -> list[Check]:
+    """A size or count written as an expression that divides (``(k - 1)/2``) must come out a whole
+    number: a condition that waits for the symbols' values."""
+    checks = []
+    for spec_field in dataclasses.fields(layer):
+        if spec_field.metadata.get("kind") not in _WHOLE_KINDS:
+            continue
+        value = getattr(layer, spec_field.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, sympy.Expr) and item.free_symbols and item.is_integer is not True:
+                checks.append(
+                    Check(
+                        where,
+                        spec_field.name,
+                        sympy.Eq(sympy.Mod(item, 1), 0),
+                        f"`{spec_field.name}` = {item} must be a whole number",
+                    )
+                )
+    return checks
 
 
 def _nearest(name: str, names: Sequence[str]) -> str:

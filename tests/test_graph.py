@@ -567,3 +567,15 @@ def test_the_same_graph_gives_the_same_json_bytes() -> None:
     first = symcnn.render.json_summary(symcnn.load(spec))
     random.seed(1)
     assert symcnn.render.json_summary(symcnn.load(spec)) == first
+
+
+def test_a_size_that_divides_must_come_out_whole() -> None:
+    net = symcnn.load({"input": [3, "H", "H"], "layout": "CHW", "layers": [
+        {"type": "conv2d", "out_channels": 4, "kernel_size": "k", "padding": "(k - 1)/2"}]})
+    assert net.evaluate(H=8, k=5)["output_shape"] == (4, 8, 8)
+    with pytest.raises(symcnn.SpecError, match=r"`padding`"):
+        net.evaluate(H=8, k=4)
+    half = symcnn.load({"input": ["H/2", 4], "layers": [{"type": "linear", "out_features": 2}]})
+    assert half.evaluate(H=6)["output_shape"] == (3, 2)
+    with pytest.raises(symcnn.SpecError, match=r"not the fraction 5/2"):
+        half.evaluate(H=5)
