@@ -14,6 +14,7 @@ import sympy
 from ..errors import SolveError
 from ..quantities import QUANTITIES
 from ..solve import (
+    Checked,
     Equation,
     LayerFormula,
     Probe,
@@ -64,8 +65,8 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="TARGET",
-        required=True,
-        help='a target such as params=3216 or "params<=1e6"; repeatable',
+        help='a target such as params=3216 or "params<=1e6"; repeatable (none, with --for: '
+        "which values make the network valid)",
     )
     parser.add_argument(
         "--for",
@@ -168,6 +169,11 @@ def _(step: Stated) -> list[str]:
 
 
 @_step.register
+def _(step: Checked) -> list[str]:
+    return [f"check: {step.label}"]
+
+
+@_step.register
 def _(step: LayerFormula) -> list[str]:
     return [
         f"  {step.label} = {sympy.sstr(step.general)}",
@@ -212,7 +218,7 @@ def _(step: Search) -> list[str]:
 
 def _derivation(steps: Any) -> list[str]:
     lines: list[str] = []
-    label = None
+    label = checked = None
     previous = None
     for step in steps:
         if (
@@ -224,8 +230,11 @@ def _derivation(steps: Any) -> list[str]:
         ):
             continue  # "f = 5" was just shown
         indent = ""
-        if isinstance(step, Equation | Roots | Search):
-            if "[" in step.label:
+        if isinstance(step, Checked):
+            label = None
+            checked = step.label  # its lines follow it without a heading of their own
+        elif isinstance(step, Equation | Roots | Search):
+            if "[" in step.label and step.label != checked:
                 if step.label != label:
                     label = step.label
                     lines.append(f"  {label}:")
@@ -259,7 +268,7 @@ def _points_table(solution: Solution) -> list[str]:
 
 def _answer(solution: Solution) -> list[str]:
     unknowns = ", ".join(solution.names)
-    asked = "; ".join(t.text for t in solution.targets)
+    asked = "; ".join(t.text for t in solution.targets) or "a valid network"
     if solution.count == 0 and not solution.complete:
         return [f"No solution found before the search stopped ({unknowns}; {asked})."]
     if solution.count == 0:
@@ -336,6 +345,8 @@ def _json_value(value: Any) -> Any:
 def _json_step(step: Any) -> dict[str, Any]:
     if isinstance(step, Stated):
         return {"step": "target", "text": step.target.text}
+    if isinstance(step, Checked):
+        return {"step": "check", "label": step.label, "message": step.message}
     if isinstance(step, LayerFormula):
         return {
             "step": "layer formula",

@@ -61,14 +61,18 @@ class Reading:
 
 def value_of(obj: Any, quantity: Quantity) -> Any:
     """``quantity`` of a row or a network: its attribute of that name, or for a network without
-    one, the value its rows give as the quantity's ``aggregate`` says."""
+    one, the value its rows give as the quantity's ``aggregate`` says: a sum counts each row as
+    often as it is applied (``row.multiplicity``: ``L`` in a ``repeat: L`` block), and the output's
+    is the row the network's ``output`` names."""
     if hasattr(obj, quantity.name):
         return getattr(obj, quantity.name)
     rows = getattr(obj, "rows", None)
     if rows is not None and quantity.aggregate == "sum":
-        return sympy.Add(*(getattr(row, quantity.name) for row in rows))
+        return sympy.Add(*(getattr(row, quantity.name) * row.multiplicity for row in rows))
     if rows and quantity.aggregate == "output":
-        return getattr(rows[-1], quantity.name)
+        output = getattr(obj, "output", None)
+        row = next((row for row in rows if row.name == output), rows[-1])
+        return getattr(row, quantity.name)
     raise SolveError(f"{quantity.name} is not a quantity of {type(obj).__name__.lower()}s")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._integers import IntRange, IntSet
 from ._result import (
+    Checked,
     Equation,
     LayerFormula,
     Probe,
@@ -25,6 +26,7 @@ from ._solver import mark_unknowns, parse_bounds, solve
 from ._targets import Target, parse_target
 
 __all__ = [
+    "Checked",
     "Equation",
     "IntRange",
     "IntSet",

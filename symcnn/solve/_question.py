@@ -37,6 +37,10 @@ _RELATIONAL = {sympy.Eq: "==", sympy.Ge: ">=", sympy.Gt: ">", sympy.Le: "<=", sy
 # ------------------------------------------------------------------------------ '?' in specs
 
 
+#: keys of an entry that name things rather than give values: never an unknown
+_NOT_MARKED = ("type", "name", "from", "block", "shares")
+
+
 def _identifier(text: str) -> str:
     name = re.sub(r"\W", "_", text).strip("_") or "layer"
     return name if name[0].isalpha() else f"L{name}"
@@ -45,14 +49,24 @@ def _identifier(text: str) -> str:
 def mark_unknowns(document: Any) -> tuple[Any, tuple[str, ...]]:
     """Replace every bare ``?`` in a spec document by a named unknown.
 
-    ``?`` in ``input`` becomes ``input_0``, ``input_1``…; in a layer's field it becomes
-    ``LAYERNAME_field`` (``layer3_kernel_size`` for an unnamed layer), with ``_0``, ``_1``… for the
-    items of a list. Returns the new document and the names, in order.
+    ``?`` in ``input`` becomes ``input_0``, ``input_1``…; in a named input of ``inputs`` it becomes
+    ``NAME_0``…; in a layer's field it becomes ``LAYERNAME_field`` (``layer3_kernel_size`` for an
+    unnamed layer), with ``_0``, ``_1``… for the items of a list. A block use's arguments and
+    ``repeat`` are its fields (``layer3_planes``, ``layer3_repeat``); inside a block definition the
+    name starts with the block's (``basic_conv1_kernel_size``; an argument's default:
+    ``basic_planes``), so every use of the block shares the one unknown. Returns the new document
+    and the names, in order.
 
     >>> doc, names = mark_unknowns({"input": [32, 32, 3], "layers": [
     ...     {"type": "conv2d", "name": "CONV1", "out_channels": "?", "kernel_size": 5}]})
     >>> names, doc["layers"][0]["out_channels"]
     (('CONV1_out_channels',), 'CONV1_out_channels')
+    >>> doc, names = mark_unknowns({"input": [64, 56, 56], "blocks": {"basic": {
+    ...     "args": {"planes": 64}, "layers": [{"type": "conv2d", "out_channels": "planes",
+    ...     "kernel_size": 3, "padding": "?"}]}}, "layers": [
+    ...     {"block": "basic", "name": "layer1", "planes": "?", "repeat": "?"}]})
+    >>> names
+    ('basic_layer0_padding', 'layer1_planes', 'layer1_repeat')
     """
     if not isinstance(document, Mapping):
         return document, ()
@@ -67,22 +81,51 @@ def mark_unknowns(document: Any) -> tuple[Any, tuple[str, ...]]:
             return [mark(item, f"{name}_{i}") for i, item in enumerate(value)]
         return value
 
-    if isinstance(document.get("input"), list):
-        document["input"] = [mark(v, f"input_{i}") for i, v in enumerate(document["input"])]
-    layers = document.get("layers")
-    if isinstance(layers, list):
+    def entries(layers: Any, stem: str) -> Any:
+        if not isinstance(layers, list):
+            return layers
         marked = []
         for index, layer in enumerate(layers):
             if isinstance(layer, Mapping):
-                prefix = _identifier(str(layer["name"])) if "name" in layer else f"layer{index}"
+                local = _identifier(str(layer["name"])) if "name" in layer else f"layer{index}"
+                prefix = f"{stem}{local}"
                 layer = {
-                    key: mark(value, f"{prefix}_{_identifier(str(key))}")
-                    if key != "name"
-                    else value
+                    key: value
+                    if key in _NOT_MARKED
+                    else mark(value, f"{prefix}_{_identifier(str(key))}")
                     for key, value in layer.items()
                 }
+                if isinstance(layer.get("block"), Mapping):  # an inline block
+                    layer["block"] = block(layer["block"], f"{prefix}_")
             marked.append(layer)
-        document["layers"] = marked
+        return marked
+
+    def block(definition: Mapping[str, Any], stem: str) -> dict[str, Any]:
+        definition = dict(definition)
+        if isinstance(definition.get("args"), Mapping):
+            definition["args"] = {
+                key: mark(value, f"{stem}{_identifier(str(key))}")
+                for key, value in definition["args"].items()
+            }
+        definition["layers"] = entries(definition.get("layers"), stem)
+        return definition
+
+    if isinstance(document.get("input"), list):
+        document["input"] = [mark(v, f"input_{i}") for i, v in enumerate(document["input"])]
+    if isinstance(document.get("inputs"), Mapping):
+        document["inputs"] = {
+            key: [mark(v, f"{_identifier(str(key))}_{i}") for i, v in enumerate(shape)]
+            if isinstance(shape, list)
+            else shape
+            for key, shape in document["inputs"].items()
+        }
+    if isinstance(document.get("blocks"), Mapping):
+        document["blocks"] = {
+            key: block(value, f"{_identifier(str(key))}_") if isinstance(value, Mapping) else value
+            for key, value in document["blocks"].items()
+        }
+    if "layers" in document:
+        document["layers"] = entries(document["layers"], "")
     return document, tuple(names)
 
 
@@ -109,6 +152,9 @@ class _Constraint:
     predicate: sympy.Basic | None = None
     #: the two sides before the given values (for the derivation)
     symbolic: tuple[Expr, Expr] | None = None
+    #: the two sides as shown "with numbers", when ``lhs`` and ``rhs`` are reduced (a check whose
+    #: other symbols cancel is solved as ``2*z - 2 == 0`` but shown as ``H + 2*z - 2 = H``)
+    shown: tuple[Expr, Expr] | None = None
     symbols: frozenset[sympy.Symbol] = frozenset()
     expr: Expr = field(init=False)
 
@@ -187,6 +233,31 @@ def _shown(relation: str) -> str:
     return "=" if relation == "==" else relation
 
 
+def _distinct(constraints: list[_Constraint]) -> list[_Constraint]:
+    """Constraints with the same condition kept once (a square input's two axes check alike)."""
+    kept: list[_Constraint] = []
+    for c in constraints:
+        same = next(
+            (
+                d
+                for d in kept
+                if (d.relation, d.expr, d.predicate) == (c.relation, c.expr, c.predicate)
+            ),
+            None,
+        )
+        if same is None:
+            kept.append(c)
+        elif c.label not in same.label.split(", "):
+            same.label = f"{same.label}, {c.label}"
+    return kept
+
+
+def _whole_symbols(value: Any) -> set[sympy.Symbol]:
+    """The symbols that are a layer field's whole value, or the whole value of one of its items."""
+    items = value if isinstance(value, tuple | list) else (value,)
+    return {item for item in items if isinstance(item, sympy.Symbol)}
+
+
 def _format_set(symbol: sympy.Symbol, values: IntSet) -> str:
     if not values:
         return f"no {symbol}"
@@ -224,8 +295,11 @@ class _Question:
         self.given = self._given(values)
         self.targets = [self._target(t) for t in targets]
         self.targets += [target_from_value(self.net, k, v) for k, v in equalities.items()]
-        if not self.targets:
-            raise SolveError("nothing to solve: give a target such as params=3216")
+        if not self.targets and unknowns is None and not marks:
+            raise SolveError(
+                "nothing to solve: give a target such as params=3216, or name the unknowns "
+                "(--for z, unknowns=['z']) to ask which values make the network valid"
+            )
         if maximize is not None and minimize is not None:
             raise SolveError("give either maximize or minimize, not both")
         self.objective: tuple[str, Expr, Expr] | None = None  # (kind, expression, with values)
@@ -366,12 +440,33 @@ class _Question:
                 self._fail_with_values(check)
             if condition == sympy.true:
                 continue
-            symbols = condition.free_symbols
-            if not symbols <= unknown:
-                remaining.append((check, condition))
-                continue
             relation = _RELATIONAL.get(type(condition))
             label = f"{check.where}: {check.field}"
+            if not condition.free_symbols <= unknown:
+                # sides that differ only in unknowns hold for every value of the other symbols
+                # alike: a skip connection's H + 2*z - 2 = H needs z = 1, whatever H is
+                difference = None
+                if relation is not None and not isinstance(condition.args[0], sympy.Mod):
+                    difference = condition.args[0] - condition.args[1]
+                if difference is None or not difference.free_symbols <= unknown:
+                    remaining.append((check, condition))
+                    continue
+                if not difference.free_symbols:
+                    if holds(difference, relation):
+                        continue
+                    raise SolveError(f"the network is invalid whatever the values: {check}")
+                constraints.append(
+                    _Constraint(
+                        label,
+                        difference,
+                        relation,
+                        sympy.S.Zero,
+                        check=check,
+                        symbolic=(check.condition.args[0], check.condition.args[1]),
+                        shown=(condition.args[0], condition.args[1]),
+                    )
+                )
+                continue
             if relation is not None and not isinstance(condition.args[0], sympy.Mod):
                 lhs, rhs = condition.args
                 constraints.append(_Constraint(label, lhs, relation, rhs, check=check))
@@ -381,7 +476,7 @@ class _Question:
                         label, sympy.S.Zero, "==", sympy.S.Zero, check=check, predicate=condition
                     )
                 )
-        return constraints, remaining
+        return _distinct(constraints), remaining
 
     def _fail_with_values(self, check: Check) -> None:
         """A condition the given values break: the rebuilt network says so with numbers."""
@@ -412,7 +507,7 @@ class _Question:
                 same.label = f"{same.label}, {c.label}"
                 continue
             constraints.append(c)
-        if not constraints:
+        if not constraints and self.targets:
             raise SolveError(
                 "every target already holds whatever the unknowns are: nothing to solve"
             )
@@ -449,24 +544,21 @@ class _Question:
         return domains
 
     def _paddings(self) -> set[sympy.Symbol]:
-        """Symbols written as a padding in the spec: they may be 0 (a spec's own symbols are
-        positive unless they are bias flags, but zero padding is the commonest padding)."""
+        """Symbols that are a layer's whole padding: they may be 0 (a spec's own symbols are
+        positive unless they are bias flags, but zero padding is the commonest padding). Read
+        off the built layers, so a padding inside a block, or given as a block's argument,
+        counts."""
         found = set()
-        for layer in self.net.spec.get("layers", []):
+        for row in self.net.rows:
             for key in ("padding", "output_padding"):
-                raw = layer.get(key)
-                for item in raw if isinstance(raw, list) else [raw]:
-                    if isinstance(item, str) and item.strip() in self.net.symbols:
-                        found.add(self.net.symbols[item.strip()])
-        return found
+                found |= _whole_symbols(getattr(row.layer, key, None))
+        return found & set(self.net.symbols.values())
 
     def _flags(self) -> set[sympy.Symbol]:
         """Symbols that stand for a bias flag (0 or 1)."""
         flags = set()
-        for layer in self.net.spec.get("layers", []):
-            raw = layer.get("bias")
-            if isinstance(raw, str) and raw.strip() in self.net.symbols:
-                flags.add(self.net.symbols[raw.strip()])
+        for row in self.net.rows:
+            flags |= _whole_symbols(getattr(row.layer, "bias", None))
         if "bias" in self.net.symbols:
             flags.add(self.net.symbols["bias"])
-        return flags
+        return flags & set(self.net.symbols.values())

@@ -16,6 +16,7 @@ from ._integers import IntRange
 from ._targets import Target
 
 __all__ = [
+    "Checked",
     "Equation",
     "LayerFormula",
     "Probe",
@@ -38,6 +39,16 @@ class Stated:
     """The target as it was asked."""
 
     target: Target
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A validity check of the network that the answer must pass (shown when it is the question:
+    no targets, only unknowns that make the network valid or not)."""
+
+    label: str
+    #: the check's own sentence, as the network states it when it fails
+    message: str
 
 
 @dataclass(frozen=True)
@@ -95,7 +106,7 @@ class Search:
     direction: int = 0
 
 
-Step = Stated | LayerFormula | Equation | Roots | Search
+Step = Stated | Checked | LayerFormula | Equation | Roots | Search
 
 
 # ------------------------------------------------------------------------------ answer

@@ -24,7 +24,7 @@ from ..errors import SolveError
 from ..evaluate import exact, substitute, to_sympy
 from ._integers import FLIPPED, IntRange, Polynomial
 from ._question import _Constraint, _shown, mark_unknowns, parse_bounds
-from ._result import Equation, LayerFormula, Roots, Search, Solution, Stated
+from ._result import Checked, Equation, LayerFormula, Roots, Search, Solution, Stated
 from ._single import _OneUnknown
 from ._targets import Target
 
@@ -169,15 +169,18 @@ class _Solver(_OneUnknown):
         stated: set[int] = set()
         for c in constraints:
             if c.target is None:
-                continue
-            if id(c.target) not in stated:
+                if self.targets or c.check is None:
+                    continue  # a check is shown only when validity is the whole question
+                self.derivation.append(Checked(c.label, c.check.message))
+            elif id(c.target) not in stated:
                 stated.add(id(c.target))
                 self.derivation.append(Stated(c.target))
                 self._layer_formula(c.target)
-            lhs0, rhs0 = c.symbolic or (c.lhs, c.rhs)
-            if (lhs0, rhs0) != (c.lhs, c.rhs):
+            lhs1, rhs1 = c.shown or (c.lhs, c.rhs)
+            lhs0, rhs0 = c.symbolic or (lhs1, rhs1)
+            if (lhs0, rhs0) != (lhs1, rhs1):
                 self.derivation.append(Equation("in symbols", c.label, lhs0, c.relation, rhs0))
-            self.derivation.append(Equation("with numbers", c.label, c.lhs, c.relation, c.rhs))
+            self.derivation.append(Equation("with numbers", c.label, lhs1, c.relation, rhs1))
             solved = self.solved.get(id(c))
             if solved is None:
                 continue
@@ -191,7 +194,7 @@ class _Solver(_OneUnknown):
                 constant = poly.coefficients[0]
                 moved = Polynomial((Fraction(0), *poly.coefficients[1:])).as_expr(x)
                 rhs = -sympy.Rational(constant.numerator, constant.denominator)
-                if (moved, rhs) != (c.lhs, c.rhs):
+                if (moved, rhs) != (lhs1, rhs1):
                     self.derivation.append(Equation("rearranged", c.label, moved, relation, rhs))
                 self.derivation.append(Roots(c.label, x, tuple(poly.real_roots())))
             elif solved.method in ("monotone", "grid"):

@@ -15,7 +15,7 @@ from typing import Any
 import sympy
 from sympy import Expr
 
-from ..errors import ParseError, SolveError
+from ..errors import ParseError, SolveError, SymcnnError
 from ..network import Network
 from ..parse import parse_expression
 from ..quantities import QUANTITIES
@@ -133,6 +133,16 @@ def _value(net: Network, raw: Any, context: str) -> Expr | None:
     raise SolveError(f"{context}: expected a number or an expression, got {raw!r}")
 
 
+def _shape_reference(net: Network, text: str) -> list[Expr] | None:
+    """The axes of the shape ``text`` names (``input_shape``, ``layer1.conv1.output_shape``), so
+    that a shape can be compared with another: ``output_shape = input_shape``."""
+    try:
+        reading = network_quantity(net, text)
+    except SymcnnError:
+        return None
+    return list(reading.values) if reading.is_shape else None
+
+
 def _make(net: Network, text: str, q: Reading, relation: str, raw: Any) -> Target:
     items: Sequence[Any] | None
     if isinstance(raw, str):
@@ -141,6 +151,8 @@ def _make(net: Network, text: str, q: Reading, relation: str, raw: Any) -> Targe
         items = list(raw)
     else:
         items = None
+    if q.is_shape and items is None and isinstance(raw, str):
+        items = _shape_reference(net, raw)
     if q.is_shape:
         if items is None:
             raise SolveError(
