@@ -27,11 +27,13 @@ from collections.abc import Callable, Mapping
 import sympy
 
 from .errors import SolveError
+from .layers import Row
 from .network import Network
+from .quantities import QUANTITIES
 
 __all__ = ["FORMS", "contributions", "parse_form", "rewrite", "rewrite_network"]
 
-Expr = sympy.Expr
+from .formula import Expr
 
 #: the forms, with what they do
 FORMS = {
@@ -115,6 +117,10 @@ def rewrite_network(net: Network, form: str) -> Network:
     return dataclasses.replace(net, rows=rows, totals=totals)
 
 
+def _per_row(name: str) -> bool:
+    return name in Row.__dataclass_fields__ or hasattr(Row, name)
+
+
 def contributions(net: Network, quantity: str = "params") -> list[tuple[str, Expr]]:
     """Each layer's share of a total, in order, leaving out layers that add nothing.
 
@@ -126,15 +132,17 @@ def contributions(net: Network, quantity: str = "params") -> list[tuple[str, Exp
     >>> contributions(net)
     [('CONV1', 76*k), ('CONV2', 400*k + 16)]
     """
-    fields = {
-        "params": "params",
-        "buffers": "buffers",
-        "activation_size": "activation_size",
-        "total_activations": "activation_size",
-    }
-    if quantity not in fields:
-        raise SolveError(
-            f"contributions of {quantity!r}: choose params, buffers or activation_size"
+    # a network total that sums its rows; total_activations sums each row's activation size
+    field = "activation_size" if quantity == "total_activations" else quantity
+    summed = quantity in QUANTITIES and QUANTITIES[quantity].aggregate == "sum"
+    if not (summed or quantity == "activation_size") or not _per_row(field):
+        choices = ", ".join(
+            name for name, q in QUANTITIES.items() if q.aggregate == "sum" and _per_row(name)
         )
-    shares = [(row.name, getattr(row, fields[quantity])) for row in net.rows]
+        raise SolveError(
+            f"contributions of {quantity!r}: choose {choices}, activation_size or "
+            "total_activations"
+        )
+    # a block repeated L times contributes L times each of its rows
+    shares = [(row.name, getattr(row, field) * row.multiplicity) for row in net.rows]
     return [(name, value) for name, value in shares if value != 0]

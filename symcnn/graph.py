@@ -530,8 +530,7 @@ class _Composer:
             stack=use.stack,
             shares=shares,
         )
-        layers = use.block.get("layers")
-        return self.walk(layers, child, use.block.get("output"))
+        return self.walk(use.block["layers"], child, use.block.get("output"))
 
     def same_shape(
         self, before: tuple[Expr, ...], after: tuple[Expr, ...], where: Where, repeat: Expr

@@ -48,7 +48,8 @@ __all__ = [
     "register",
 ]
 
-Expr = sympy.Expr
+from .formula import Expr
+
 Values = Mapping[sympy.Symbol, int]
 #: computes the two sides on concrete networks, for one assignment of the identity's symbols
 Example = Callable[[Values], tuple[Sequence[Any], Sequence[Any]]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import sympy
 
@@ -67,7 +67,7 @@ class Network:
     output_shape: tuple[Expr, ...] = field(default=(), repr=False)
 
     @classmethod
-    def build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Network:
+    def build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Self:
         """Compose the layers of a normalized spec; ``values`` replace the named symbols."""
         try:
             return cls._build(spec, values)
@@ -79,7 +79,7 @@ class Network:
             ) from None
 
     @classmethod
-    def _build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Network:
+    def _build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Self:
         table: dict[str, Expr] = dict(values or {})
         built = compose(spec, table)
         symbols = {name: value for name, value in table.items() if isinstance(value, sympy.Symbol)}
@@ -173,7 +173,7 @@ class Network:
 
     # -- evaluation
 
-    def subs(self, values: Mapping[str | sympy.Symbol, Any] | None = None, **named: Any) -> Network:
+    def subs(self, values: Mapping[str | sympy.Symbol, Any] | None = None, **named: Any) -> Self:
         """The network with some symbols given values (numbers, expressions or expression text).
 
         The layers are rebuilt from the spec with the values in place, so every check that waited

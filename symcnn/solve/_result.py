@@ -28,8 +28,7 @@ __all__ = [
     "Step",
 ]
 
-Expr = sympy.Expr
-
+from ..formula import Expr
 
 # ------------------------------------------------------------------------------ derivation
 
