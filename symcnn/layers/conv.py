@@ -30,7 +30,7 @@ from ..formula import Floor, Group, Node, Quotient, Sum, Sym, Textbook, Written,
 from ..prose import Inline, Math, Text, bias_phrase, sizes, uniform
 from ..symbols import AxisSymbols, axis_symbols, bias, d, g, k
 from ._defaults import with_values
-from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg, require
+from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg, face, require
 
 __all__ = [
     "Conv",
@@ -346,16 +346,9 @@ def _depth_mistake(row: Row) -> list[tuple[str, Expr]]:
     return [("forgetting the input depth d", with_values(row, row.formula.params, {d: 1}))]
 
 
-def _face(base: type, dims: int, name: str) -> type:
-    """A thin N-d face of a general layer: only the number of spatial axes is fixed."""
-    cls = type(name, (base,), {"spatial_dims": dims, "torch_name": name, "__doc__": base.__doc__})
-    cls.__module__ = __name__
-    return dataclass(frozen=True, kw_only=True)(cls)
-
-
-Conv1d = _face(Conv, 1, "Conv1d")
-Conv2d = _face(Conv, 2, "Conv2d")
-Conv3d = _face(Conv, 3, "Conv3d")
-ConvTranspose1d = _face(ConvTranspose, 1, "ConvTranspose1d")
-ConvTranspose2d = _face(ConvTranspose, 2, "ConvTranspose2d")
-ConvTranspose3d = _face(ConvTranspose, 3, "ConvTranspose3d")
+Conv1d = face(Conv, 1, "Conv1d")
+Conv2d = face(Conv, 2, "Conv2d")
+Conv3d = face(Conv, 3, "Conv3d")
+ConvTranspose1d = face(ConvTranspose, 1, "ConvTranspose1d")
+ConvTranspose2d = face(ConvTranspose, 2, "ConvTranspose2d")
+ConvTranspose3d = face(ConvTranspose, 3, "ConvTranspose3d")

@@ -24,8 +24,7 @@ from ..errors import ShapeError
 from ..formula import Textbook, Written, because, plus, times
 from ..prose import Inline, Math, Text
 from ..symbols import N, bias, d, g
-from .base import Check, Expr, Formula, Layer, Tensor, Where, arg, format_shape
-from .conv import _face
+from .base import Check, Expr, Formula, Layer, Tensor, Where, arg, face, format_shape
 
 __all__ = [
     "BatchNorm1d",
@@ -203,9 +202,9 @@ class LayerNorm(Layer):
         return {N: sympy.Mul(*shape), bias: self.bias}, checks
 
 
-BatchNorm1d = _face(BatchNorm, 1, "BatchNorm1d")
-BatchNorm2d = _face(BatchNorm, 2, "BatchNorm2d")
-BatchNorm3d = _face(BatchNorm, 3, "BatchNorm3d")
-InstanceNorm1d = _face(InstanceNorm, 1, "InstanceNorm1d")
-InstanceNorm2d = _face(InstanceNorm, 2, "InstanceNorm2d")
-InstanceNorm3d = _face(InstanceNorm, 3, "InstanceNorm3d")
+BatchNorm1d = face(BatchNorm, 1, "BatchNorm1d")
+BatchNorm2d = face(BatchNorm, 2, "BatchNorm2d")
+BatchNorm3d = face(BatchNorm, 3, "BatchNorm3d")
+InstanceNorm1d = face(InstanceNorm, 1, "InstanceNorm1d")
+InstanceNorm2d = face(InstanceNorm, 2, "InstanceNorm2d")
+InstanceNorm3d = face(InstanceNorm, 3, "InstanceNorm3d")

@@ -30,7 +30,7 @@ from typing import ClassVar
 import sympy
 
 from ..errors import ShapeError, SpecError
-from .base import Check, Expr, Tensor, Where, arg, format_shape, require
+from .base import Check, Expr, Tensor, Where, arg, face, format_shape, require
 from .shape import Rearranging, Shape
 
 __all__ = [
@@ -247,25 +247,18 @@ class CircularPad(Pad):
         )
 
 
-def _face(base: type, dims: int, name: str) -> type:
-    """A thin N-d face of a general padding: only the number of spatial axes is fixed."""
-    cls = type(name, (base,), {"spatial_dims": dims, "torch_name": name, "__doc__": base.__doc__})
-    cls.__module__ = __name__
-    return dataclass(frozen=True, kw_only=True)(cls)
-
-
-ZeroPad1d = _face(ZeroPad, 1, "ZeroPad1d")
-ZeroPad2d = _face(ZeroPad, 2, "ZeroPad2d")
-ZeroPad3d = _face(ZeroPad, 3, "ZeroPad3d")
-ConstantPad1d = _face(ConstantPad, 1, "ConstantPad1d")
-ConstantPad2d = _face(ConstantPad, 2, "ConstantPad2d")
-ConstantPad3d = _face(ConstantPad, 3, "ConstantPad3d")
-ReflectionPad1d = _face(ReflectionPad, 1, "ReflectionPad1d")
-ReflectionPad2d = _face(ReflectionPad, 2, "ReflectionPad2d")
-ReflectionPad3d = _face(ReflectionPad, 3, "ReflectionPad3d")
-ReplicationPad1d = _face(ReplicationPad, 1, "ReplicationPad1d")
-ReplicationPad2d = _face(ReplicationPad, 2, "ReplicationPad2d")
-ReplicationPad3d = _face(ReplicationPad, 3, "ReplicationPad3d")
-CircularPad1d = _face(CircularPad, 1, "CircularPad1d")
-CircularPad2d = _face(CircularPad, 2, "CircularPad2d")
-CircularPad3d = _face(CircularPad, 3, "CircularPad3d")
+ZeroPad1d = face(ZeroPad, 1, "ZeroPad1d")
+ZeroPad2d = face(ZeroPad, 2, "ZeroPad2d")
+ZeroPad3d = face(ZeroPad, 3, "ZeroPad3d")
+ConstantPad1d = face(ConstantPad, 1, "ConstantPad1d")
+ConstantPad2d = face(ConstantPad, 2, "ConstantPad2d")
+ConstantPad3d = face(ConstantPad, 3, "ConstantPad3d")
+ReflectionPad1d = face(ReflectionPad, 1, "ReflectionPad1d")
+ReflectionPad2d = face(ReflectionPad, 2, "ReflectionPad2d")
+ReflectionPad3d = face(ReflectionPad, 3, "ReflectionPad3d")
+ReplicationPad1d = face(ReplicationPad, 1, "ReplicationPad1d")
+ReplicationPad2d = face(ReplicationPad, 2, "ReplicationPad2d")
+ReplicationPad3d = face(ReplicationPad, 3, "ReplicationPad3d")
+CircularPad1d = face(CircularPad, 1, "CircularPad1d")
+CircularPad2d = face(CircularPad, 2, "CircularPad2d")
+CircularPad3d = face(CircularPad, 3, "CircularPad3d")

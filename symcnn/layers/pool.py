@@ -42,8 +42,8 @@ from ..formula import (
 )
 from ..prose import Inline, Math, Text, sizes, uniform
 from ..symbols import AxisSymbols, axis_symbols, d
-from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg, arrange, require
-from .conv import _face, _general_sizes, _varies, window
+from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg, arrange, face, require
+from .conv import _general_sizes, _varies, window
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -275,15 +275,15 @@ class AdaptiveMaxPool(AdaptivePool):
     kind: ClassVar = "max"
 
 
-MaxPool1d = _face(MaxPool, 1, "MaxPool1d")
-MaxPool2d = _face(MaxPool, 2, "MaxPool2d")
-MaxPool3d = _face(MaxPool, 3, "MaxPool3d")
-AvgPool1d = _face(AvgPool, 1, "AvgPool1d")
-AvgPool2d = _face(AvgPoolWithDivisor, 2, "AvgPool2d")
-AvgPool3d = _face(AvgPoolWithDivisor, 3, "AvgPool3d")
-AdaptiveAvgPool1d = _face(AdaptivePool, 1, "AdaptiveAvgPool1d")
-AdaptiveAvgPool2d = _face(AdaptivePool, 2, "AdaptiveAvgPool2d")
-AdaptiveAvgPool3d = _face(AdaptivePool, 3, "AdaptiveAvgPool3d")
-AdaptiveMaxPool1d = _face(AdaptiveMaxPool, 1, "AdaptiveMaxPool1d")
-AdaptiveMaxPool2d = _face(AdaptiveMaxPool, 2, "AdaptiveMaxPool2d")
-AdaptiveMaxPool3d = _face(AdaptiveMaxPool, 3, "AdaptiveMaxPool3d")
+MaxPool1d = face(MaxPool, 1, "MaxPool1d")
+MaxPool2d = face(MaxPool, 2, "MaxPool2d")
+MaxPool3d = face(MaxPool, 3, "MaxPool3d")
+AvgPool1d = face(AvgPool, 1, "AvgPool1d")
+AvgPool2d = face(AvgPoolWithDivisor, 2, "AvgPool2d")
+AvgPool3d = face(AvgPoolWithDivisor, 3, "AvgPool3d")
+AdaptiveAvgPool1d = face(AdaptivePool, 1, "AdaptiveAvgPool1d")
+AdaptiveAvgPool2d = face(AdaptivePool, 2, "AdaptiveAvgPool2d")
+AdaptiveAvgPool3d = face(AdaptivePool, 3, "AdaptiveAvgPool3d")
+AdaptiveMaxPool1d = face(AdaptiveMaxPool, 1, "AdaptiveMaxPool1d")
+AdaptiveMaxPool2d = face(AdaptiveMaxPool, 2, "AdaptiveMaxPool2d")
+AdaptiveMaxPool3d = face(AdaptiveMaxPool, 3, "AdaptiveMaxPool3d")
