@@ -57,6 +57,7 @@ from .formula import (
 )
 
 if TYPE_CHECKING:
+    from .graph import Group as BlockUse
     from .layers import Row
     from .network import Network
 
@@ -86,6 +87,7 @@ __all__ = [
     "evaluate",
     "plus",
     "quantity",
+    "shared_reason",
     "substitute",
     "times",
 ]
@@ -125,13 +127,82 @@ class Working:
     total: Derivation
 
 
+def shared_reason(original: str, what: str = "weights") -> str:
+    """Why a row (or block) that applies ``original``'s weights again counts none of its own."""
+    return f"applies the {what} of {original} again: counted once, at {original}"
+
+
+#: the counts a row that shares another's weights does not own, and what it says it reuses
+_SHARED = {"params": "weights", "buffers": "buffers"}
+
+
+def _shared_lines(row: Row, lines: list[Line]) -> list[Line]:
+    """A shared row's lines: its output sizes worked out as any row's, its counts stated (its own
+    numbers, zero) with whose weights it applies, instead of weights it does not own."""
+    assert row.shares is not None
+    counts = {"params": row.params, "buffers": row.buffers}
+    out: list[Line] = []
+    for line in lines:
+        if isinstance(line, Derivation | Fact) and (key := line.quantity.key) in _SHARED:
+            line = Fact(line.quantity, counts[key], shared_reason(row.shares, _SHARED[key]))
+        out.append(line)
+    return out
+
+
 def derive(row: Row) -> LayerWorking:
-    """The working of one summary row, in the textbook's order of terms."""
-    return LayerWorking(row, tuple(row.layer.working(row)))
+    """The working of one summary row, in the textbook's order of terms.
+
+    A row that shares another's weights (``shares: conv3``) has its output sizes worked out as
+    any row's, and its parameters and buffers stated: they are counted once, at the original.
+
+    >>> import symcnn
+    >>> net = symcnn.load("examples/shared_weights_exam.yaml")
+    >>> params = derive(net["conv5"]).line("params")
+    >>> params.result, params.reason
+    (0, 'applies the weights of conv3 again: counted once, at conv3')
+    """
+    lines = list(row.layer.working(row))
+    if row.shares is not None:
+        lines = _shared_lines(row, lines)
+    return LayerWorking(row, tuple(lines))
+
+
+def _total_terms(net: Network, start: int, stop: int, repeats: list[BlockUse]) -> list[Node]:
+    """The terms of rows ``start:stop``: each row's parameters, and for a block of a symbolic
+    repeat inside the range, ``L·(its rows' terms)``. ``repeats`` are the blocks inside."""
+    terms: list[Node] = []
+    index = start
+    while index < stop:
+        # the outermost repeated block starting here (the first of those sorted by depth)
+        use = next((use for use in repeats if use.start == index), None)
+        if use is None:
+            if net.rows[index].params != 0:
+                terms.append(Value(net.rows[index].params))
+            index += 1
+            continue
+        inner = [
+            other
+            for other in repeats
+            if other is not use
+            and use.start <= other.start
+            and other.stop <= use.stop
+            and other.depth > use.depth
+        ]
+        counts = _total_terms(net, use.start, use.stop, inner)
+        if counts:
+            repeated = (
+                counts[0] if len(counts) == 1 else Group(Sum(tuple(("+", t) for t in counts)))
+            )
+            terms.append(Product((Value(use.repeat), repeated)))
+        index = max(use.stop, index + 1)
+    return terms
 
 
 def derive_network(net: Network) -> Working:
     """The working of every row of ``net`` and of its total number of parameters.
+
+    The total adds every row's parameters; the rows of a block applied a symbolic number of times
+    (``repeat: L``) are written once and multiplied, ``L·(36,864 + 128 + …)``.
 
     >>> import symcnn
     >>> working = derive_network(symcnn.load("examples/lenet5.yaml"))
@@ -139,10 +210,21 @@ def derive_network(net: Network) -> Working:
     ['608', '3216', '48120', '10164', '850']
     >>> working.total.result
     62958
+    >>> stage = derive_network(symcnn.load("examples/resnet_stage.yaml")).total
+    >>> evaluate(stage.substituted), stage.result
+    (73984*L, 73984*L)
     """
     layers = tuple(derive(row) for row in net.rows)
-    learnable = [row.params for row in net.rows if row.params != 0]
-    substituted = plus(*(Value(value) for value in learnable)) if learnable else None
+    repeats = sorted(
+        (use for use in net.groups if use.repeat is not None and use.stop > use.start),
+        key=lambda use: (use.start, use.depth),
+    )
+    terms = _total_terms(net, 0, len(net.rows), repeats)
+    substituted: Node | None = None
+    if len(terms) == 1:
+        substituted = terms[0]
+    elif terms:
+        substituted = Sum(tuple(("+", term) for term in terms))
     total = Derivation(quantity("total_params"), None, substituted, net.params)
     return Working(net, layers, total)
 

@@ -151,12 +151,38 @@ def build(type_name: str, shape: list[Any], layout: str, arguments: dict[str, An
     return symcnn.load(spec)
 
 
+#: networks of two or more inputs (name to shape, layout, the merge's arguments) per merge kind
+MERGES: dict[str, list[tuple[dict[str, list[Any]], str, dict[str, Any]]]] = {
+    "add": [
+        ({"a": [4, 6, 6], "b": [4, 6, 6]}, "CHW", {}),
+        ({"a": [4, "H", "W"], "b": [4, 1, 1], "c": [1, "H", "W"]}, "CHW", {}),
+    ],
+    "mul": [({"a": [6, 6, 64], "b": [1, 1, 64]}, "HWC", {})],
+    "cat": [
+        ({"a": [512, 8, 8], "b": [512, 8, 8]}, "CHW", {}),
+        ({"a": [6, 6, 3], "b": [6, 6, 5], "c": [6, 6, "k"]}, "HWC", {}),
+        ({"a": [2, 6, 4], "b": [2, 6, 7]}, "CHW", {"dim": -1}),
+        ({"a": [5, 4, 6], "b": [5, 3, 6]}, "HWC", {"dim": 1}),
+        ({"a": [2, 3, 4, 5], "b": [2, 9, 4, 5]}, "CHW", {"dim": 1}),
+        ({"a": [10], "b": [20]}, "CHW", {}),
+    ],
+}
+
+
+def merge_rows(type_name: str) -> list[Any]:
+    """The merge rows of the networks of :data:`MERGES` for ``type_name`` (or its alias)."""
+    kind = LAYERS[type_name].torch_name.lower()
+    rows = []
+    for inputs, layout, arguments in MERGES[kind]:
+        merge = {"type": type_name, "from": list(inputs), **arguments}
+        net = symcnn.load({"inputs": inputs, "layout": layout, "layers": [merge]})
+        rows.append(net.rows[-1])
+    return rows
+
+
 def rows_for(type_name: str) -> list[Any]:
-    if LAYERS[type_name].arity != 1:  # a merge: of the input and a copy of it
-        merge = {"type": type_name, "from": ["input", "copy"]}
-        layers = [{"type": "identity", "name": "copy"}, merge]
-        net = symcnn.load({"input": [4, 6, 6], "layout": "CHW", "layers": layers})
-        return [net.rows[-1]]
+    if LAYERS[type_name].arity != 1:  # a merge: of two or more inputs
+        return merge_rows(type_name)
     if type_name in CASES:
         return [build(type_name, *case).rows[0] for case in CASES[type_name]]
     for shape in DEFAULT_INPUTS:
@@ -436,3 +462,137 @@ def test_solved_line_renders_in_every_format() -> None:
     assert text_line(line) == "76*k1 = 608, so k1 = 8"
     assert latex_lines([line]).splitlines()[1] == r"76 k_{1} &= 608 \;\Longrightarrow\; k_{1} = 8"
     assert line._repr_markdown_() == "- $76 k_{1} = 608$, so $k_{1} = 8$\n"
+
+
+# ------------------------------------------------------------------------------ graphs
+
+BASIC = {
+    "args": {"planes": None},
+    "layers": [
+        {
+            "type": "conv2d",
+            "name": "conv1",
+            "out_channels": "planes",
+            "kernel_size": 3,
+            "padding": 1,
+            "bias": False,
+        },
+        {"type": "batchnorm2d", "name": "bn1"},
+        {"type": "relu"},
+        {"type": "add", "from": ["bn1", "input"]},
+    ],
+}
+#: a block of a symbolic repeat inside another: every row of `inner` counts L·M times
+NESTED = {
+    "input": [8, "H", "W"],
+    "layout": "CHW",
+    "blocks": {
+        "basic": BASIC,
+        "outer": {
+            "layers": [
+                {"type": "conv2d", "name": "mix", "out_channels": 8, "kernel_size": 1},
+                {"block": "basic", "name": "inner", "planes": 8, "repeat": "M"},
+                {"type": "relu"},
+            ]
+        },
+    },
+    "layers": [
+        {"type": "conv2d", "name": "stem", "out_channels": 8, "kernel_size": 3, "padding": 1},
+        {"block": "outer", "name": "stage", "repeat": "L"},
+        {"block": "basic", "name": "tail", "planes": 8, "repeat": 2},
+        {"block": "basic", "name": "again", "planes": 8, "repeat": "2*K"},
+        {"type": "flatten"},
+    ],
+}
+#: a shared convolution, a shared BatchNorm (its buffers are shared too) and a shared block
+SHARED = {
+    "input": [4, 8, 8],
+    "layout": "CHW",
+    "blocks": {"basic": BASIC},
+    "layers": [
+        {"type": "conv2d", "name": "conv", "out_channels": 4, "kernel_size": 3, "padding": 1},
+        {"type": "batchnorm2d", "name": "bn"},
+        {"shares": "conv", "name": "conv_again"},
+        {"shares": "bn", "name": "bn_again"},
+        {"block": "basic", "name": "block", "planes": 4},
+        {"shares": "block", "name": "block_again"},
+    ],
+}
+
+
+def graph_networks() -> list[Any]:
+    examples = ["lenet5", "shared_weights_exam", "resnet_stage", "resnet18", "googlenet", "unet"]
+    return [
+        *(symcnn.load(f"examples/{name}.yaml") for name in examples),
+        symcnn.load(NESTED),
+        symcnn.load(SHARED),
+    ]
+
+
+@pytest.mark.parametrize("net", graph_networks(), ids=lambda net: net.name or "spec")
+def test_every_row_and_the_total_of_a_graph_derive_the_engines_numbers(net: Any) -> None:
+    working = derive_network(net)
+    for row in net.rows:
+        check_row(row)
+    total = working.total
+    assert total.result == net.params
+    assert sympy.expand(evaluate(total.substituted) - net.params) == 0
+
+
+def test_a_shared_rows_working_states_its_counts_and_derives_its_sizes() -> None:
+    net = symcnn.load(SHARED)
+    reasons = {
+        "conv_again": ("params", "applies the weights of conv again: counted once, at conv"),
+        "bn_again": ("buffers", "applies the buffers of bn again: counted once, at bn"),
+        "block_again.conv1": (
+            "params",
+            "applies the weights of block.conv1 again: counted once, at block.conv1",
+        ),
+    }
+    for name, (key, reason) in reasons.items():
+        line = derive(net[name]).line(key)
+        assert isinstance(line, Fact) and line.result == 0 and line.reason == reason, name
+    conv_again = derive(net["conv_again"])
+    assert [text_line(line) for line in conv_again.lines] == [
+        "H_out = ⌊(H + 2·z_h − n)/s_h⌋ + 1 = ⌊(8 + 2·1 − 3)/1⌋ + 1 = 8",
+        "W_out = ⌊(W + 2·z_w − m)/s_w⌋ + 1 = ⌊(8 + 2·1 − 3)/1⌋ + 1 = 8",
+        "activation size = k·H_out·W_out = 4·8·8 = 256",
+        "parameters = 0  (applies the weights of conv again: counted once, at conv)",
+    ]
+    assert derive(net["bn_again"]).line("params").result == 0
+    # the row it shares works its weights out as usual
+    assert isinstance(derive(net["conv"]).line("params"), Derivation)
+
+
+def test_the_total_multiplies_a_symbolic_repeats_rows_by_its_repeat() -> None:
+    net = symcnn.load("examples/resnet_stage.yaml")
+    stage = derive_network(net).total
+    assert text_line(stage) == "total parameters = L·(36,864 + 128 + 36,864 + 128) = 73984*L"
+    assert evaluate(stage.substituted) == net.params
+    # nested repeats multiply; a numeric repeat is unrolled; a repeat may be an expression
+    nested = derive_network(symcnn.load(NESTED)).total
+    assert text_line(nested).split(" = ")[1] == (
+        "584 + L·(72 + M·(576 + 16)) + 576 + 16 + 576 + 16 + (2*K)·(576 + 16)"
+    )
+    assert latex_lines([nested]).splitlines()[1] == (
+        r"\text{total parameters} &= 584 + L \cdot \left(72 + M \cdot \left(576 + 16\right)"
+        r"\right) + 576 + 16 + 576 + 16 + \left(2 K\right) \cdot \left(576 + 16\right) \\"
+    )
+
+
+def test_a_merges_working() -> None:
+    unet = symcnn.load("examples/unet.yaml")
+    assert lines(unet, "cat4")[0] == (
+        "d_out = d_1 + d_2 = 512 + 512 = 1,024  (concatenation stacks the inputs' channels)"
+    )
+    stage = symcnn.load("examples/resnet_stage.yaml")
+    assert lines(stage, "layer1.Add-1") == [
+        "output shape = (64, H, W)  (elementwise sum: the shapes must agree (or broadcast from 1))",
+        "activation size = 64·H·W = 64*H*W",
+        "parameters = 0  (a merge has nothing to learn)",
+    ]
+    se = symcnn.load("examples/se_block.yaml")
+    assert lines(se, "se.scale")[0] == (
+        "output shape = (64, 224, 224)  "
+        "(elementwise product: the shapes must agree (or broadcast from 1))"
+    )

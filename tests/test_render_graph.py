@@ -189,9 +189,55 @@ def test_a_symbolic_repeat_says_the_total_counts_its_rows_l_times() -> None:
     key = text_document(answer_key(net))
     block = section(key, "layer1 (basic)")
     assert "×L: each of the L applications has these rows; the total counts them L times." in block
-    assert "total parameters = (36,864 + 128 + 36,864 + 128)·L = 73984*L" in key
+    assert "total parameters = L·(36,864 + 128 + 36,864 + 128) = 73984*L" in key
     (repeat,) = net.params.free_symbols
     assert sympy.expand(net.params - 73984 * repeat) == 0
+
+
+def test_a_merges_working_says_what_it_does_in_every_format() -> None:
+    unet = answer_key(load("unet"))
+    assert "d_out = d_1 + d_2 = 512 + 512 = 1,024  (concatenation stacks the inputs' channels)" in (
+        text_document(unet)
+    )
+    assert r"d_{\text{out}} &= d_{1} + d_{2} = 512 + 512 = 1{,}024" in latex_document(unet)
+    assert "| $d_{i}$ | d of the i-th input of a concatenation |" in markdown_document(unet)
+    stage = markdown_document(answer_key(load("resnet_stage")))
+    assert (
+        r"- $\text{output shape} = (64, H, W)$ (elementwise sum: the shapes must agree (or "
+        "broadcast from 1))" in stage
+    )
+    assert r"- $\text{parameters} = 0$ (a merge has nothing to learn)" in stage
+
+
+def test_the_specs_symbols_are_in_the_notation_table_with_their_meanings() -> None:
+    net = load("resnet_stage")
+    notation = section(text_document(answer_key(net)), "Notation")
+    height = "H       input size along the height axis; the network's H: height of the feature map"
+    assert height in notation
+    assert notation.endswith("\nL       number of basic blocks in the stage")
+    markdown = markdown_document(answer_key(net))
+    assert "| $L$ | number of basic blocks in the stage |" in markdown
+    assert "$L$ & number of basic blocks in the stage \\\\" in latex_document(answer_key(net))
+    # a symbol given a value is no longer in the key, nor in its notation
+    given = text_document(answer_key(net.subs(L=2)))
+    assert "number of basic blocks" not in given
+    assert "height of the feature map" in given
+
+
+def test_the_specs_meanings_are_escaped_as_all_user_text() -> None:
+    spec = {
+        "input": [3, "H", "H"],
+        "layout": "CHW",
+        "symbols": {"H": r"side \input{secret.tex} 100% $x_1$", "k": "*filters* | # & ~"},
+        "layers": [{"type": "conv2d", "out_channels": "k", "kernel_size": 3}],
+    }
+    key = answer_key(symcnn.load(spec))
+    tex = latex_document(key)
+    assert r"\input{secret" not in tex and escape_latex(r"\input{secret.tex} 100% $x_1$") in tex
+    assert escape_latex("*filters* | # & ~") in tex
+    markdown = markdown_document(key)
+    assert r"the network's k: \*filters\* \| # \& \~ |" in markdown
+    assert r"the network's H: side \\input{secret.tex} 100% \$x\_1\$ |" in markdown
 
 
 def test_the_key_of_a_chain_has_no_graph_words() -> None:
@@ -235,7 +281,12 @@ def compile_log(path: Path) -> str:
 
 @pytest.mark.parametrize(
     ("spec", "depth"),
-    [("resnet18", "1"), ("shared_weights_exam", None), ("resnet_stage", None)],
+    [
+        ("resnet18", "1"),
+        ("shared_weights_exam", None),
+        ("resnet_stage", None),
+        ("unet", "0"),
+    ],
 )
 def test_a_graph_answer_key_compiles_without_an_overfull_box(
     engine, tmp_path, capsys, spec: str, depth: str | None

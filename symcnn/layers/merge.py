@@ -9,6 +9,9 @@ every other axis must agree::
     add / mul      out_i = max(a_i, b_i)  where a_i = b_i, or a_i = 1, or b_i = 1
     cat            out_dim = Σ inputs' sizes along dim;  other axes equal
 
+A merge's working states its output shape (add, mul) or adds the inputs' sizes along the joined
+axis (cat: ``d_out = d_1 + d_2 = 512 + 512 = 1,024``); it has nothing to learn.
+
 Source: PyTorch's "Broadcasting semantics" note and ``torch.cat``.
 """
 
@@ -21,9 +24,18 @@ from typing import Any, ClassVar
 import sympy
 
 from ..errors import ShapeError, SpecError
+from ..formula import Derivation, Fact, Line, Quantity, Sym, plus, quantity, substitute
+from ..prose import Inline, Math, Text
+from ..symbols import AXES, axis_symbols
+from ._defaults import activation_line
 from .base import ONE, ZERO, Check, Expr, Formula, Layer, Row, Tensor, Where, arg, format_shape
 
 __all__ = ["Add", "Cat", "Mul", "broadcast"]
+
+#: what a merge's working says of its parameters
+NOTHING_TO_LEARN = "a merge has nothing to learn"
+#: the quantity of the line that states an elementwise merge's output shape
+OUTPUT_SHAPE = Quantity("output_shape", "output shape", r"\text{output shape}")
 
 
 def _shapes(xs: Sequence[Tensor]) -> str:
@@ -91,6 +103,22 @@ class _Merge(Layer):
     def bind(self, x: Tensor, where: Where) -> tuple[Row, list[Check]]:
         return self.bind_inputs([x], where)
 
+    def merge_values(self, xs: Sequence[Tensor], where: Where) -> dict[Any, Expr]:
+        """The symbols of the merge's formulas with the inputs' values (none by default)."""
+        return {}
+
+    def shape_lines(self, row: Row) -> list[Line]:
+        """The lines of working that give the output's shape."""
+        raise NotImplementedError
+
+    def working(self, row: Row) -> list[Line]:
+        """The output's shape, its activation size, and no parameters."""
+        return [
+            *self.shape_lines(row),
+            activation_line(row, None, 0),
+            Fact(quantity("params"), row.params, NOTHING_TO_LEARN),
+        ]
+
     def bind_inputs(self, xs: Sequence[Tensor], where: Where) -> tuple[Row, list[Check]]:
         if len(xs) < 2:
             raise SpecError(
@@ -109,7 +137,7 @@ class _Merge(Layer):
             params=ZERO,
             buffers=ZERO,
             formula=self.general_formula(xs[0].layout),
-            values={},
+            values=self.merge_values(xs, where),
             layer=self,
             input_shapes=tuple(x.shape for x in xs),
         )
@@ -117,10 +145,27 @@ class _Merge(Layer):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Add(_Merge):
+class _Elementwise(_Merge):
+    """A merge that combines its inputs element by element, with broadcasting."""
+
+    #: the operation in words, for the working and the exam sheet (``sum``, ``product``)
+    operation: ClassVar[str] = ""
+
+    def shape_lines(self, row: Row) -> list[Line]:
+        shape = sympy.Tuple(*row.output_shape)
+        reason = f"elementwise {self.operation}: the shapes must agree (or broadcast from 1)"
+        return [Fact(OUTPUT_SHAPE, shape, reason)]
+
+    def describe(self) -> tuple[Inline, ...]:
+        return (Text(f"elementwise {self.operation} of its inputs"),)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Add(_Elementwise):
     """Elementwise sum of two or more tensors, with broadcasting (``a + b``, ``torch.add``)."""
 
     torch_name = "Add"
+    operation = "sum"
 
     def merged_shape(
         self, xs: Sequence[Tensor], where: Where
@@ -129,11 +174,12 @@ class Add(_Merge):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Mul(_Merge):
+class Mul(_Elementwise):
     """Elementwise product of two or more tensors, with broadcasting (``a * b``, ``torch.mul``):
     squeeze-and-excitation scales ``[C, H, W]`` by ``[C, 1, 1]``."""
 
     torch_name = "Mul"
+    operation = "product"
 
     def merged_shape(
         self, xs: Sequence[Tensor], where: Where
@@ -150,6 +196,20 @@ class Cat(_Merge):
 
     dim: int | None = arg("int?", None)
 
+    def axis(self, xs: Sequence[Tensor], where: Where) -> int:
+        """The axis the inputs are joined along, counted from 0 in one example's shape."""
+        rank = xs[0].rank
+        if self.dim is None:
+            return _channel_axis(xs[0])
+        if not -rank <= self.dim < rank:
+            raise ShapeError(
+                f"`dim` = {self.dim} is out of range for inputs of rank {rank} (one example, "
+                f"no batch axis: dims {-rank}..{rank - 1})",
+                where=where,
+                field="dim",
+            )
+        return self.dim % rank
+
     def merged_shape(
         self, xs: Sequence[Tensor], where: Where
     ) -> tuple[tuple[Expr, ...], list[Check]]:
@@ -158,17 +218,7 @@ class Cat(_Merge):
             raise ShapeError(
                 f"`cat` needs inputs of one rank, got {_shapes(xs)}", where=where, field="from"
             )
-        if self.dim is None:
-            dim = 0 if rank == 1 or xs[0].layout == "CHW" else rank - 1
-        else:
-            if not -rank <= self.dim < rank:
-                raise ShapeError(
-                    f"`dim` = {self.dim} is out of range for inputs of rank {rank} (one example, "
-                    f"no batch axis: dims {-rank}..{rank - 1})",
-                    where=where,
-                    field="dim",
-                )
-            dim = self.dim % rank
+        dim = self.axis(xs, where)
         checks: list[Check] = []
         for axis in range(rank):
             if axis == dim:
@@ -188,3 +238,69 @@ class Cat(_Merge):
         joined = sympy.Add(*(x.shape[dim] for x in xs))
         shape = tuple(joined if axis == dim else xs[0].shape[axis] for axis in range(rank))
         return shape, checks
+
+    def merge_values(self, xs: Sequence[Tensor], where: Where) -> dict[Any, Expr]:
+        """``d_1, d_2…`` (``W_1, W_2…`` when joining widths): each input's size along the joined
+        axis, named by the notation's symbol of that axis with the input's number."""
+        dim = self.axis(xs, where)
+        stem = _axis_name(xs[0], dim)
+        return {_size(stem, i): x.shape[dim] for i, x in enumerate(xs, 1)}
+
+    def shape_lines(self, row: Row) -> list[Line]:
+        sizes = list(row.values)
+        stem = sizes[0].name.rsplit("_", 1)[0]
+        joined = sympy.Add(*row.values.values())
+        assert joined in row.output_shape, "the joined axis is the sum of the inputs' sizes"
+        if len(row.output_shape) == 1:
+            note = "concatenation joins the inputs' features"
+        elif stem == "d":
+            note = "concatenation stacks the inputs' channels"
+        else:
+            note = f"concatenation joins the inputs along the {_SPATIAL.get(stem, stem)} axis"
+        formula = plus(*(Sym(size) for size in sizes))
+        return [
+            Derivation(
+                _size_out(stem),
+                formula,
+                substitute(formula, row.values),
+                joined,
+                note,
+            )
+        ]
+
+    def describe(self) -> tuple[Inline, ...]:
+        if self.dim is None:
+            return (Text("concatenation of its inputs along the channel axis"),)
+        return (Text("concatenation of its inputs along dim "), Math(sympy.Integer(self.dim)))
+
+
+#: the notation's input size along each spatial axis (``H``), and the axis in words (height)
+_SPATIAL = {a.size.name: name for a, name in zip(axis_symbols(3), AXES.values(), strict=True)}
+
+
+def _channel_axis(x: Tensor) -> int:
+    """The channel axis of one example (the only axis of a vector)."""
+    return 0 if x.rank == 1 or x.layout == "CHW" else x.rank - 1
+
+
+def _axis_name(x: Tensor, dim: int) -> str:
+    """The notation's name of axis ``dim`` of ``x``: ``d`` for channels, ``H`` for height…"""
+    channel = _channel_axis(x)
+    if dim == channel:
+        return "d"
+    spatial = [axis for axis in range(x.rank) if axis != channel]
+    if len(spatial) > len(_SPATIAL):
+        return f"dim{dim}"
+    return axis_symbols(len(spatial))[spatial.index(dim)].size.name
+
+
+def _size(stem: str, index: int) -> sympy.Symbol:
+    """The size of a concatenation's ``index``-th input along the joined axis: ``d_1``."""
+    return sympy.Symbol(f"{stem}_{index}", integer=True, positive=True)
+
+
+def _size_out(stem: str) -> Quantity:
+    """The output's size along the joined axis: ``d_out`` (channels), ``W_out``…"""
+    if stem in _SPATIAL:
+        return quantity(f"{stem}_out")
+    return Quantity(f"{stem}_out", f"{stem}_out", rf"{stem}_{{\text{{out}}}}")

@@ -16,14 +16,16 @@ and the derivations (:mod:`symcnn.derive`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Union
+
+import sympy
 
 from ..derive import (
     Ceil,
     Derivation,
-    Fact,
     Floor,
     Group,
     LayerWorking,
@@ -33,9 +35,9 @@ from ..derive import (
     Quotient,
     Sum,
     Sym,
-    Value,
     Working,
     derive_network,
+    shared_reason,
 )
 from ..graph import Group as BlockUse
 from ..layers import Row
@@ -179,27 +181,68 @@ def _symbols_in(node: Node | None, found: dict[str, None]) -> None:
 
 def symbols_used(lines: Iterable[Line]) -> list[str]:
     """Names of the notation symbols the lines' formulas use, in the notation's order."""
+    found = _formula_symbols(lines)
+    return [name for name in NOTATION if name in found]  # the notation's own order
+
+
+def _formula_symbols(lines: Iterable[Line]) -> dict[str, None]:
     found: dict[str, None] = {}
     for line in lines:
         if isinstance(line, Derivation):
             _symbols_in(line.formula, found)
-    return [name for name in NOTATION if name in found]  # the notation's own order
+    return found
 
 
-def notation_table(names: Iterable[str]) -> Table:
-    rows = tuple(
-        ((Math(NOTATION[name].symbol),), (Text(NOTATION[name].meaning),)) for name in names
-    )
-    return Table(("Symbol", "Meaning"), rows, "ll")
+#: a concatenation's inputs' sizes along the joined axis: ``d_1``, ``W_2``... (symcnn.layers.merge)
+_NUMBERED = re.compile(r"(?P<stem>[A-Za-z]+)_[0-9]+")
+
+
+def _numbered_stems(lines: Iterable[Line]) -> list[str]:
+    """The notation symbols the formulas use numbered, one per input (``d_1 + d_2``)."""
+    stems = {
+        match["stem"]
+        for name in _formula_symbols(lines)
+        if (match := _NUMBERED.fullmatch(name)) and name not in NOTATION
+    }
+    return [name for name in NOTATION if name in stems]
+
+
+def notation_table(
+    names: Iterable[str],
+    numbered: Iterable[str] = (),
+    meanings: Mapping[str, tuple[sympy.Symbol, str]] | None = None,
+) -> Table:
+    """The symbols of the working with their meanings: the notation's ``names``, the ``numbered``
+    ones (``d_i``, one per input of a concatenation), and the spec's own symbols (``meanings``:
+    name to symbol and the spec's meaning), which also say what a notation symbol of the same
+    name stands for in this network."""
+    meanings = dict(meanings or {})
+    rows: list[tuple[tuple[Inline, ...], ...]] = []
+    for name in names:
+        meaning = NOTATION[name].meaning
+        if name in meanings:
+            meaning += f"; the network's {name}: {meanings.pop(name)[1]}"
+        rows.append(((Math(NOTATION[name].symbol),), (Text(meaning),)))
+    for stem in numbered:
+        symbol = sympy.Symbol(f"{stem}_i")
+        rows.append(((Math(symbol),), (Text(f"{stem} of the i-th input of a concatenation"),)))
+    rows += [((Math(symbol),), (Text(meaning),)) for symbol, meaning in meanings.values()]
+    return Table(("Symbol", "Meaning"), tuple(rows), "ll")
+
+
+def spec_meanings(net: Network) -> dict[str, tuple[sympy.Symbol, str]]:
+    """The spec's ``symbols:`` meanings of the network's symbols, in the spec's order; a symbol
+    that has been given a value (``--set``) is no longer in the key and is left out."""
+    declared = net.spec.get("symbols", {})
+    return {
+        name: (net.symbols[name], meaning)
+        for name, meaning in declared.items()
+        if name in net.symbols
+    }
 
 
 def _words(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def shared_reason(original: str, what: str = "weights") -> str:
-    """What a row (or block) that applies ``original``'s weights again says about its count."""
-    return f"applies the {what} of {original} again: counted once, at {original}"
 
 
 def _and(pieces: Sequence[Sequence[str | Inline]]) -> list[str | Inline]:
@@ -227,22 +270,6 @@ def _shapes_line(row: Row, previous: str | None) -> Paragraph:
     return Paragraph.of("Input ", Shape(row.input_shape), *output)
 
 
-def _lines_of(working: LayerWorking) -> tuple[Line, ...]:
-    """The row's lines; a row that applies shared weights states its counts in words (its own
-    values, which are zero) instead of working out weights it does not own."""
-    row = working.row
-    original = row.shares
-    if original is None:
-        return working.lines
-    counts = {"params": (row.params, "weights"), "buffers": (row.buffers, "buffers")}
-    return tuple(
-        Fact(line.quantity, counts[key][0], shared_reason(original, counts[key][1]))
-        if isinstance(line, Derivation | Fact) and (key := line.quantity.key) in counts
-        else line
-        for line in working.lines
-    )
-
-
 def layer_blocks(working: LayerWorking, level: int = 3, previous: str | None = None) -> list[Block]:
     """A layer's heading, its input and output shapes, and its derivation lines; ``previous``
     names the entry a chain would read (the rows before it), so a graph's edges are stated."""
@@ -250,7 +277,7 @@ def layer_blocks(working: LayerWorking, level: int = 3, previous: str | None = N
     return [
         Heading(f"{row.name} ({row.type})", level),
         _shapes_line(row, previous),
-        Lines(_lines_of(working)),
+        Lines(working.lines),
     ]
 
 
@@ -298,37 +325,6 @@ def working_blocks(net: Network, working: Working) -> list[Block]:
     return blocks
 
 
-def total_line(net: Network, working: Working) -> Line:
-    """The total's working; rows that a symbolic repeat applies ``L`` times are written
-    ``(…)·L``. The terms and the result are the engine's values."""
-    total = working.total
-    if all(row.multiplicity == 1 for row in net.rows):
-        return total
-    # derive_network writes each row's count once; a repeat's rows are grouped with their factor
-    runs: list[tuple[sympy.Expr, list[sympy.Expr]]] = []
-    for row in net.rows:
-        if row.params == 0:
-            continue
-        if runs and runs[-1][0] == row.multiplicity:
-            runs[-1][1].append(row.params)
-        else:
-            runs.append((row.multiplicity, [row.params]))
-    terms: list[Node] = []
-    for multiplicity, counts in runs:
-        inner: Node = (
-            Value(counts[0])
-            if len(counts) == 1
-            else Sum(tuple(("+", Value(count)) for count in counts))
-        )
-        if multiplicity == 1:
-            terms.append(inner)
-        else:
-            factor = inner if len(counts) == 1 else Group(inner)
-            terms.append(Product((factor, Value(multiplicity))))
-    substituted = Sum(tuple(("+", term) for term in terms)) if len(terms) > 1 else terms[0]
-    return Derivation(total.quantity, total.formula, substituted, total.result, total.note)
-
-
 def network_description(net: Network) -> Paragraph:
     layout = "height, width, channels" if net.layout == "HWC" else "channels, height, width"
     return Paragraph.of(
@@ -358,10 +354,11 @@ def answer_key(net: Network, title: str | None = None, depth: int | None = None)
         NetworkTable.of(net, depth),
         *conditions_blocks(net),
     ]
-    names = symbols_used(every_line)
-    if names:
-        blocks += [Heading("Notation", 2), notation_table(names)]
+    names, numbered = symbols_used(every_line), _numbered_stems(every_line)
+    meanings = spec_meanings(net)
+    if names or numbered or meanings:
+        blocks += [Heading("Notation", 2), notation_table(names, numbered, meanings)]
     blocks.append(Heading("Working", 2))
     blocks += working_blocks(net, working)
-    blocks += [Heading("Total", 3), Lines((total_line(net, working),))]
+    blocks += [Heading("Total", 3), Lines((working.total,))]
     return Document(title or f"Answer key: {net.name or 'network'}", tuple(blocks))

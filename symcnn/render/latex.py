@@ -123,6 +123,8 @@ def latex_number(expr: sympy.Basic, grouping: bool = True) -> str:
         return f"{int(expr):,}".replace(",", "{,}") if grouping else str(int(expr))
     if isinstance(expr, sympy.Symbol) and expr.name in _SYMBOLS:
         return _SYMBOLS[expr.name]
+    if isinstance(expr, sympy.Tuple):  # a shape (a merge states its output's)
+        return "(" + ", ".join(latex_number(size, grouping) for size in expr) + ")"
     return sympy.latex(expr)
 
 

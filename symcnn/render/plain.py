@@ -56,6 +56,8 @@ UNDERLINES = '=-~^"'
 
 
 def _value(value: sympy.Basic, style: Style) -> str:
+    if isinstance(value, sympy.Tuple):  # a shape (a merge states its output's)
+        return format_shape(value, style.grouping)
     text = format_expr(value, style.grouping)  # type: ignore[arg-type]
     return text.replace("-", _MINUS) if isinstance(value, sympy.Integer) else text
 
