@@ -26,10 +26,10 @@ over these types. This module is the facade users call, so Jupyter display is wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import formula
 from .formula import (
     Ceil,
     Const,
@@ -107,15 +107,13 @@ class LayerWorking:
                 return line
         raise KeyError(key)
 
-    def _repr_latex_(self) -> str:
-        from .render.latex import latex_lines
+    def _repr_latex_(self) -> str | None:
+        show = DISPLAY.get("latex")
+        return None if show is None else show(self)
 
-        return latex_lines(self.lines, display=True)
-
-    def _repr_markdown_(self) -> str:
-        from .render.markdown import markdown_working
-
-        return markdown_working(self)
+    def _repr_markdown_(self) -> str | None:
+        show = DISPLAY.get("markdown")
+        return None if show is None else show(self)
 
 
 @dataclass(frozen=True)
@@ -229,20 +227,6 @@ def derive_network(net: Network) -> Working:
     return Working(net, layers, total)
 
 
-# -- Jupyter display of single lines: the line types live below the renderers (symcnn.formula),
-# so they display through hooks this facade fills in, the renderers imported only when used
-
-
-def _latex_display(line: Line) -> str:
-    from .render.latex import latex_lines
-
-    return latex_lines([line], display=True)
-
-
-def _markdown_display(line: Line) -> str:
-    from .render.markdown import markdown_line
-
-    return markdown_line(line) + "\n"
-
-
-formula.DISPLAY.update(latex=_latex_display, markdown=_markdown_display)
+#: how a layer's working displays itself in Jupyter, by MIME kind: filled in by
+#: :mod:`symcnn.render` (which sits above this module), like :data:`symcnn.formula.DISPLAY`
+DISPLAY: dict[str, Callable[[LayerWorking], str]] = {}

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from . import network
+from . import render as _render  # noqa: F401  (registers how rows, workings and lines display)
 from .layers.base import Expr
 from .network import EVALUATED
 from .spec import normalize, read_spec

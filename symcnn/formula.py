@@ -358,7 +358,7 @@ class Textbook:
 
 
 #: how lines display themselves in Jupyter, by MIME kind (``latex``, ``markdown``): filled in by
-#: :mod:`symcnn.derive`, the facade users call, so that this module imports no renderer
+#: :mod:`symcnn.render`, so that this module imports no renderer
 DISPLAY: dict[str, Callable[[Line], str]] = {}
 
 

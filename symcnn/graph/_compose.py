@@ -1,0 +1,261 @@
+"""Composition: a normalized spec becomes rows — inputs, ``from`` edges, blocks, repeats, shares.
+
+One walk over the spec, in its order, with blocks unrolled where they are used. Every layer is
+bound to the tensors it reads (the previous entry's by default, or what ``from`` names); a block
+use expands the block's layers under a qualified prefix (``layer1.0.conv1``, as PyTorch names
+modules); ``shares`` binds an earlier layer (or block) again with its weights, so the row has no
+parameters of its own. Checks that wait for symbols are collected, and a check that fails now
+raises at once. Nothing here renders, solves or simplifies.
+
+Input limits (named, documented in ``docs/spec.md``): :data:`MAX_ROWS` rows after unrolling,
+:data:`MAX_BLOCK_NESTING` block uses inside each other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sympy
+
+from ..errors import SpecError
+from ..layers import Check, Row, Tensor, Where, lookup
+from ..layers.base import Expr, _Coercer
+from ._blocks import _Blocks
+from ._scope import (
+    ENTRY_KEYS,
+    MAX_ROWS,
+    Built,
+    Group,
+    _Arg,
+    _Entry,
+    _nearest,
+    _Scope,
+    _shown,
+    _Table,
+    _whole,
+)
+
+
+def compose(spec: Mapping[str, Any], table: dict[str, Expr]) -> Built:
+    """Walk a normalized spec (see :func:`symcnn.spec.normalize`); ``table`` holds the symbols'
+    values given so far and receives the spec's new symbols."""
+    return _Composer(spec, table).run()
+
+
+class _Composer(_Blocks):
+    def __init__(self, spec: Mapping[str, Any], table: dict[str, Expr]):
+        self.spec = spec
+        self.symbols = table
+        self.layout: str = spec["layout"]
+        self.blocks: Mapping[str, Any] = spec.get("blocks") or {}
+        self.rows: list[Row] = []
+        self.groups: list[Group] = []
+        self.pending: list[Check] = []
+        self.names: dict[str, str] = {}  # qualified name -> where it was given
+
+    # -- the walk
+
+    def run(self) -> Built:
+        inputs: dict[str, tuple[Expr, ...]] = {}
+        entries: list[_Entry] = []
+        for name, sizes in self.spec["inputs"].items():
+            where = Where(0, "input", "input")
+            label = "input" if name == "input" else f"inputs.{name}"
+            coercer = _Coercer(where, label, sizes, self.symbols)  # type: ignore[arg-type]
+            shape = tuple(coercer.number(size, 1) for size in sizes)
+            for size in shape:
+                if size.free_symbols and size.is_integer is not True:
+                    message = f"`{label}` size {size} must be a whole number"
+                    check = Check(where, label, sympy.Eq(sympy.Mod(size, 1), 0), message)
+                    self.keep([check])
+            inputs[name] = shape
+            entries.append(_Entry(name, Tensor(shape, self.layout)))
+            self.names[name] = f"the input {name!r}"
+        top = _Scope("", _Table({}, self.symbols, "network"), [entries[0]])
+        top.local.update({entry.name: entry for entry in entries})
+        output = self.walk(self.spec["layers"], top, self.spec.get("output"), top_level=True)
+        return Built(inputs, self.rows, self.groups, self.pending, output.name, output.tensor.shape)
+
+    def walk(
+        self, layers: Sequence[Any], scope: _Scope, output: Any, top_level: bool = False
+    ) -> _Entry:
+        """Walk one list of layers in ``scope``; the entry that ``output`` names (or the last)."""
+        for position, raw in enumerate(layers):
+            name = raw.get("name")
+            if name is not None:
+                scope.later.setdefault(str(name), position)
+        for position, raw in enumerate(layers):
+            if top_level:
+                scope.index = position
+            name = raw.get("name")
+            if name is not None:
+                scope.later.pop(str(name), None)
+            if "block" in raw:
+                entry, local = self.use(raw, scope)
+            elif "shares" in raw:
+                entry, local = self.share(raw, scope)
+            else:
+                entry, local = self.layer(raw, scope)
+            scope.order.append(entry)
+            scope.local[local] = entry
+        if output is None:
+            return scope.order[-1]
+        found = scope.order[0] if output == "input" and scope.depth else scope.find(str(output))
+        if found is None:
+            raise SpecError(
+                f"`output` = {output!r} names no layer{_nearest(str(output), scope.known())}",
+                field="output",
+            )
+        return found
+
+    # -- one layer
+
+    def claim(self, scope: _Scope, local: str, where: Where) -> str:
+        """The qualified name of a new entry; names are unique in the network."""
+        if local == "input" or (scope.prefix == "" and local in self.spec["inputs"]):
+            raise SpecError(
+                f"`name` = {local!r} is the name of an input; choose another",
+                where=where,
+                field="name",
+            )
+        qualified = scope.prefix + local
+        if qualified in self.names:
+            raise SpecError(
+                f"`name` = {qualified!r} is already the name of {self.names[qualified]}; names "
+                "are unique in a network",
+                where=where,
+                field="name",
+            )
+        self.names[qualified] = str(where)
+        return qualified
+
+    def layer(self, raw: Mapping[str, Any], scope: _Scope) -> tuple[_Entry, str]:
+        where = Where(scope.index, scope.prefix + str(raw.get("name", "")), str(raw.get("type")))
+        layer_class = lookup(raw.get("type"), where)
+        local = raw.get("name")
+        local = scope.default_name(layer_class.torch_name) if local is None else str(local)
+        where = Where(scope.index, scope.prefix + local, layer_class.torch_name)
+        qualified = self.claim(scope, local, where)
+        arguments = {
+            key: self.argument(layer_class, key, value, scope)
+            for key, value in raw.items()
+            if key not in ENTRY_KEYS
+        }
+        sources = self.sources(raw.get("from"), scope, where)
+        layer = layer_class.from_spec(where, arguments, scope.table)  # type: ignore[arg-type]
+        row, checks = layer.bind_inputs([source.tensor for source in sources], where)
+        checks = [*_whole(layer, where), *checks]
+        row = self.place(row, qualified, sources, scope)
+        if scope.shares is not None:
+            original = scope.shares + qualified[len(scope.prefix) :]
+            row = self.shared_row(row, self.row_named(original, where), where, checks)
+        self.keep(checks)
+        return self.add_row(row, where), local
+
+    def argument(self, layer_class: type, key: str, value: Any, scope: _Scope) -> Any:
+        """A field's value in a block: an argument's name alone is replaced by its value (a word
+        stays a word for the fields that take words); expressions are read with the table."""
+        if isinstance(value, list):
+            return [self.argument(layer_class, key, item, scope) for item in value]
+        if not isinstance(value, str) or value.strip() not in scope.table.args:
+            return value
+        arg = scope.table.args[value.strip()]
+        if isinstance(arg, list):
+            return [self.argument(layer_class, key, item, scope) for item in arg]
+        if not isinstance(arg, _Arg):
+            return arg
+        fields = layer_class.arguments()  # type: ignore[attr-defined]
+        kind = fields[key].metadata.get("kind") if key in fields else None
+        word = isinstance(arg.raw, str) and arg.raw.strip().lower() in ("same", "valid")
+        if arg.expr is None or kind == "text" or word:
+            return arg.raw
+        return arg.expr
+
+    def place(self, row: Row, qualified: str, sources: Sequence[_Entry], scope: _Scope) -> Row:
+        return dataclasses.replace(
+            row,
+            index=len(self.rows),
+            name=qualified,
+            inputs=tuple(source.name for source in sources),
+            input_shapes=tuple(source.tensor.shape for source in sources),
+            multiplicity=scope.multiplicity,
+            depth=scope.depth,
+        )
+
+    def add_row(self, row: Row, where: Where) -> _Entry:
+        if len(self.rows) >= MAX_ROWS:
+            raise SpecError(
+                f"the network has more than {MAX_ROWS:,} layers once its blocks are unrolled; "
+                "use a symbolic `repeat` for long stacks of one block",
+                where=where,
+                field="repeat",
+            )
+        self.rows.append(row)
+        return _Entry(row.name, Tensor(row.output_shape, self.layout), row=row.index)
+
+    def keep(self, checks: Sequence[Check]) -> None:
+        for check in checks:
+            verdict = check.condition
+            if verdict == sympy.false:
+                raise check.fail()
+            if verdict != sympy.true:
+                self.pending.append(check)
+
+    def row_named(self, name: str, where: Where) -> Row:
+        for row in self.rows:
+            if row.name == name:
+                return row
+        raise SpecError(f"shares {name!r}, which has no row", where=where, field="shares")
+
+    # -- inputs of an entry
+
+    def sources(self, raw: Any, scope: _Scope, where: Where) -> list[_Entry]:
+        if raw is None:
+            return [scope.order[-1]]
+        items = raw if isinstance(raw, list) else [raw]
+        if not items:
+            raise SpecError("`from` = []: name at least one input", where=where, field="from")
+        return [self.source(item, scope, where) for item in items]
+
+    def source(self, item: Any, scope: _Scope, where: Where) -> _Entry:
+        if isinstance(item, int) and not isinstance(item, bool):
+            if item >= 0:
+                raise SpecError(
+                    f"`from` = {item}: an entry is named, or counted back with a negative "
+                    "integer (-1 = the previous entry)",
+                    where=where,
+                    field="from",
+                )
+            if -item > len(scope.order):
+                raise SpecError(
+                    f"`from` = {item} reaches before the first entry (there are "
+                    f"{len(scope.order)} before this one, the input included)",
+                    where=where,
+                    field="from",
+                )
+            return scope.order[item]
+        if not isinstance(item, str):
+            raise SpecError(
+                f"`from` = {_shown(item)}: must be a name, a negative integer or a list of these",
+                where=where,
+                field="from",
+            )
+        if item == "input" and scope.depth:
+            return scope.order[0]  # the block's input
+        found = scope.find(item)
+        if found is not None:
+            return found
+        if item in scope.later:
+            raise SpecError(
+                f"`from` = {item!r} names a later entry (position {scope.later[item]}); a layer "
+                "reads only what comes before it",
+                where=where,
+                field="from",
+            )
+        raise SpecError(
+            f"`from` = {item!r} names no earlier entry{_nearest(item, [*scope.known(), 'input'])}",
+            where=where,
+            field="from",
+        )
