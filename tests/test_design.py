@@ -1,0 +1,133 @@
+"""The shape of the package: imports point one way, and no module grows into a house of its own.
+
+The import graph is read from the source (every ``import``, at module level or inside a function,
+except those under ``if TYPE_CHECKING:``, which never run), so a lazy import that reaches back up
+the pipeline is found as surely as an eager one.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "symcnn"
+#: "no module over about 500 lines"
+MAX_LINES = 600
+
+
+def _modules() -> dict[str, Path]:
+    modules = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    return modules
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[int]:
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped.update(id(inner) for inner in ast.walk(node))
+    return skipped
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each symcnn module and the symcnn modules it imports (a package's ``__init__`` is not
+    counted as imported by its own submodules: Python loads it first, whatever they import)."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = _type_checking_nodes(tree)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")
+                    parts = parts[: len(parts) - node.level + 1]
+                    base = ".".join([*parts, *([node.module] if node.module else [])])
+                named = [f"{base}.{alias.name}" for alias in node.names]
+                submodules = [module for module in named if module in modules]
+                targets = submodules if len(submodules) == len(node.names) else [base, *submodules]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    graph[name].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_runs_up_the_pipeline() -> None:
+    graph = import_graph()
+    found = cycles(graph)
+    assert not found, "modules that import each other, lazily or not: " + "; ".join(
+        ", ".join(component) for component in found
+    )
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_core_network_knows_nothing_of_solving_or_rendering() -> None:
+    graph = import_graph()
+    for core in ("symcnn.network", "symcnn.graph", "symcnn.graph._compose", "symcnn.spec"):
+        above = {m for m in graph[core] if m.split(".")[1] in ("solve", "sweep", "render", "forms")}
+        assert not above, f"{core} imports {above}"
+    for layer in [name for name in graph if name.startswith("symcnn.layers")]:
+        above = {m for m in graph[layer] if not m.startswith("symcnn.layers")}
+        allowed = {"symcnn.errors", "symcnn.formula", "symcnn.parse", "symcnn.prose"}
+        allowed |= {"symcnn.symbols", "symcnn.quantities"}
+        assert above <= allowed, f"{layer} imports {above - allowed}"
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    sizes = {
+        path.relative_to(PACKAGE.parent).as_posix(): len(path.read_text().splitlines())
+        for path in PACKAGE.rglob("*.py")
+    }
+    large = {name: lines for name, lines in sizes.items() if lines > MAX_LINES}
+    assert not large, f"modules over {MAX_LINES} lines: {large}"
