@@ -579,3 +579,40 @@ def test_a_size_that_divides_must_come_out_whole() -> None:
     assert half.evaluate(H=6)["output_shape"] == (3, 2)
     with pytest.raises(symcnn.SpecError, match=r"not the fraction 5/2"):
         half.evaluate(H=5)
+
+
+EXAM = """
+title: Residual
+network:
+  input: [16, 8, 8]
+  layout: CHW
+  blocks:
+    b:
+      args: {w: null}
+      layers:
+        - {type: conv2d, name: conv, out_channels: w, kernel_size: 3, padding: 1}
+        - {type: add, from: [conv, input]}
+  layers:
+    - {type: conv2d, name: stem, out_channels: k, kernel_size: 1}
+    - {block: b, name: res, w: k}
+    - {shares: res, name: again}
+variables:
+  k: [4, 6, 12, 16, 20]
+questions:
+  - {ask: params, layer: res.conv}
+  - {ask: total_params}
+"""
+
+
+def test_an_exam_sheet_of_a_graph_says_where_rows_read_and_what_they_share() -> None:
+    from symcnn.exam import load_template, make_exam, question_sheet
+    from symcnn.render.plain import text_document
+
+    exam = make_exam(load_template(EXAM), variants=1, seed=3)
+    sheet = text_document(question_sheet(exam, exam.variants[0]))
+    assert "shares the weights of res.conv" in sheet
+    assert "of res.conv and stem" in sheet
+    variant = exam.variants[0]
+    total = [q for q in variant.questions if q.spec.ask == "total_params"][0]
+    net = variant.network
+    assert total.answers[0].value == net.params == net["stem"].params + net["res.conv"].params

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..layers import Row
 from ..network import Network
 from ..prose import Inline, Math, Shape, Text
 from ..render.document import (
@@ -57,9 +58,28 @@ def assumptions(template: Template, shown: Network) -> tuple[tuple[Inline, ...],
     return tuple(items)
 
 
+def _settings(shown: Network, row: Row, previous: str) -> tuple[Inline, ...]:
+    """What a sheet says of a row: its settings, and for a graph where it reads from and whose
+    weights it applies again — a question that hid them could not be answered."""
+    settings = row.layer.describe()
+    if len(row.inputs) > 1:
+        settings += (Text(f", of {' and '.join(row.inputs)}"),)
+    elif row.inputs and row.inputs[0] != previous:
+        settings += (Text(f", on {row.inputs[0]}"),)
+    if row.shares is not None:
+        original = shown[row.shares]
+        if original.params != 0 or original.buffers != 0:
+            settings += (Text(f"; shares the weights of {row.shares}"),)
+    return settings
+
+
 def network_table(shown: Network) -> Table:
-    rows = tuple(((Text(row.name),), (Text(row.type),), row.layer.describe()) for row in shown.rows)
-    return Table(("Layer", "Type", "Settings"), rows, "lll")
+    rows = []
+    previous = "input"
+    for row in shown.rows:
+        rows.append(((Text(row.name),), (Text(row.type),), _settings(shown, row, previous)))
+        previous = row.name
+    return Table(("Layer", "Type", "Settings"), tuple(rows), "lll")
 
 
 def _prompt_blocks(variant: Variant) -> list[Block]:

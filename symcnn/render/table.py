@@ -132,10 +132,16 @@ def _walk(net: Network, depth: int | None) -> Iterator[SummaryRow]:
 
 def summary_table(net: Network, depth: int | None = None) -> SummaryTable:
     """The table of ``net``; ``depth`` folds blocks nested deeper (0: only top-level entries)."""
-    rows = [
-        SummaryRow("input", "Input", "input", 0, net.input_shape, net.input_size, ZERO, ZERO),
-        *_walk(net, depth),
-    ]
+    if len(net.inputs) > 1:  # named inputs, each a row: `query (input)`
+        inputs = [
+            SummaryRow("input", f"{name} (input)", "input", 0, shape, sympy.Mul(*shape), ZERO, ZERO)
+            for name, shape in net.inputs.items()
+        ]
+    else:
+        inputs = [
+            SummaryRow("input", "Input", "input", 0, net.input_shape, net.input_size, ZERO, ZERO)
+        ]
+    rows = [*inputs, *_walk(net, depth)]
     total = SummaryRow(
         "total", "Total", "total", 0, net.output_shape, None, net.params, net.buffers
     )

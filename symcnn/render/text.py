@@ -71,7 +71,14 @@ def text_summary(table: SummaryTable, *, conditions: bool = True) -> str:
     rule = "-" * len(line(headers).ljust(sum(widths) + 2 * (len(widths) - 1)))
     out = []
     title = table.title or "network"
-    out.append(f"{title} (input {format_shape(table.input_shape)}, layout {table.layout})")
+    inputs = [row for row in table.rows if row.kind == "input"]
+    if len(inputs) > 1:
+        shown = ", ".join(
+            f"{row.name[: -len(' (input)')]} {format_shape(row.output_shape)}" for row in inputs
+        )
+        out.append(f"{title} (inputs {shown}, layout {table.layout})")
+    else:
+        out.append(f"{title} (input {format_shape(table.input_shape)}, layout {table.layout})")
     out += [line(headers), rule, *(line(row) for row in rows), rule, line(total)]
     if conditions and table.conditions:
         out.append("")
