@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Union
 
+import sympy
+
 from ..derive import (
     Ceil,
     Derivation,
