@@ -85,7 +85,7 @@ def compare(claim_text: str, claim: Expr, target: Target) -> Verdict:
         for settings in itertools.product((1, 0), repeat=len(implicit)):
             trial = {flag: sympy.Integer(v) for flag, v in zip(implicit, settings, strict=True)}
             if _is_zero(difference.xreplace(trial)):
-                condition = ", ".join(f"{flag} = {value}" for flag, value in trial.items())
+                when = ", ".join(f"{flag} = {value}" for flag, value in trial.items())
                 notes = _diagnose(claim, target, {})
                 return Verdict(
                     claim_text,
@@ -93,7 +93,7 @@ def compare(claim_text: str, claim: Expr, target: Target) -> Verdict:
                     target,
                     True,
                     True,
-                    condition,
+                    when,
                     trial,
                     None,
                     None,

@@ -93,7 +93,7 @@ def _configurations(claim: Expr, target: Target, row: Row) -> list[Diagnosis]:
                 )
             )
     flag = values.get(bias)
-    if flag in (sympy.S.Zero, sympy.S.One):
+    if flag is not None and flag in (sympy.S.Zero, sympy.S.One):
         flipped = 1 - flag
         with_flag = "without a bias" if flipped == 0 else "with a bias"
         for label, variant in list(variants):

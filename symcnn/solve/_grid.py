@@ -70,11 +70,12 @@ class _GridSearch(_Question):
                     continue
                 for x in symbols:
                     domain = self.domains[x]
-                    if not domain:
+                    low = domain.low
+                    if low is None:  # empty: nothing to bound
                         continue
                     bound = self._bound_from(c, x, ways)  # type: ignore[arg-type]
                     if bound is not None and (domain.high is None or bound < domain.high):
-                        self.domains[x] = domain & IntSet.range(domain.low, bound)
+                        self.domains[x] = domain & IntSet.range(low, bound)
                         changed = True
             if not changed:
                 return
@@ -190,14 +191,16 @@ class _GridSearch(_Question):
             coords = np.unravel_index(index, shape)
             columns = [array[coord] for array, coord in zip(arrays, coords, strict=True)]
             outputs = compiled(*columns)
-            position, masks, residuals = 0, [], []
-            for c in constraints:
+            position, masks = 0, []
+            residuals: dict[int, np.ndarray] = {}  # by constraint; a predicate has none
+            for n, c in enumerate(constraints):
                 width = 1 if c.predicate is not None else 2
                 mask, residual = self._decide(
                     symbols, columns, c, outputs[position : position + width]
                 )
                 masks.append(mask)
-                residuals.append(residual)
+                if residual is not None:
+                    residuals[n] = residual
                 position += width
             ok = np.logical_and.reduce(masks) if masks else np.ones(len(index), dtype=bool)
             for i, mask in enumerate(masks):
@@ -208,8 +211,8 @@ class _GridSearch(_Question):
             if keep_all and len(found):
                 values = columns[0][found]
                 breaks = np.flatnonzero(np.diff(values) != 1)
-                starts = np.concatenate(([0], breaks + 1))
-                ends = np.concatenate((breaks, [len(values) - 1]))
+                starts = np.concatenate((np.array([0]), breaks + 1))
+                ends = np.concatenate((breaks, np.array([len(values) - 1])))
                 grid.runs += [
                     IntRange(int(values[a]), int(values[b]))
                     for a, b in zip(starts, ends, strict=True)

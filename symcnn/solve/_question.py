@@ -448,7 +448,7 @@ class _Question:
                 difference = None
                 if relation is not None and not isinstance(condition.args[0], sympy.Mod):
                     difference = condition.args[0] - condition.args[1]
-                if difference is None or not difference.free_symbols <= unknown:
+                if relation is None or difference is None or not difference.free_symbols <= unknown:
                     remaining.append((check, condition))
                     continue
                 if not difference.free_symbols:
@@ -518,11 +518,11 @@ class _Question:
         paddings = self._paddings()
         domains = {}
         for symbol in self.unknowns:
-            low = 1 if symbol.is_positive and symbol not in paddings else 0
-            domains[symbol] = IntSet.range(low, 1 if symbol in flags else None)
+            first = 1 if symbol.is_positive and symbol not in paddings else 0
+            domains[symbol] = IntSet.range(first, 1 if symbol in flags else None)
         for key, raw in (bounds or {}).items():
             name = key.name if isinstance(key, sympy.Symbol) else str(key)
-            symbol = self.net.symbols.get(name)  # type: ignore[assignment]
+            symbol = self.net.symbols.get(name)
             if symbol is None or symbol not in domains:
                 raise SolveError(
                     f"bounds given for {name}, which is not an unknown (unknowns: "
@@ -530,9 +530,11 @@ class _Question:
                 )
             low, high = parse_bounds(raw, name)
             least = domains[symbol].low
+            # every domain starts as a range and an empty intersection is refused below
+            assert least is not None, f"the domain of {name} is empty"
             if low is None:
                 low = least
-            if low < least:  # type: ignore[operator]
+            if low < least:
                 kind = "positive integer" if least == 1 else "0 or 1" if symbol in flags else ""
                 raise SolveError(
                     f"bounds {name}={low}..{high}: {name} is a {kind or 'nonnegative integer'}; "

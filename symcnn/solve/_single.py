@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from fractions import Fraction
+from typing import Any
 
 import sympy
 from sympy import Expr
@@ -34,8 +36,25 @@ from ._question import _Constraint, _format_set, _shown, _Solved
 from ._result import Probe, RealRoot, Solution
 
 
+def _evaluator(expr: Expr, x: sympy.Symbol) -> Callable[[int], Fraction | int]:
+    """``expr`` as an exact function of ``x``."""
+    return lambda v: exact(expr, {x: v})
+
+
 class _OneUnknown(_GridSearch):
-    """The question, with the constraints on one unknown solved alone."""
+    """The question, with the constraints on one unknown solved alone.
+
+    Writing the answer is the whole solver's (:class:`._solver._Solver`): :meth:`_derive` and
+    :meth:`_solution` are declared here for the steps that end in an answer, and defined there.
+    """
+
+    def _derive(self, constraints: Iterable[_Constraint]) -> None:
+        """Add the derivation of ``constraints`` (the targets, equations and solving steps)."""
+        raise NotImplementedError
+
+    def _solution(self, **answer: Any) -> Solution:
+        """The :class:`Solution` with ``answer`` (points, count…) and what the solver recorded."""
+        raise NotImplementedError
 
     def _at(self, x: sympy.Symbol, value: int) -> Exact:
         """An exact evaluator at ``x = value``, shared by every constraint (formulas share
@@ -64,13 +83,7 @@ class _OneUnknown(_GridSearch):
                 way = direction(c.expr, x, low, depends)
                 if way:
                     if (
-                        c.relation != "=="
-                        and domain.finite
-                        and all(
-                            holds(self._at(x, end)(c.expr), c.relation)
-                            for r in domain.ranges
-                            for end in (r.low, r.high)
-                        )
+                        c.relation != "==" and domain.finite and self._holds_at_ends(c, x, domain)
                     ):  # a monotone inequality true at both ends of a range is true inside
                         return _Solved(domain, True, "monotone", way=way, searched=domain)
                     found, complete = monotone_set(
@@ -90,6 +103,14 @@ class _OneUnknown(_GridSearch):
         grid = self._grid((x,), [domain], [c], None, keep_all=True)
         values = IntSet(grid.runs)
         return _Solved(values, grid.complete, "grid", searched=domain, points=grid.searched)
+
+    def _holds_at_ends(self, c: _Constraint, x: sympy.Symbol, domain: IntSet) -> bool:
+        """Whether ``c`` holds at both ends of every range of a finite ``domain``."""
+        for r in domain.ranges:
+            assert r.high is not None, "a finite domain's ranges all end"
+            if not all(holds(self._at(x, end)(c.expr), c.relation) for end in (r.low, r.high)):
+                return False
+        return True
 
     def _solve_one_unknown(
         self, x: sympy.Symbol, constraints: list[_Constraint], domain: IntSet
@@ -241,14 +262,10 @@ class _OneUnknown(_GridSearch):
                 plain = c.expr.replace(sympy.floor, lambda a: a).replace(sympy.ceiling, lambda a: a)
                 deg = degree(plain, x)
                 if deg is not None and 0 < deg <= MAX_DEGREE:
-                    polynomial = Polynomial.interpolate(
-                        lambda v, plain=plain: exact(plain, {x: v}), deg
-                    )
+                    polynomial = Polynomial.interpolate(_evaluator(plain, x), deg)
                     relaxed = True
                 if solved is not None and solved.way:
-                    before, after = crossing(
-                        lambda v, expr=c.expr: exact(expr, {x: v}), solved.way, low, None
-                    )
+                    before, after = crossing(_evaluator(c.expr, x), solved.way, low, None)
                     candidates += [v for v in (before, after) if v is not None]
             if polynomial is not None:
                 roots = [

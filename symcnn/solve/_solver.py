@@ -69,9 +69,10 @@ class _Solver(_OneUnknown):
                     f"bounds {x}{where}; give bounds, such as --bounds {x}=1..512 or "
                     f"bounds={{'{x}': (1, 512)}}"
                 )
-        objective = None
+        objective = asked = None  # (kind, with the values in), and (kind, as asked)
         if self.objective is not None:
-            objective = (self.objective[0], self.objective[2])
+            kind, expr, done = self.objective
+            objective, asked = (kind, done), (kind, expr)
         if not multi and objective is None:
             return self._product(symbols)
         grid = self._grid(symbols, [self.domains[x] for x in symbols], multi, objective)
@@ -125,8 +126,8 @@ class _Solver(_OneUnknown):
                 points=[],
                 count=0,
                 probes=probes,
-                objective=None if objective is None else (objective[0], self.objective[1]),
-            )  # type: ignore[index]
+                objective=asked,
+            )
         chosen = grid.best_points if objective is not None else grid.points
         points = [dict(zip([s.name for s in symbols], p, strict=True)) for p in chosen]
         best = None
@@ -137,8 +138,8 @@ class _Solver(_OneUnknown):
             points=points,
             count=count,
             best=best,
-            objective=None if objective is None else (objective[0], self.objective[1]),
-        )  # type: ignore[index]
+            objective=asked,
+        )
 
     def _product(self, symbols: list[sympy.Symbol]) -> Solution:
         """Unknowns that no constraint ties together: every combination of their solutions."""
