@@ -613,6 +613,6 @@ def test_an_exam_sheet_of_a_graph_says_where_rows_read_and_what_they_share() -> 
     assert "shares the weights of res.conv" in sheet
     assert "of res.conv and stem" in sheet
     variant = exam.variants[0]
-    total = [q for q in variant.questions if q.spec.ask == "total_params"][0]
+    total = next(q for q in variant.questions if q.spec.ask == "total_params")
     net = variant.network
     assert total.answers[0].value == net.params == net["stem"].params + net["res.conv"].params

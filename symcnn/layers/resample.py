@@ -78,6 +78,11 @@ class _Resize(Rearranging):
     def interpolation(self) -> str:
         return self.fixed_mode
 
+    def __post_init__(self) -> None:
+        # PyTorch keeps `float(scale_factor) if scale_factor else None`: a scale of 0 is no scale
+        if not isinstance(self.scale_factor, tuple) and self.scale_factor == 0:
+            object.__setattr__(self, "scale_factor", None)
+
     def validate(self, where: Where) -> None:
         if self.size is not None and self.scale_factor is not None:
             raise SpecError(
