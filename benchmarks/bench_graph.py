@@ -213,6 +213,38 @@ def linearity(sizes: list[int], repeat: int) -> None:
         )
 
 
+def in_process(repeat: int) -> None:
+    """ResNet-50 once both tools are loaded (a notebook's second question): the spec read, built
+    and rendered as the summary table, against ``torchinfo.summary`` of the model already built."""
+    import contextlib
+    import io
+
+    import torch  # noqa: F401  (torchinfo needs it; imported before timing)
+    import torchinfo
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from zoo_models import resnet50
+
+    from symcnn.render import text_table
+
+    model = resnet50()
+
+    def torchinfo_run() -> Any:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0)
+
+    def symcnn_run() -> Any:
+        return text_table(symcnn.load(RESNET50))
+
+    torchinfo_run(), symcnn_run()  # warm both: imports, caches
+    theirs, _ = best_of(repeat, torchinfo_run)
+    ours, _ = best_of(repeat, symcnn_run)
+    print(f"ResNet-50 in one process, both tools loaded (best of {repeat}):")
+    print(f"  symcnn load + table   {ours * 1000:8.1f} ms")
+    print(f"  torchinfo.summary     {theirs * 1000:8.1f} ms")
+    print(f"  ratio                 {theirs / ours:8.1f}x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -229,6 +261,8 @@ def main() -> int:
     print()
     if arguments.runs > 0:
         startup(arguments.runs)
+        print()
+        in_process(arguments.repeat)
         print()
     linearity(sorted(arguments.blocks), arguments.repeat)
     return 0

@@ -34,6 +34,7 @@ class Node:
     sources: tuple[int, ...]  # indices of earlier nodes; -1 is the input
     width: int = 0
     kernel: int = 1
+    shares: int = -1  # the convolution whose weights a "share" node applies again
 
 
 @st.composite
@@ -44,8 +45,13 @@ def graphs(draw: Any) -> tuple[tuple[int, int, int], list[Node]]:
     nodes: list[Node] = []
     for index in range(count):
         earlier = st.integers(-1, index - 1)
-        op = draw(st.sampled_from(["conv", "bn", "relu", "pool", "add", "mul", "cat"]))
-        if op in ("add", "mul", "cat"):
+        op = draw(st.sampled_from(["conv", "bn", "relu", "pool", "add", "mul", "cat", "share"]))
+        convs = [i for i, node in enumerate(nodes) if node.op == "conv"]
+        if op == "share" and convs:  # apply an earlier convolution's weights again
+            nodes.append(Node(op, (draw(earlier),), shares=draw(st.sampled_from(convs))))
+        elif op == "share":
+            nodes.append(Node("relu", (draw(earlier),)))
+        elif op in ("add", "mul", "cat"):
             sources = tuple(draw(st.lists(earlier, min_size=2, max_size=3)))
             nodes.append(Node(op, sources))
         elif op == "conv":
@@ -78,6 +84,8 @@ def spec_of(shape: tuple[int, ...], nodes: list[Node]) -> dict[str, Any]:
             layer["type"] = "batchnorm2d"
         elif node.op == "pool":
             layer |= {"type": "maxpool2d", "kernel_size": 2, "ceil_mode": True}
+        elif node.op == "share":
+            layer["shares"] = _name(node.shares)
         else:
             layer["type"] = node.op
         layers.append(layer)
@@ -109,6 +117,9 @@ class Dag(nn.Module):
             elif node.op == "pool":
                 module = nn.MaxPool2d(2, ceil_mode=True)
                 channels[index] = given
+            elif node.op == "share":  # the same module object: its weights counted once
+                module = self.layers[_name(node.shares)]
+                channels[index] = nodes[node.shares].width
             else:
                 module = nn.Identity()
                 widths = [channels.get(source, 1) for source in node.sources]

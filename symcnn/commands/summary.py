@@ -67,7 +67,7 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.depth is not None and arguments.depth < 0:
         raise SpecError(f"--depth = {arguments.depth}: must be 0 or more")
     render = FORMATS[arguments.format]
-    if arguments.depth is not None and render in (text_table, markdown_table):
+    if arguments.depth is not None and render in (text_table, markdown_table, latex_table):
         write(render(net, arguments.depth))
     else:
         write(render(net))
