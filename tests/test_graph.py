@@ -627,3 +627,20 @@ def test_an_exam_sheet_of_a_graph_says_where_rows_read_and_what_they_share() -> 
     total = next(q for q in variant.questions if q.spec.ask == "total_params")
     net = variant.network
     assert total.answers[0].value == net.params == net["stem"].params + net["res.conv"].params
+
+
+def test_qualified_names_reach_into_earlier_blocks() -> None:
+    enc = {"args": {"w": None}, "layers": [
+        {"type": "conv2d", "name": "conv", "out_channels": "w", "kernel_size": 3, "padding": 1},
+        {"type": "maxpool2d", "name": "pool", "kernel_size": 2}]}
+    net = symcnn.load({"input": [3, 16, 16], "layout": "CHW", "blocks": {"enc": enc}, "layers": [
+        {"block": "enc", "name": "down1", "w": 8},
+        {"block": "enc", "name": "down2", "w": 16},
+        {"type": "convtranspose2d", "name": "up", "out_channels": 8, "kernel_size": 2, "stride": 2},
+        {"type": "cat", "from": ["up", "down1.pool"]},
+        {"shares": "down2.conv", "from": "down1.pool", "name": "again"},
+    ], "output": "down2.conv"})
+    assert net["Cat-1"].inputs == ("up", "down1.pool")
+    assert net["Cat-1"].output_shape == (16, 8, 8)
+    assert net["again"].shares == "down2.conv"
+    assert net.output_shape == (16, 8, 8)

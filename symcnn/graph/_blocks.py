@@ -39,7 +39,12 @@ class _Blocks:
     symbols: dict[str, Expr]
     blocks: Mapping[str, Any]
 
+    made: dict[str, _Entry]
+
     def walk(self, layers: Sequence[Any], scope: _Scope, output: Any) -> _Entry:
+        raise NotImplementedError
+
+    def find(self, name: str, scope: _Scope) -> _Entry | None:
         raise NotImplementedError
 
     def claim(self, scope: _Scope, local: str, where: Where) -> str:
@@ -104,7 +109,9 @@ class _Blocks:
             None if scope.shares is None else f"{scope.shares}{qualified[len(scope.prefix) :]}."
         )
         entry = self.expand(use, source[0], scope, where, shares=shares)
-        return dataclasses.replace(entry, use=use), local
+        entry = dataclasses.replace(entry, use=use)
+        self.made[qualified] = entry
+        return entry, local
 
     def expand(
         self, use: _Use, source: _Entry, scope: _Scope, where: Where, shares: str | None
@@ -300,7 +307,7 @@ class _Blocks:
                 where=where,
                 field=extra[0],
             )
-        found = scope.find(str(target)) if isinstance(target, str) else None
+        found = self.find(str(target), scope) if isinstance(target, str) else None
         if found is None or (found.row is None and found.use is None):
             raise SpecError(
                 f"`shares` = {target!r} names no earlier layer or block"
@@ -318,7 +325,9 @@ class _Blocks:
                 raise SpecError("a block reads one input", where=where, field="from")
             again = dataclasses.replace(use, prefix=qualified + ".")
             entry = self.expand(again, sources[0], scope, where, shares=use.prefix)
-            return dataclasses.replace(entry, use=again), local
+            entry = dataclasses.replace(entry, use=again)
+            self.made[qualified] = entry
+            return entry, local
         assert found.row is not None
         original = self.rows[found.row]
         local = scope.default_name(original.type) if local is None else str(local)

@@ -54,6 +54,9 @@ class _Composer(_Blocks):
         self.groups: list[Group] = []
         self.pending: list[Check] = []
         self.names: dict[str, str] = {}  # qualified name -> where it was given
+        #: every entry made so far by qualified name, so that `from`, `shares` and `output` may
+        #: name a layer inside an earlier block (`layer1.0.conv1`, or `conv1` inside `layer1.0`)
+        self.made: dict[str, _Entry] = {}
 
     # -- the walk
 
@@ -102,7 +105,9 @@ class _Composer(_Blocks):
             scope.local[local] = entry
         if output is None:
             return scope.order[-1]
-        found = scope.order[0] if output == "input" and scope.depth else scope.find(str(output))
+        found = (
+            scope.order[0] if output == "input" and scope.depth else self.find(str(output), scope)
+        )
         if found is None:
             raise SpecError(
                 f"`output` = {output!r} names no layer{_nearest(str(output), scope.known())}",
@@ -193,7 +198,17 @@ class _Composer(_Blocks):
                 field="repeat",
             )
         self.rows.append(row)
-        return _Entry(row.name, Tensor(row.output_shape, self.layout), row=row.index)
+        entry = _Entry(row.name, Tensor(row.output_shape, self.layout), row=row.index)
+        self.made[row.name] = entry
+        return entry
+
+    def find(self, name: str, scope: _Scope) -> _Entry | None:
+        """The entry ``name`` means in ``scope``: a local name (or, in an inline block, an
+        enclosing one), else a qualified name, relative to the scope's prefix or absolute."""
+        found = scope.find(name)
+        if found is None:
+            found = self.made.get(scope.prefix + name) or self.made.get(name)
+        return found
 
     def keep(self, checks: Sequence[Check]) -> None:
         for check in checks:
@@ -244,7 +259,7 @@ class _Composer(_Blocks):
             )
         if item == "input" and scope.depth:
             return scope.order[0]  # the block's input
-        found = scope.find(item)
+        found = self.find(item, scope)
         if found is not None:
             return found
         if item in scope.later:

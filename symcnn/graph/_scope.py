@@ -169,7 +169,6 @@ class _Scope:
         return names
 
 
-
 def _nearest(name: str, names: Sequence[str]) -> str:
     near = difflib.get_close_matches(name, list(dict.fromkeys(names)), n=1)
     return f"; did you mean {near[0]!r}?" if near else ""
