@@ -11,7 +11,6 @@ from ..check import check, format_verdict
 from ..quantities import QUANTITIES
 from .common import add_command, add_set_option, parse_assignment, write
 
-ORDER = 20
 HELP = "check a formula or an answer against the engine and name the mistake behind a wrong one"
 DESCRIPTION = """\
 Check CLAIM, a formula in the notation (m, n, d, k, c, p, bias, g, W, s_w, z_w...) or a number,

@@ -17,7 +17,6 @@ from ..render.plain import text_document
 from ..render.quiz import gift, moodle_xml
 from .common import add_command
 
-ORDER = 11
 HELP = "write exam variants: question sheets, answer keys, Moodle XML and GIFT"
 DESCRIPTION = """\
 Draw variants of a question template (a network whose numbers are names, the values each name

@@ -11,7 +11,6 @@ import sympy
 from ..errors import SpecError
 from .common import add_command, write
 
-ORDER = 30
 HELP = "list the identities between layer formulas, each proved and checked on numbers"
 DESCRIPTION = """\
 List symcnn's named identities between layer formulas (a 1x1 conv is a dense layer at every

@@ -15,7 +15,6 @@ from ..render.pdf import compile_pdf
 from ..render.plain import text_document
 from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
 
-ORDER = 10
 HELP = "write an answer key (table, step-by-step working, total) as LaTeX, Markdown or text"
 DESCRIPTION = """\
 Write the answer key of a network: the table the textbooks draw (activation shape, activation

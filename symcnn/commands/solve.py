@@ -28,7 +28,6 @@ from .common import add_command, add_set_option, add_spec_argument, parse_assign
 
 __all__ = ["register", "run", "solution_data", "solution_text"]
 
-ORDER = 10
 HELP = "find the integer values of symbols that give a parameter count, a shape or a budget"
 DESCRIPTION = """\
 Ask backwards: which values of the unknowns (symbols written in the spec, or a bare '?') give the

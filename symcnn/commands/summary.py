@@ -16,7 +16,6 @@ FORMATS = {
     "latex": latex_table,
 }
 
-ORDER = 0
 HELP = "print each layer's activation shape, activation size and parameters, with totals"
 DESCRIPTION = """\
 Print the table the textbooks draw: for every layer its activation (output) shape, activation

@@ -14,7 +14,6 @@ from .common import add_command, add_set_option, add_spec_argument, parse_assign
 
 __all__ = ["ProgressBar", "register", "run"]
 
-ORDER = 20
 HELP = "evaluate a network over a grid of values (table, CSV, JSON, plot)"
 DESCRIPTION = """\
 Evaluate the chosen quantities at every point of a grid of symbol values (the Cartesian product of

@@ -435,11 +435,6 @@ def require(
         checks.append(Check(where, name, condition, message(), error))
 
 
-def positive(where: Where, name: str, value: Expr, message: str) -> Check:
-    """A check that ``value`` is at least 1."""
-    return Check(where, name, sympy.Ge(value, 1), message, ShapeError)
-
-
 def face(base: type, dims: int, name: str) -> type:
     """A thin N-d face of a general layer (``Conv`` → ``Conv2d``): only the number of spatial axes
     is fixed. The face lives in its general layer's module."""

@@ -231,12 +231,6 @@ class Depends:
         return has_x and not others
 
 
-def _sign(value: object) -> int | None:
-    if isinstance(value, int | Fraction):
-        return (value > 0) - (value < 0)
-    return None
-
-
 def direction(
     expr: sympy.Basic, x: sympy.Symbol, low: int, depends: Depends | None = None
 ) -> int | None:
@@ -491,8 +485,3 @@ def crossing(
     if before is not None and before < low:
         before = None
     return before, after
-
-
-def finite_set(holds_at: Callable[[int], bool], domain: IntSet) -> IntSet:
-    """The integers of a finite ``domain`` where ``holds_at`` is true, one evaluation each."""
-    return IntSet.points(x for x in domain if holds_at(x))
