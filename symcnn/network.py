@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any, Self
 
 import sympy
 
+from .costs import DEFAULT as DEFAULT_COUNTER
+from .costs import lookup as lookup_counter
+from .costs import row_costs
 from .errors import SolveError, SpecError
 from .graph import Group, compose
 from .layers import Check, Row
@@ -27,7 +30,9 @@ __all__ = ["Network"]
 
 #: what :meth:`Network.evaluate` computes unless told otherwise: every network total the quantity
 #: registry declares
-EVALUATED = tuple(name for name, q in QUANTITIES.items() if q.aggregate != "none")
+EVALUATED = tuple(
+    name for name, q in QUANTITIES.items() if q.aggregate != "none" and not q.cost
+)
 
 
 def _distinct(checks: list[Check]) -> list[Check]:
@@ -65,6 +70,10 @@ class Network:
     #: the qualified name of the entry that is the network's output
     output: str = field(default="", repr=False)
     output_shape: tuple[Expr, ...] = field(default=(), repr=False)
+    #: each counter's row costs, once computed (the network is immutable)
+    cost_cache: dict[str, dict[str, tuple[Expr, Expr]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Self:
@@ -137,6 +146,44 @@ class Network:
         if "total_activations" in self.totals:
             return self.totals["total_activations"]
         return sympy.Add(*(row.activation_size * row.multiplicity for row in self.rows))
+
+    # -- costs (see symcnn.costs): every application counted, only what the output depends on
+
+    def costs(self, counter: str = DEFAULT_COUNTER) -> dict[str, Expr]:
+        """The network's ``macs`` and ``flops`` under ``counter`` (``torch``, ``fvcore``,
+        ``ptflops`` or ``torchinfo``).
+
+        >>> import symcnn
+        >>> net = symcnn.load({"input": [32, 32, 3], "layers": [
+        ...     {"type": "conv2d", "out_channels": 8, "kernel_size": 5}]})
+        >>> net.costs()
+        {'macs': 470400, 'flops': 940800}
+        """
+        per_row = self.row_costs(counter)
+        return {
+            "macs": sympy.Add(*(macs for macs, _ in per_row.values())),
+            "flops": sympy.Add(*(flops for _, flops in per_row.values())),
+        }
+
+    def row_costs(self, counter: str = DEFAULT_COUNTER) -> dict[str, tuple[Expr, Expr]]:
+        """Each row's (MACs, FLOPs) under ``counter``, by name: a shared layer's application
+        counts, a symbolic repeat counts ``L`` times, a row the output does not read costs 0."""
+        cached = self.cost_cache.get(counter)
+        if cached is None:
+            cached = self.cost_cache[counter] = row_costs(
+                self.rows, self.output, lookup_counter(counter)
+            )
+        return cached
+
+    @property
+    def macs(self) -> Expr:
+        """Multiply-accumulates of one forward pass, one example (the ``torch`` counter)."""
+        return self.costs()["macs"]
+
+    @property
+    def flops(self) -> Expr:
+        """FLOPs of one forward pass, one example (``torch``: FlopCounterMode's number)."""
+        return self.costs()["flops"]
 
     def total(self, name: str) -> Any:
         """The network's value of the registry's quantity ``name``, aggregated over the rows as

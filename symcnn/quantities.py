@@ -49,6 +49,9 @@ class Quantity:
     shape: bool = False
     #: costs count every application of a shared layer; weights count once
     per_application: bool = False
+    #: a cost of computation, counted by a counter (:mod:`symcnn.costs`), not part of a summary
+    #: unless asked for (``--costs``)
+    cost: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -132,5 +135,27 @@ register(
         "input size",
         r"\text{input size}",
         "none",
+    )
+)
+register(
+    Quantity(
+        "macs",
+        "multiply-accumulates of one forward pass, one example (the default counter, torch)",
+        "multiply-accumulates",
+        r"\text{MACs}",
+        "sum",
+        per_application=True,
+        cost=True,
+    )
+)
+register(
+    Quantity(
+        "flops",
+        "floating-point operations of one forward pass, one example (the default counter)",
+        "FLOPs",
+        r"\text{FLOPs}",
+        "sum",
+        per_application=True,
+        cost=True,
     )
 )

@@ -275,6 +275,16 @@ class Layer:
         """The example ranks this layer accepts (``None``: any rank of at least 1)."""
         return None
 
+    #: what the cost counters (:mod:`symcnn.costs`) count the layer as: ``conv``, ``linear``,
+    #: ``batch_norm``, ``add``...; ``none`` for a layer that does no arithmetic
+    cost_family: ClassVar[str] = "none"
+
+    def work(self, row: Row) -> dict[str, Expr]:
+        """The arithmetic one application does, by kind, for one example, from the row's own
+        values: ``macs`` (multiply-accumulates), ``bias`` (bias additions)... The cost counters
+        (:mod:`symcnn.costs`) choose which of it their tool counts. Default: none."""
+        return {}
+
     #: how many inputs the layer reads: 1, or ``None`` for two or more (merges)
     arity: ClassVar[int | None] = 1
 

@@ -96,6 +96,15 @@ def _checks_per_axis(where: Where, x: Tensor, layer: Any) -> list[Check]:
 class Conv(Layer):
     """An N-d convolution with PyTorch's arguments (``torch.nn.Conv1d/2d/3d``)."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'conv'
+
+    def work(self, row: Row) -> dict[str, Expr]:
+        """Each output element sums (d/g)·(kernel volume) products, and adds one bias."""
+        kernel = sympy.Mul(*self.kernel_size)
+        out = row.activation_size
+        return {"macs": out * row.values[d] / self.groups * kernel, "bias": out * self.bias}
+
     in_channels: Expr | None = arg("size?", None, inferred=True)
     out_channels: Expr = arg("size")
     kernel_size: tuple[Expr, ...] = arg("sizes")
@@ -219,6 +228,16 @@ class Conv(Layer):
 @dataclass(frozen=True, kw_only=True)
 class ConvTranspose(Layer):
     """An N-d transposed convolution (``torch.nn.ConvTranspose1d/2d/3d``)."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'conv_transpose'
+
+    def work(self, row: Row) -> dict[str, Expr]:
+        """Each input element is spread over (k/g)·(kernel volume) outputs; one bias per output
+        element."""
+        kernel = sympy.Mul(*self.kernel_size)
+        spread = sympy.Mul(*row.input_shape) * self.out_channels / self.groups * kernel
+        return {"macs": spread, "bias": row.activation_size * self.bias}
 
     in_channels: Expr | None = arg("size?", None, inferred=True)
     out_channels: Expr = arg("size")

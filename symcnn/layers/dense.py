@@ -40,6 +40,14 @@ __all__ = ["ACTIVATIONS", "Dropout", "Flatten", "Identity", "Linear", "PReLU"]
 class Linear(Layer):
     """A fully connected layer on the last axis (``torch.nn.Linear``)."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'linear'
+
+    def work(self, row: Row) -> dict[str, Expr]:
+        """Each output element sums p products (p = in_features), and adds one bias."""
+        out = row.activation_size
+        return {"macs": out * row.values[p], "bias": out * self.bias}
+
     torch_name = "Linear"
 
     in_features: Expr | None = arg("size?", None, inferred=True)
@@ -87,6 +95,9 @@ def _dim(where: Where, name: str, dim: int, rank: int) -> int:
 class Flatten(Layer):
     """Flattens dims ``start_dim..end_dim`` (PyTorch's indices, batch = 0): by default the whole
     example."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'reshape'
 
     torch_name = "Flatten"
 
@@ -137,6 +148,9 @@ class Flatten(Layer):
 class _ShapeKeeping(Layer):
     """A layer with no parameters that keeps its input's shape."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'activation'
+
     formula_fields: ClassVar = ()
     #: why the layer has no parameters, as its working says
     nothing_to_learn: ClassVar[str] = "an activation function has nothing to learn"
@@ -155,6 +169,9 @@ class _ShapeKeeping(Layer):
 class Identity(_ShapeKeeping):
     """Passes its input through (``torch.nn.Identity``)."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'identity'
+
     torch_name = "Identity"
     nothing_to_learn = "the identity passes its input through"
 
@@ -162,6 +179,9 @@ class Identity(_ShapeKeeping):
 @dataclass(frozen=True, kw_only=True)
 class Dropout(_ShapeKeeping):
     """Dropout of any flavour: no parameters, same shape."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'dropout'
 
     torch_name = "Dropout"
     nothing_to_learn = "dropout has nothing to learn"
@@ -190,6 +210,9 @@ class Dropout(_ShapeKeeping):
 @dataclass(frozen=True, kw_only=True)
 class PReLU(Layer):
     """A parametric ReLU: ``P`` learnable slopes, 1 or one per channel (``torch.nn.PReLU``)."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'prelu'
 
     torch_name = "PReLU"
 
@@ -268,6 +291,9 @@ _ACTIVATION_ARGS: dict[str, dict[str, tuple[str, Any]]] = {
 @dataclass(frozen=True, kw_only=True)
 class _AlongDim(_ShapeKeeping):
     """An activation along one axis, ``dim`` (Softmax and kin): the axis must exist."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'softmax'
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         dim = self.dim  # type: ignore[attr-defined]

@@ -164,6 +164,9 @@ class _Elementwise(_Merge):
 class Add(_Elementwise):
     """Elementwise sum of two or more tensors, with broadcasting (``a + b``, ``torch.add``)."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'add'
+
     torch_name = "Add"
     operation = "sum"
 
@@ -178,6 +181,9 @@ class Mul(_Elementwise):
     """Elementwise product of two or more tensors, with broadcasting (``a * b``, ``torch.mul``):
     squeeze-and-excitation scales ``[C, H, W]`` by ``[C, 1, 1]``."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'mul'
+
     torch_name = "Mul"
     operation = "product"
 
@@ -191,6 +197,9 @@ class Mul(_Elementwise):
 class Cat(_Merge):
     """Concatenation along one axis (``torch.cat``): ``dim`` counts one example's axes in the
     spec's layout (no batch axis; negative from the end); by default the channel axis."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'cat'
 
     torch_name = "Cat"
 

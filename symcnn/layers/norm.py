@@ -79,6 +79,9 @@ class _NormBase(Layer):
 class BatchNorm(_NormBase):
     """Batch normalization over the channel axis (``torch.nn.BatchNorm1d/2d/3d``)."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'batch_norm'
+
     def input_rank(self) -> tuple[int, ...]:
         # BatchNorm1d takes (N, C) or (N, C, L): an example of rank 1 or 2
         return (1, 2) if self.spatial_dims == 1 else (self.spatial_dims + 1,)
@@ -88,6 +91,9 @@ class BatchNorm(_NormBase):
 class InstanceNorm(_NormBase):
     """Instance normalization (``torch.nn.InstanceNorm1d/2d/3d``): affine and running statistics
     are off by default."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'instance_norm'
 
     affine: bool = arg("bool", False)
     track_running_stats: bool = arg("bool", False)
@@ -117,6 +123,9 @@ class InstanceNorm(_NormBase):
 @dataclass(frozen=True, kw_only=True)
 class GroupNorm(Layer):
     """Group normalization: ``num_groups`` groups over the channels (``torch.nn.GroupNorm``)."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'group_norm'
 
     torch_name = "GroupNorm"
 
@@ -156,6 +165,9 @@ class LayerNorm(Layer):
 
     If ``normalized_shape`` is omitted it is the last axis, as in most transformer blocks.
     """
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'layer_norm'
 
     torch_name = "LayerNorm"
 

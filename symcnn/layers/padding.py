@@ -59,6 +59,9 @@ _SIDES = ("left", "right", "top", "bottom", "front", "back", "first", "last")
 class Pad(Rearranging):
     """N-d padding; ``mode`` is PyTorch's ``F.pad`` mode."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'pad'
+
     padding: Expr | Shape = arg("integers")
 
     mode: ClassVar[str] = "constant"

@@ -171,6 +171,9 @@ class _Pool(Layer):
 class MaxPool(_Pool):
     """N-d max pooling (``torch.nn.MaxPool1d/2d/3d``)."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'max_pool'
+
     dilation: tuple[Expr, ...] = arg("sizes", 1)
     return_indices: bool = arg("bool", False)
 
@@ -183,6 +186,9 @@ class MaxPool(_Pool):
 @dataclass(frozen=True, kw_only=True)
 class AvgPool(_Pool):
     """N-d average pooling (``torch.nn.AvgPool1d/2d/3d``)."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'avg_pool'
 
     count_include_pad: bool = arg("bool", True)
 
@@ -218,6 +224,9 @@ class AvgPoolWithDivisor(AvgPool):
 @dataclass(frozen=True, kw_only=True)
 class AdaptivePool(Layer):
     """N-d adaptive pooling: the output size is given; ``None`` keeps the input's size."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'adaptive_avg_pool'
 
     output_size: tuple[Expr | None, ...] = arg("shape?")
 
@@ -270,6 +279,9 @@ class AdaptivePool(Layer):
 
 @dataclass(frozen=True, kw_only=True)
 class AdaptiveMaxPool(AdaptivePool):
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'adaptive_max_pool'
+
     return_indices: bool = arg("bool", False)
 
     kind: ClassVar = "max"

@@ -69,6 +69,9 @@ def _per_axis(where: Where, name: str, value: Expr | Shape, x: Tensor) -> Shape:
 class _Resize(Rearranging):
     """Resizing by interpolation: a ``size`` or a ``scale_factor`` per spatial axis."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'upsample'
+
     size: Expr | Shape | None = arg("extents", None)
     scale_factor: Expr | Shape | None = arg("scales", None)
 
@@ -197,6 +200,9 @@ class UpsamplingBilinear2d(_Resize):
 class _Shuffle(Rearranging):
     """Pixel (un)shuffle: a (C, H, W) example."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'pixel_shuffle'
+
     def input_rank(self) -> tuple[int, ...]:
         return (3,)
 
@@ -257,6 +263,9 @@ class PixelUnshuffle(_Shuffle):
 @dataclass(frozen=True, kw_only=True)
 class ChannelShuffle(Rearranging):
     """Shuffles channels across ``groups`` (``torch.nn.ChannelShuffle``): the shape is kept."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'channel_shuffle'
 
     torch_name = "ChannelShuffle"
 

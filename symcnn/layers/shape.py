@@ -49,6 +49,9 @@ class Rearranging(Layer):
     """A layer with no parameters whose output shape is a rule on its input's shape
     (:meth:`output`), as ``Flatten`` computes its shape."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'reshape'
+
     formula_fields: ClassVar = ()
 
     def formula(self, layout: str = "HWC") -> Formula:
@@ -251,6 +254,9 @@ class Reshape(Rearranging):
 class GLU(Rearranging):
     """The gated linear unit (``torch.nn.GLU``): halves ``dim``, which must be even."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'glu'
+
     torch_name = "GLU"
 
     dim: int = arg("int", -1)
@@ -276,6 +282,9 @@ class GLU(Rearranging):
 class Softmax2d(_ShapeKeeping):
     """A softmax over the channels at each location (``torch.nn.Softmax2d``): a (C, H, W)
     example."""
+
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = 'softmax'
 
     torch_name = "Softmax2d"
 

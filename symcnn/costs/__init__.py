@@ -1,0 +1,16 @@
+"""Cost quantities — MACs and FLOPs of one forward pass, one example — under named counters.
+
+Every cost is a formula, per layer, symbolic like the rest. Each counter reproduces one tool
+exactly (``torch``: FlopCounterMode, the default; ``fvcore``; ``ptflops``; ``torchinfo``); see
+``docs/costs.md`` for what each counts, layer by layer.
+"""
+
+from __future__ import annotations
+
+from . import _torch  # noqa: F401  (registers the default counter)
+from ._base import COUNTERS, Counter, Rule, live_rows, lookup, register, row_costs
+
+__all__ = ["COUNTERS", "DEFAULT", "Counter", "Rule", "live_rows", "lookup", "register", "row_costs"]
+
+#: the counter ``net.macs`` and ``net.flops`` use
+DEFAULT = "torch"
