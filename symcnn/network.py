@@ -160,14 +160,16 @@ class Network:
         {'macs': 470400, 'flops': 940800}
         """
         per_row = self.row_costs(counter)
+        times = {row.name: row.multiplicity for row in self.rows}
         return {
-            "macs": sympy.Add(*(macs for macs, _ in per_row.values())),
-            "flops": sympy.Add(*(flops for _, flops in per_row.values())),
+            "macs": sympy.Add(*(macs * times[name] for name, (macs, _) in per_row.items())),
+            "flops": sympy.Add(*(flops * times[name] for name, (_, flops) in per_row.items())),
         }
 
     def row_costs(self, counter: str = DEFAULT_COUNTER) -> dict[str, tuple[Expr, Expr]]:
-        """Each row's (MACs, FLOPs) under ``counter``, by name: a shared layer's application
-        counts, a symbolic repeat counts ``L`` times, a row the output does not read costs 0."""
+        """Each row's (MACs, FLOPs) under ``counter`` for one application, by name: a shared
+        layer's application counts, a row the output does not read costs 0 (totals multiply by a
+        symbolic repeat's ``L``)."""
         cached = self.cost_cache.get(counter)
         if cached is None:
             cached = self.cost_cache[counter] = row_costs(

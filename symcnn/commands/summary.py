@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..costs import COUNTERS, DEFAULT
 from ..errors import SpecError
 from ..render import json_summary, latex_table, markdown_table, text_table
 from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
@@ -28,6 +29,7 @@ examples:
   symcnn summary examples/symbolic.yaml --set H=64 --set W=64 --set k1=8 --set k2=16
   symcnn summary examples/lenet5.yaml --format json
   symcnn summary examples/symbolic.yaml --form collect:k1
+  symcnn summary examples/resnet18.yaml --depth 1 --costs
 """
 
 
@@ -50,6 +52,19 @@ def register(subparsers: Any) -> None:
         "top-level entries); default: show every layer",
     )
     parser.add_argument(
+        "--costs",
+        action="store_true",
+        help="add each layer's multiply-accumulates (MACs) and FLOPs, and the totals",
+    )
+    parser.add_argument(
+        "--counter",
+        choices=list(COUNTERS),
+        default=None,
+        help="count the costs as this tool does (implies --costs): " + ", ".join(
+            f"{name} ({counter.tool})" for name, counter in COUNTERS.items()
+        ) + f"; default {DEFAULT}",
+    )
+    parser.add_argument(
         "--form",
         default="sum",
         metavar="FORM",
@@ -65,9 +80,12 @@ def run(arguments: argparse.Namespace) -> int:
         net = net.rewrite(arguments.form)
     if arguments.depth is not None and arguments.depth < 0:
         raise SpecError(f"--depth = {arguments.depth}: must be 0 or more")
-    render = FORMATS[arguments.format]
-    if arguments.depth is not None and render in (text_table, markdown_table, latex_table):
-        write(render(net, arguments.depth))
+    counter = arguments.counter or (DEFAULT if arguments.costs else None)
+    if arguments.format == "json":
+        write(json_summary(net, counter))
+    elif arguments.format == "latex":
+        write(latex_table(net, arguments.depth, counter=counter))
     else:
-        write(render(net))
+        render = markdown_table if arguments.format == "markdown" else text_table
+        write(render(net, arguments.depth, counter))
     return 0

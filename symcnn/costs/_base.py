@@ -86,14 +86,14 @@ def live_rows(rows: Sequence[Row], output: str) -> set[str]:
 
 
 def row_costs(rows: Sequence[Row], output: str, counter: Counter) -> dict[str, tuple[Expr, Expr]]:
-    """Every row's (MACs, FLOPs) under ``counter``, each application counted (a shared layer's
-    too) and a symbolic repeat ``L`` times; a row the output does not depend on costs nothing."""
+    """Every row's (MACs, FLOPs) under ``counter`` for one application (a shared layer's row
+    counts its own application); a row the output does not depend on costs nothing. A total
+    multiplies each by the row's multiplicity (a symbolic repeat ``L``)."""
     live = live_rows(rows, output)
     costs: dict[str, tuple[Expr, Expr]] = {}
     for row in rows:
         if row.name not in live:
             costs[row.name] = (ZERO, ZERO)
             continue
-        macs, flops = counter.of(row)
-        costs[row.name] = (macs * row.multiplicity, flops * row.multiplicity)
+        costs[row.name] = counter.of(row)
     return costs

@@ -372,22 +372,40 @@ def latex_summary(table: SummaryTable, style: Style = DEFAULT) -> str:
     r"""A :class:`~symcnn.render.table.SummaryTable` as a booktabs ``tabular``: a block's heading
     row carries its subtotal, its layers are indented a ``\quad`` per level."""
     buffers = table.has_buffers
-    columns = "llrr" + ("r" if buffers else "")
+    costs = table.counter is not None
+    columns = "llrr" + ("r" if buffers else "") + ("rr" if costs else "")
     header = r"Layer & Activation shape & Activation size & \# parameters"
     if buffers:
         header += r" & \# buffers"
+    if costs:
+        header += r" & MACs & FLOPs"
+
+    def cells(row: SummaryRow) -> str:
+        found = _cells(row, buffers, style.grouping)
+        if costs:
+            found += [
+                "" if value is None else f"${latex_number(value, style.grouping)}$"
+                for value in (row.macs, row.flops)
+            ]
+        return " & ".join(found) + r" \\"
+
     lines = [rf"\begin{{tabular}}{{{columns}}}", r"\toprule", header + r" \\", r"\midrule"]
-    lines += [" & ".join(_cells(row, buffers, style.grouping)) + r" \\" for row in table.rows]
+    lines += [cells(row) for row in table.rows]
     lines.append(r"\midrule")
-    lines.append(" & ".join(_cells(table.total, buffers, style.grouping)) + r" \\")
+    lines.append(cells(table.total))
     lines += [r"\bottomrule", r"\end{tabular}"]
+    if table.counted:
+        lines.append(r"\par\smallskip " + escape_latex(table.counted))
     return "\n".join(lines) + "\n"
 
 
-def latex_table(net: Network, depth: int | None = None, style: Style = DEFAULT) -> str:
+def latex_table(
+    net: Network, depth: int | None = None, style: Style = DEFAULT, counter: str | None = None
+) -> str:
     r"""The seeds' table as a booktabs ``tabular`` (needs ``\usepackage{booktabs}``); blocks
-    nested deeper than ``depth`` are folded into their heading rows."""
-    return latex_summary(summary_table(net, depth), style)
+    nested deeper than ``depth`` are folded into their heading rows; ``counter`` adds MACs and
+    FLOPs columns."""
+    return latex_summary(summary_table(net, depth, counter), style)
 
 
 def _math_notes(row: SummaryRow, grouping: bool) -> list[str]:

@@ -10,10 +10,11 @@ shared weights says whose; a block repeated a symbolic number of times is marked
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy
 
+from ..costs import lookup as lookup_counter
 from ..graph import Group
 from ..layers import Row
 from ..layers.base import ZERO, Expr
@@ -43,6 +44,9 @@ class SummaryRow:
     repeat: Expr | None = None
     #: a folded block: its layers are not shown
     folded: bool = False
+    #: the row's multiply-accumulates and FLOPs under the table's counter (``None``: no costs)
+    macs: Expr | None = None
+    flops: Expr | None = None
 
     @property
     def label(self) -> str:
@@ -73,9 +77,17 @@ class SummaryTable:
     total: SummaryRow
     has_buffers: bool
     conditions: tuple[str, ...]
+    #: the counter the costs columns were counted with (``None``: no costs columns)
+    counter: str | None = None
+    #: one sentence saying who counted the costs, and what
+    counted: str = ""
 
 
-def _layer(row: Row) -> SummaryRow:
+_Costs = dict[str, tuple[Expr, Expr]]
+
+
+def _layer(row: Row, costs: _Costs | None) -> SummaryRow:
+    macs, flops = (None, None) if costs is None else costs[row.name]
     return SummaryRow(
         "layer",
         row.name,
@@ -87,11 +99,17 @@ def _layer(row: Row) -> SummaryRow:
         row.buffers,
         inputs=row.inputs,
         shares=row.shares,
+        macs=macs,
+        flops=flops,
     )
 
 
-def _heading(net: Network, group: Group, folded: bool) -> SummaryRow:
+def _heading(net: Network, group: Group, folded: bool, costs: _Costs | None) -> SummaryRow:
     rows = net.rows[group.start : group.stop]
+    macs = flops = None
+    if costs is not None:
+        macs = sympy.Add(*(costs[row.name][0] * row.multiplicity for row in rows))
+        flops = sympy.Add(*(costs[row.name][1] * row.multiplicity for row in rows))
     return SummaryRow(
         "block",
         group.name,
@@ -104,10 +122,12 @@ def _heading(net: Network, group: Group, folded: bool) -> SummaryRow:
         shares=group.shares,
         repeat=group.repeat,
         folded=folded,
+        macs=macs,
+        flops=flops,
     )
 
 
-def _walk(net: Network, depth: int | None) -> Iterator[SummaryRow]:
+def _walk(net: Network, depth: int | None, costs: _Costs | None) -> Iterator[SummaryRow]:
     groups = sorted(net.groups, key=lambda group: (group.start, group.depth))
     position = 0
     hidden_until = -1
@@ -120,18 +140,22 @@ def _walk(net: Network, depth: int | None) -> Iterator[SummaryRow]:
             folded = depth is not None and group.depth == depth
             if folded:
                 hidden_until = group.stop
-            yield _heading(net, group, folded)
+            yield _heading(net, group, folded, costs)
         if index < hidden_until or (depth is not None and row.depth > depth):
             continue
-        yield _layer(row)
+        yield _layer(row, costs)
     # an empty block (every layer of it shared away) still shows its heading
     for group in groups[position:]:
         if depth is None or group.depth <= depth:
-            yield _heading(net, group, depth is not None and group.depth == depth)
+            yield _heading(net, group, depth is not None and group.depth == depth, costs)
 
 
-def summary_table(net: Network, depth: int | None = None) -> SummaryTable:
-    """The table of ``net``; ``depth`` folds blocks nested deeper (0: only top-level entries)."""
+def summary_table(
+    net: Network, depth: int | None = None, counter: str | None = None
+) -> SummaryTable:
+    """The table of ``net``; ``depth`` folds blocks nested deeper (0: only top-level entries);
+    ``counter`` adds the MACs and FLOPs columns as that counter counts them."""
+    costs = None if counter is None else net.row_costs(counter)
     if len(net.inputs) > 1:  # named inputs, each a row: `query (input)`
         inputs = [
             SummaryRow("input", f"{name} (input)", "input", 0, shape, sympy.Mul(*shape), ZERO, ZERO)
@@ -141,9 +165,21 @@ def summary_table(net: Network, depth: int | None = None) -> SummaryTable:
         inputs = [
             SummaryRow("input", "Input", "input", 0, net.input_shape, net.input_size, ZERO, ZERO)
         ]
-    rows = [*inputs, *_walk(net, depth)]
+    if costs is not None:
+        inputs = [replace(row, macs=ZERO, flops=ZERO) for row in inputs]
+    rows = [*inputs, *_walk(net, depth, costs)]
+    totals = None if counter is None else net.costs(counter)
     total = SummaryRow(
-        "total", "Total", "total", 0, net.output_shape, None, net.params, net.buffers
+        "total",
+        "Total",
+        "total",
+        0,
+        net.output_shape,
+        None,
+        net.params,
+        net.buffers,
+        macs=None if totals is None else totals["macs"],
+        flops=None if totals is None else totals["flops"],
     )
     return SummaryTable(
         title=net.name,
@@ -155,4 +191,6 @@ def summary_table(net: Network, depth: int | None = None) -> SummaryTable:
         conditions=tuple(
             f"{check.where}: {sympy.sstr(check.condition)}" for check in net.conditions
         ),
+        counter=counter,
+        counted="" if counter is None else lookup_counter(counter).sentence,
     )

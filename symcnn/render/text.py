@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import sympy
 
+from ..costs import lookup as lookup_counter
 from ..layers import Row
 from ..network import Network
 from .table import SummaryRow, SummaryTable, summary_table
@@ -41,18 +42,23 @@ def _label(row: SummaryRow) -> str:
     return "  " * row.depth + "  ".join([row.label, *row.notes])
 
 
-def _cells(row: SummaryRow, buffers: bool) -> list[str]:
+def _cells(row: SummaryRow, buffers: bool, costs: bool = False) -> list[str]:
     size = "" if row.activation_size is None else format_expr(row.activation_size)
     cells = [_label(row), format_shape(row.output_shape), size, format_expr(row.params)]
     if buffers:
         cells.append(format_expr(row.buffers))
+    if costs:
+        cells += ["" if value is None else format_expr(value) for value in (row.macs, row.flops)]
     return cells
 
 
 def _table_rows(table: SummaryTable) -> tuple[list[str], list[list[str]], list[str]]:
     headers = [*HEADERS, "# buffers"] if table.has_buffers else list(HEADERS)
-    rows = [_cells(row, table.has_buffers) for row in table.rows]
-    return headers, rows, _cells(table.total, table.has_buffers)
+    costs = table.counter is not None
+    if costs:
+        headers += ["MACs", "FLOPs"]
+    rows = [_cells(row, table.has_buffers, costs) for row in table.rows]
+    return headers, rows, _cells(table.total, table.has_buffers, costs)
 
 
 def text_summary(table: SummaryTable, *, conditions: bool = True) -> str:
@@ -80,6 +86,8 @@ def text_summary(table: SummaryTable, *, conditions: bool = True) -> str:
     else:
         out.append(f"{title} (input {format_shape(table.input_shape)}, layout {table.layout})")
     out += [line(headers), rule, *(line(row) for row in rows), rule, line(total)]
+    if table.counted:
+        out.append(table.counted)
     if conditions and table.conditions:
         out.append("")
         out.append("Valid when:")
@@ -87,10 +95,11 @@ def text_summary(table: SummaryTable, *, conditions: bool = True) -> str:
     return "\n".join(out) + "\n"
 
 
-def text_table(net: Network, depth: int | None = None) -> str:
+def text_table(net: Network, depth: int | None = None, counter: str | None = None) -> str:
     """The seeds' table (Layer, Activation shape, Activation size, # parameters) with totals;
-    blocks nested deeper than ``depth`` are folded into their heading rows."""
-    return text_summary(summary_table(net, depth))
+    blocks nested deeper than ``depth`` are folded into their heading rows; ``counter`` adds
+    MACs and FLOPs columns counted as that counter counts."""
+    return text_summary(summary_table(net, depth, counter))
 
 
 def markdown_summary(table: SummaryTable) -> str:
@@ -111,19 +120,24 @@ def markdown_summary(table: SummaryTable) -> str:
     if table.title:
         out.append(f"**{table.title}**\n")
     out += [line(headers), align, *(line(row) for row in rows), line(bold_total)]
+    if table.counted:
+        out.append("")
+        out.append(table.counted)
     if table.conditions:
         out.append("")
         out.append("Valid when: " + "; ".join(f"`{c}`" for c in table.conditions))
     return "\n".join(out) + "\n"
 
 
-def markdown_table(net: Network, depth: int | None = None) -> str:
+def markdown_table(net: Network, depth: int | None = None, counter: str | None = None) -> str:
     """The same table as GitHub-flavoured Markdown."""
-    return markdown_summary(summary_table(net, depth))
+    return markdown_summary(summary_table(net, depth, counter))
 
 
-def summary_data(net: Network) -> dict[str, object]:
-    """The summary as plain data: every value an exact string."""
+def summary_data(net: Network, counter: str | None = None) -> dict[str, object]:
+    """The summary as plain data: every value an exact string; with a ``counter``, each row's and
+    the network's ``macs`` and ``flops`` as that counter counts them."""
+    costs = None if counter is None else net.row_costs(counter)
 
     def shape(values: Iterable[sympy.Expr]) -> list[str]:
         return [sympy.sstr(value) for value in values]
@@ -138,6 +152,8 @@ def summary_data(net: Network) -> dict[str, object]:
             "params": sympy.sstr(row.params),
             "buffers": sympy.sstr(row.buffers),
         }
+        if costs is not None:
+            data["macs"], data["flops"] = (sympy.sstr(value) for value in costs[row.name])
         if row.shares is not None:
             data["shares"] = row.shares
         if row.multiplicity != 1:
@@ -174,9 +190,15 @@ def summary_data(net: Network) -> dict[str, object]:
             "conditions": [sympy.sstr(check.condition) for check in net.conditions],
         }
     )
+    if counter is not None:
+        totals = net.costs(counter)
+        data["macs"] = sympy.sstr(totals["macs"])
+        data["flops"] = sympy.sstr(totals["flops"])
+        data["counter"] = counter
+        data["counted"] = lookup_counter(counter).sentence
     return data
 
 
-def json_summary(net: Network) -> str:
+def json_summary(net: Network, counter: str | None = None) -> str:
     """The summary as JSON (deterministic: same spec, same bytes)."""
-    return json.dumps(summary_data(net), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(summary_data(net, counter), indent=2, ensure_ascii=False) + "\n"

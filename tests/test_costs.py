@@ -1,0 +1,163 @@
+"""Costs under the default counter, ``torch``, against ``torch.utils.flop_counter.FlopCounterMode``.
+
+Hypothesis draws convolutions (grouped, strided, dilated, padded), transposed convolutions and
+linear layers; each is built in PyTorch and run once under FlopCounterMode, and symcnn's ``flops``
+must be its total exactly. The zoo examples are compared whole. The rest are the contract: only
+what the output depends on costs, every application of shared weights costs, a symbolic repeat
+costs ``L`` times, and the command line and JSON show it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sympy
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+import symcnn
+from symcnn.cli import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from zoo_models import ZOO
+
+torch.set_num_threads(1)
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def torch_flops(model: nn.Module, shape: tuple[int, ...]) -> int:
+    model.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, *shape))
+    return int(counter.get_total_flops())
+
+
+@st.composite
+def convolutions(draw: Any) -> tuple[dict[str, Any], nn.Module, tuple[int, ...]]:
+    dims = draw(st.sampled_from([1, 2, 3]))
+    groups = draw(st.sampled_from([1, 2]))
+    channels = groups * draw(st.integers(1, 3))
+    out = groups * draw(st.integers(1, 3))
+    kernel = draw(st.integers(1, 3))
+    stride = draw(st.integers(1, 2))
+    padding = draw(st.integers(0, 1))
+    dilation = draw(st.integers(1, 2))
+    size = draw(st.integers(dilation * (kernel - 1) + 1, 7))
+    bias = draw(st.booleans())
+    transposed = draw(st.booleans())
+    kwargs = {
+        "out_channels": out,
+        "kernel_size": kernel,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "groups": groups,
+        "bias": bias,
+    }
+    name = f"Conv{'Transpose' if transposed else ''}{dims}d"
+    module = getattr(nn, name)(channels, **kwargs)
+    return {"type": name, **kwargs}, module, (channels, *[size] * dims)
+
+
+@settings(max_examples=120, deadline=None)
+@given(case=convolutions())
+def test_convolutions_cost_what_flop_counter_mode_counts(case: Any) -> None:
+    layer, module, shape = case
+    spec = {"input": list(shape), "layout": "CHW", "layers": [layer]}
+    try:
+        expected = torch_flops(module, shape)
+    except RuntimeError:  # a configuration PyTorch refuses: symcnn refuses it too
+        with pytest.raises(symcnn.SymcnnError):
+            symcnn.load(spec)
+        return
+    net = symcnn.load(spec)
+    assert net.flops == expected
+    assert net.macs * 2 == net.flops
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rank=st.integers(1, 3),
+    width=st.integers(1, 9),
+    out=st.integers(1, 9),
+    bias=st.booleans(),
+    lead=st.integers(1, 4),
+)
+def test_linear_layers_on_any_rank(rank: int, width: int, out: int, bias: bool, lead: int) -> None:
+    shape = (*[lead] * (rank - 1), width)
+    net = symcnn.load(
+        {"input": list(shape), "layers": [{"type": "linear", "out_features": out, "bias": bias}]}
+    )
+    assert net.flops == torch_flops(nn.Linear(width, out, bias=bias), shape)
+
+
+@pytest.mark.parametrize("example", sorted(ZOO))
+def test_the_zoo_costs_what_flop_counter_mode_counts(example: str) -> None:
+    net = symcnn.load(EXAMPLES / example)
+    entry = ZOO[example]
+    model = entry() if callable(entry) else entry
+    model = model[0] if isinstance(model, tuple) else model
+    shape = tuple(int(size) for size in net.input_shape)
+    if net.layout == "HWC":  # PyTorch's modules take channels first
+        shape = (shape[-1], *shape[:-1])
+    assert net.flops == torch_flops(model, shape), example
+
+
+def test_only_what_the_output_depends_on_costs_and_every_application_counts() -> None:
+    conv = {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1}
+    net = symcnn.load({"input": [4, 8, 8], "layout": "CHW", "output": "twice", "layers": [
+        {**conv, "name": "a"},
+        {"shares": "a", "name": "twice"},
+        {**conv, "name": "unused", "from": "input"},
+    ]})
+    once = 8 * 8 * 4 * 4 * 9
+    assert net.macs == 2 * once  # a applied twice; the unused branch costs nothing
+    assert net.params == 2 * (4 * 4 * 9 + 4)  # but its weights are the network's
+    assert net.row_costs()["unused"] == (0, 0)
+
+
+def test_a_symbolic_repeat_costs_L_times() -> None:
+    net = symcnn.load(EXAMPLES / "resnet_stage.yaml")
+    L, H, W = (net.symbols[name] for name in ("L", "H", "W"))
+    assert sympy.expand(net.macs - L * 2 * 64 * 64 * 9 * H * W) == 0
+    assert net.subs(L=3, H=7, W=7).macs == 3 * 2 * 64 * 64 * 9 * 49
+
+
+def test_the_bottleneck_question() -> None:
+    """A 5×5 convolution from 192 to 32 channels on 28×28, with and without a 1×1 bottleneck."""
+    direct = symcnn.load({"input": [28, 28, 192], "layers": [
+        {"type": "conv2d", "out_channels": 32, "kernel_size": 5, "padding": "same"}]})
+    bottleneck = symcnn.load({"input": [28, 28, 192], "layers": [
+        {"type": "conv2d", "out_channels": 16, "kernel_size": 1},
+        {"type": "conv2d", "out_channels": 32, "kernel_size": 5, "padding": 2}]})
+    assert direct.macs == 120_422_400
+    assert bottleneck.macs == 12_443_648
+
+
+def test_costs_on_the_command_line_and_in_json(capsys: Any) -> None:
+    lenet = str(EXAMPLES / "lenet5.yaml")
+    assert main(["summary", lenet, "--costs", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    net = symcnn.load(lenet)
+    assert data["macs"] == str(net.macs) and data["flops"] == str(net.flops)
+    assert data["layers"][0]["macs"] == "470400" and data["counter"] == "torch"
+    assert main(["summary", lenet, "--costs"]) == 0
+    table = capsys.readouterr().out
+    assert "MACs" in table and "FlopCounterMode" in table.splitlines()[-1]
+    with pytest.raises(SystemExit):
+        main(["summary", lenet, "--counter", "nope"])
+    capsys.readouterr()
+
+
+def test_the_costs_of_a_net_are_the_sum_of_its_rows() -> None:
+    net = symcnn.load(EXAMPLES / "googlenet.yaml")
+    rows = net.row_costs()
+    assert net.macs == sum(macs for macs, _ in rows.values())
+    assert net.costs() == {"macs": net.macs, "flops": net.flops}
