@@ -108,6 +108,12 @@ class Network(network.Network):
 
         return contributions(self, quantity)
 
+    def __str__(self) -> str:
+        """``print(net)`` shows the summary table."""
+        from .render.text import text_table
+
+        return text_table(self)
+
     def _repr_latex_(self) -> str:
         from .render.latex import latex_network_math
 

@@ -6,6 +6,7 @@ builds sums with one ``Add``; it never simplifies. Totals are formulas in the sp
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
@@ -213,12 +214,20 @@ class Network:
         return set(self.symbols.values())
 
     def __getitem__(self, key: int | str) -> Row:
+        """A row by position or by qualified name (``net["layer1.0.conv1"]``)."""
         if isinstance(key, int):
             return self.rows[key]
         for row in self.rows:
             if row.name == key:
                 return row
-        raise KeyError(key)
+        names = [row.name for row in self.rows]
+        near = difflib.get_close_matches(str(key), names, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise KeyError(f"no layer named {key!r}{hint}")
+
+    def __len__(self) -> int:
+        """The number of rows (blocks unrolled)."""
+        return len(self.rows)
 
     # -- evaluation
 

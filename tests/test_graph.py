@@ -644,3 +644,11 @@ def test_qualified_names_reach_into_earlier_blocks() -> None:
     assert net["Cat-1"].output_shape == (16, 8, 8)
     assert net["again"].shares == "down2.conv"
     assert net.output_shape == (16, 8, 8)
+
+
+def test_a_network_prints_as_its_table_has_a_length_and_suggests_names() -> None:
+    net = symcnn.load(stage(repeat=2))
+    assert len(net) == len(net.summary()) == 14
+    assert str(net) == symcnn.render.text_table(net)
+    with pytest.raises(KeyError, match=r"did you mean 'layer1.1.relu'"):
+        net["layer1.1.relux"]
