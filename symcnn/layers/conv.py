@@ -30,6 +30,7 @@ from ..formula import Floor, Group, Node, Quotient, Sum, Sym, Textbook, Written,
 from ..prose import Inline, Math, Text, bias_phrase, sizes, uniform
 from ..symbols import AxisSymbols, axis_symbols, bias, d, g, k
 from ._defaults import with_values
+from ._relations import divides, ge, le, lt
 from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg, face, require
 
 __all__ = [
@@ -77,7 +78,7 @@ def _checks_per_axis(where: Where, x: Tensor, layer: Any) -> list[Check]:
         checks,
         where,
         "groups",
-        sympy.Eq(sympy.Mod(x.channels, layer.groups), 0),
+        divides(layer.groups, x.channels),
         lambda: f"`groups` = {layer.groups} must divide the input channels "
         f"(in_channels = {x.channels})",
     )
@@ -85,7 +86,7 @@ def _checks_per_axis(where: Where, x: Tensor, layer: Any) -> list[Check]:
         checks,
         where,
         "groups",
-        sympy.Eq(sympy.Mod(layer.out_channels, layer.groups), 0),
+        divides(layer.groups, layer.out_channels),
         lambda: f"`groups` = {layer.groups} must divide `out_channels` = {layer.out_channels}",
     )
     checks += layer.agree(where, "in_channels", layer.in_channels, x.channels)
@@ -194,7 +195,7 @@ class Conv(Layer):
                 checks,
                 where,
                 "kernel_size",
-                sympy.Ge(size + 2 * pad, extent),
+                ge(size + 2 * pad, extent),
                 lambda: f"`kernel_size` = {list(self.kernel_size)}: the kernel spans {extent} "
                 f"along {axis_name}, more than the padded input ({size} + 2·{pad} = "
                 f"{size + 2 * pad})",
@@ -205,7 +206,7 @@ class Conv(Layer):
                     Check(
                         where,
                         "padding",
-                        sympy.Lt(widest, size),
+                        lt(widest, size),
                         f"`padding` = {given} with padding_mode 'reflect' must be smaller than "
                         f"the input size {size} along {axis_name}",
                         ShapeError,
@@ -216,7 +217,7 @@ class Conv(Layer):
                     Check(
                         where,
                         "padding",
-                        sympy.Le(widest, size),
+                        le(widest, size),
                         f"`padding` = {given} with padding_mode 'circular' must be at most the "
                         f"input size {size} along {axis_name}",
                         ShapeError,
@@ -311,7 +312,7 @@ class ConvTranspose(Layer):
                 Check(
                     where,
                     "output_padding",
-                    sympy.Or(sympy.Lt(out_pad, stride), sympy.Lt(out_pad, dilation)),
+                    sympy.Or(lt(out_pad, stride), lt(out_pad, dilation)),
                     f"`output_padding` = {list(self.output_padding)} must be smaller than "
                     f"either the stride ({stride}) or the dilation ({dilation})",
                 )
@@ -321,7 +322,7 @@ class ConvTranspose(Layer):
                 Check(
                     where,
                     "padding",
-                    sympy.Ge(out, 1),
+                    ge(out, 1),
                     f"`padding` = {list(self.padding)} leaves an output size of {out} along "
                     f"{a.size.name}; it must be at least 1",
                     ShapeError,

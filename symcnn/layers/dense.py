@@ -31,6 +31,7 @@ from ..formula import (
 )
 from ..prose import Inline, Math, Text, bias_phrase
 from ..symbols import P, bias, c, d, p
+from ._relations import eq
 from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg
 
 __all__ = ["ACTIVATIONS", "Dropout", "Flatten", "Identity", "Linear", "PReLU"]
@@ -233,7 +234,7 @@ class PReLU(Layer):
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         channels = x.channels
         condition = sympy.Or(
-            sympy.Eq(self.num_parameters, 1), sympy.Eq(self.num_parameters, channels)
+            eq(self.num_parameters, 1), eq(self.num_parameters, channels)
         )
         check = Check(
             where,

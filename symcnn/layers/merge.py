@@ -28,6 +28,7 @@ from ..formula import Derivation, Fact, Line, Quantity, Sym, plus, quantity, sub
 from ..prose import Inline, Math, Text
 from ..symbols import AXES, axis_symbols
 from ._defaults import activation_line
+from ._relations import eq
 from .base import ONE, ZERO, Check, Expr, Formula, Layer, Row, Tensor, Where, arg, format_shape
 
 __all__ = ["Add", "Cat", "Mul", "broadcast"]
@@ -72,7 +73,7 @@ def broadcast(
                 Check(
                     where,
                     "from",
-                    sympy.Eq(first, size),
+                    eq(first, size),
                     f"`{what}` needs equal sizes along axis {axis} (from the end) of "
                     f"{_shapes(xs)}: {first} and {size}",
                     ShapeError,
@@ -243,7 +244,7 @@ class Cat(_Merge):
                 )
                 if size.is_number and first.is_number:
                     raise ShapeError(message, where=where, field="from")
-                checks.append(Check(where, "from", sympy.Eq(first, size), message, ShapeError))
+                checks.append(Check(where, "from", eq(first, size), message, ShapeError))
         joined = sympy.Add(*(x.shape[dim] for x in xs))
         shape = tuple(joined if axis == dim else xs[0].shape[axis] for axis in range(rank))
         return shape, checks

@@ -24,6 +24,7 @@ from ..errors import ShapeError
 from ..formula import Textbook, Written, because, plus, times
 from ..prose import Inline, Math, Text
 from ..symbols import N, bias, d, g
+from ._relations import divides, eq, gt
 from .base import Check, Expr, Formula, Layer, Tensor, Where, arg, face, format_shape
 
 __all__ = [
@@ -111,7 +112,7 @@ class InstanceNorm(_NormBase):
                 Check(
                     where,
                     "input",
-                    sympy.Gt(elements, 1),
+                    gt(elements, 1),
                     f"{self.torch_name} without running statistics needs more than one element "
                     f"per channel, got spatial size {format_shape(x.spatial)}",
                     ShapeError,
@@ -152,7 +153,7 @@ class GroupNorm(Layer):
             Check(
                 where,
                 "num_groups",
-                sympy.Eq(sympy.Mod(x.channels, self.num_groups), 0),
+                divides(self.num_groups, x.channels),
                 f"`num_groups` = {self.num_groups} must divide the channels ({x.channels})",
             )
         )
@@ -204,7 +205,7 @@ class LayerNorm(Layer):
             Check(
                 where,
                 "normalized_shape",
-                sympy.Eq(given, actual),
+                eq(given, actual),
                 f"`normalized_shape` = {format_shape(shape)} must equal the input's trailing "
                 f"axes {format_shape(trailing)}",
                 ShapeError,

@@ -30,6 +30,7 @@ from typing import ClassVar
 import sympy
 
 from ..errors import ShapeError, SpecError
+from ._relations import ge, le, lt
 from .base import Check, Expr, Tensor, Where, arg, face, format_shape, require
 from .shape import Rearranging, Shape
 
@@ -136,7 +137,7 @@ class Pad(Rearranging):
                     checks,
                     where,
                     "padding",
-                    sympy.Ge(kept, 0),
+                    ge(kept, 0),
                     lambda: (
                         f"`padding` = {shown} crops more than the input's size ({size}) "
                         f"along {axis}; the negative sides may remove at most the whole axis"
@@ -148,7 +149,7 @@ class Pad(Rearranging):
                 checks,
                 where,
                 "padding",
-                sympy.Ge(out, 1),
+                ge(out, 1),
                 lambda: (
                     f"`padding` = {shown} gives an output size of {out} along {axis} (size "
                     f"{size}); it must be at least 1"
@@ -204,7 +205,7 @@ class ReflectionPad(Pad):
             checks,
             where,
             "padding",
-            sympy.Lt(pad, size),
+            lt(pad, size),
             lambda: (
                 f"`padding` = {shown}: reflection padding ({side} {pad}) must be less than "
                 f"the input's size ({size}) along {axis}"
@@ -241,7 +242,7 @@ class CircularPad(Pad):
             checks,
             where,
             "padding",
-            sympy.Le(pad, size),
+            le(pad, size),
             lambda: (
                 f"`padding` = {shown}: circular padding ({side} {pad}) would wrap around "
                 f"more than once; it must be at most the input's size ({size}) along {axis}"

@@ -42,6 +42,7 @@ from ..formula import (
 )
 from ..prose import Inline, Math, Text, sizes, uniform
 from ..symbols import AxisSymbols, axis_symbols, d
+from ._relations import ge, le
 from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg, arrange, face, require
 from .conv import _general_sizes, _varies, window
 
@@ -79,7 +80,7 @@ def _size(
     if values is None:
         return Written(Otherwise(dropped, start, end, kept))
     last_start, last_end = (evaluate(substitute(node, values)) for node in (start, end))
-    if sympy.Ge(last_start, last_end) is sympy.true:
+    if ge(last_start, last_end) is sympy.true:
         return Written(dropped, DROPPED)
     return Written(kept)
 
@@ -150,7 +151,7 @@ class _Pool(Layer):
                 checks,
                 where,
                 "padding",
-                sympy.Le(pad, sympy.floor(kernel / 2)),
+                le(pad, sympy.floor(kernel / 2)),
                 lambda: f"`padding` = {list(self.padding)} must be at most half the kernel size "
                 f"({kernel} // 2 = {sympy.floor(kernel / 2)}) along {a.size.name}",
             )
@@ -159,7 +160,7 @@ class _Pool(Layer):
                 checks,
                 where,
                 "kernel_size",
-                sympy.Ge(out, 1),
+                ge(out, 1),
                 lambda: f"`kernel_size` = {list(self.kernel_size)} gives an output size of {out} "
                 f"along {a.size.name} for an input of size {size}: the window does not fit",
                 ShapeError,
@@ -203,7 +204,7 @@ class AvgPool(_Pool):
                 Check(
                     where,
                     "kernel_size",
-                    sympy.Ge(size, kernel),
+                    ge(size, kernel),
                     f"`kernel_size` = {list(self.kernel_size)} is larger than the input "
                     f"({size}) along {a.size.name}; AvgPool3d needs the kernel to fit in the "
                     "input without its padding",

@@ -24,6 +24,7 @@ from typing import ClassVar
 import sympy
 
 from ..errors import ShapeError, SpecError
+from ._relations import divides, ge
 from .base import Check, Expr, Tensor, Where, arg, format_shape, require
 from .shape import Rearranging, Shape
 
@@ -138,7 +139,7 @@ class _Resize(Rearranging):
                 checks,
                 where,
                 name,
-                sympy.Ge(out, 1),
+                ge(out, 1),
                 lambda: (
                     f"`{name}` = {getattr(self, name)} gives an output size of {out} for an "
                     f"input size of {size}; it must be at least 1"
@@ -222,7 +223,7 @@ class PixelShuffle(_Shuffle):
             checks,
             where,
             "upscale_factor",
-            sympy.Eq(sympy.Mod(x.channels, factor**2), 0),
+            divides(factor**2, x.channels),
             lambda: (
                 f"`upscale_factor` = {factor}: the input's channels ({x.channels}) must be "
                 f"divisible by its square ({factor**2})"
@@ -249,7 +250,7 @@ class PixelUnshuffle(_Shuffle):
                 checks,
                 where,
                 "downscale_factor",
-                sympy.Eq(sympy.Mod(size, factor), 0),
+                divides(factor, size),
                 lambda: (
                     f"`downscale_factor` = {factor}: the input's {axis} ({size}) must be "
                     f"divisible by it"
@@ -284,7 +285,7 @@ class ChannelShuffle(Rearranging):
             checks,
             where,
             "groups",
-            sympy.Eq(sympy.Mod(x.channels, self.groups), 0),
+            divides(self.groups, x.channels),
             lambda: f"`groups` = {self.groups} must divide the input's channels ({x.channels})",
             ShapeError,
         )

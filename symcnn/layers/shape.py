@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import sympy
 
 from ..errors import ShapeError, SpecError
+from ._relations import divides, eq
 from .base import (
     ZERO,
     Check,
@@ -135,7 +136,7 @@ def _fill(
             checks,
             where,
             name,
-            sympy.Eq(sympy.Mul(*sizes), total),
+            eq(sympy.Mul(*sizes), total),
             lambda: (
                 f"`{name}` = {shown} has {sympy.Mul(*sizes)} elements but {source} has "
                 f"{total}; the sizes must multiply to the same number"
@@ -148,7 +149,7 @@ def _fill(
         checks,
         where,
         name,
-        sympy.Eq(sympy.Mod(total, known), 0),
+        divides(known, total),
         lambda: (
             f"`{name}` = {shown}: {source} has {total} elements, which the other sizes "
             f"({known}) do not divide, so -1 cannot be inferred"
@@ -269,7 +270,7 @@ class GLU(Rearranging):
             checks,
             where,
             "dim",
-            sympy.Eq(sympy.Mod(size, 2), 0),
+            divides(2, size),
             lambda: f"`dim` = {self.dim}: GLU halves that axis, so its size ({size}) must be even",
             ShapeError,
         )
