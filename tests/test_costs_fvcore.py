@@ -470,3 +470,32 @@ def test_symbolic_stage_matches_fvcore(depth, size):
     expected = fvcore_total(ResNetStage(depth), (64, size, size))
     assert sympy.expand(macs.xreplace(values)) == expected
     assert net.subs(L=depth, H=size, W=size).costs("fvcore")["macs"] == expected
+
+
+class _DeadBranch(nn.Module):
+    """Two convolutions, the output the first's: the trace drops the second."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 3)
+        self.b = nn.Conv2d(4, 4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.a(x)
+        self.b(y)
+        return y
+
+
+def test_work_the_output_does_not_read_costs_nothing():
+    spec = {
+        "input": [3, 8, 8],
+        "layout": "CHW",
+        "layers": [
+            {"type": "Conv2d", "name": "a", "out_channels": 4, "kernel_size": 3},
+            {"type": "Conv2d", "name": "b", "out_channels": 4, "kernel_size": 3},
+        ],
+        "output": "a",
+    }
+    expected = fvcore_total(_DeadBranch(), (3, 8, 8))
+    assert expected == 4 * 3 * 9 * 6 * 6
+    assert symcnn.load(spec).costs("fvcore")["macs"] == expected
