@@ -8,6 +8,8 @@ exactly (``torch``: FlopCounterMode, the default; ``fvcore``; ``ptflops``; ``tor
 from __future__ import annotations
 
 from . import _torch  # noqa: F401  (registers the default counter)
+
+from . import _fvcore  # noqa: F401  # isort: skip (registered after torch, in the docs' order)
 from ._base import COUNTERS, Counter, Rule, live_rows, lookup, register, row_costs
 
 __all__ = ["COUNTERS", "DEFAULT", "Counter", "Rule", "live_rows", "lookup", "register", "row_costs"]
