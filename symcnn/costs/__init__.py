@@ -8,6 +8,9 @@ exactly (``torch``: FlopCounterMode, the default; ``fvcore``; ``ptflops``; ``tor
 from __future__ import annotations
 
 from . import _torch  # noqa: F401  (registers the default counter)
+
+# isort: split
+from . import _ptflops  # noqa: F401
 from ._base import COUNTERS, Counter, Rule, live_rows, lookup, register, row_costs
 
 __all__ = ["COUNTERS", "DEFAULT", "Counter", "Rule", "live_rows", "lookup", "register", "row_costs"]
