@@ -7,12 +7,15 @@ exactly (``torch``: FlopCounterMode, the default; ``fvcore``; ``ptflops``; ``tor
 
 from __future__ import annotations
 
-from . import _torch  # noqa: F401  (registers the default counter)
-
-from . import _fvcore  # noqa: F401  # isort: skip (registered after torch, in the docs' order)
+# each counter's module registers it; the docs and `--help` list them in ORDER
+from . import _fvcore, _ptflops, _torch  # noqa: F401
 from ._base import COUNTERS, Counter, Rule, live_rows, lookup, register, row_costs
 
 __all__ = ["COUNTERS", "DEFAULT", "Counter", "Rule", "live_rows", "lookup", "register", "row_costs"]
 
 #: the counter ``net.macs`` and ``net.flops`` use
 DEFAULT = "torch"
+#: the order the counters are listed in
+ORDER = ("torch", "fvcore", "ptflops", "torchinfo")
+for _name in [name for name in ORDER if name in COUNTERS] + [n for n in COUNTERS if n not in ORDER]:
+    COUNTERS[_name] = COUNTERS.pop(_name)
