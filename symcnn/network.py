@@ -16,6 +16,8 @@ import sympy
 from .costs import DEFAULT as DEFAULT_COUNTER
 from .costs import lookup as lookup_counter
 from .costs import row_costs
+from .costs._memory import DEFAULT_DTYPE, DEFAULT_OPTIMIZER
+from .costs._memory import memory as memory_of
 from .errors import SolveError, SpecError
 from .graph import Group, compose
 from .layers import Check, Row
@@ -187,6 +189,36 @@ class Network:
     def flops(self) -> Expr:
         """FLOPs of one forward pass, one example (``torch``: FlopCounterMode's number)."""
         return self.costs()["flops"]
+
+    # -- memory (see symcnn.costs._memory): bytes for a dtype, per example or for a batch
+
+    def memory(
+        self,
+        dtype: str = DEFAULT_DTYPE,
+        optimizer: str = DEFAULT_OPTIMIZER,
+        batch: int | str | sympy.Expr = 1,
+    ) -> dict[str, Expr]:
+        """Bytes of the parameters, buffers, input and one forward pass's activations for
+        ``dtype``, and the training estimate for ``optimizer``, for ``batch`` examples (a number
+        or a symbol's name, ``"N"``).
+
+        >>> import symcnn
+        >>> net = symcnn.load({"input": [32, 32, 3], "layers": [
+        ...     {"type": "conv2d", "out_channels": 8, "kernel_size": 5}]})
+        >>> net.memory(batch="N")["activation_bytes"]
+        25088*N
+        """
+        return memory_of(self, dtype, optimizer, batch)
+
+    @property
+    def param_bytes(self) -> Expr:
+        """Bytes of the learnable parameters, float32."""
+        return memory_of(self)["param_bytes"]
+
+    @property
+    def activation_bytes(self) -> Expr:
+        """Bytes of every layer's output in one forward pass, one example, float32."""
+        return memory_of(self)["activation_bytes"]
 
     def total(self, name: str) -> Any:
         """The network's value of the registry's quantity ``name``, aggregated over the rows as

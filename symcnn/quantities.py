@@ -159,3 +159,24 @@ register(
         cost=True,
     )
 )
+register(
+    Quantity(
+        "param_bytes",
+        "bytes of the learnable parameters, float32 (summary --memory: other dtypes)",
+        "parameter bytes",
+        r"\text{parameter bytes}",
+        "none",
+        cost=True,
+    )
+)
+register(
+    Quantity(
+        "activation_bytes",
+        "bytes of every layer's output, one forward pass, one example, float32",
+        "activation bytes",
+        r"\text{activation bytes}",
+        "none",
+        per_application=True,
+        cost=True,
+    )
+)

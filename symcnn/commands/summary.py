@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..costs import COUNTERS, DEFAULT
+from ..costs._memory import DEFAULT_DTYPE, DEFAULT_OPTIMIZER, DTYPES, OPTIMIZERS, memory_report
 from ..errors import SpecError
 from ..render import json_summary, latex_table, markdown_table, text_table
 from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
@@ -30,6 +31,7 @@ examples:
   symcnn summary examples/lenet5.yaml --format json
   symcnn summary examples/symbolic.yaml --form collect:k1
   symcnn summary examples/resnet18.yaml --depth 1 --costs
+  symcnn summary examples/resnet50.yaml --depth 0 --memory --dtype float16 --batch N
 """
 
 
@@ -65,6 +67,34 @@ def register(subparsers: Any) -> None:
         ) + f"; default {DEFAULT}",
     )
     parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="add the memory in bytes after the table: parameters, buffers, input, every "
+        "layer's output in one forward pass, and the training estimate (activations + "
+        "parameters + gradients + optimizer state)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=list(DTYPES),
+        default=None,
+        help=f"the values' type for --memory (implies it); default {DEFAULT_DTYPE}",
+    )
+    parser.add_argument(
+        "--optimizer",
+        choices=list(OPTIMIZERS),
+        default=None,
+        help="the optimizer whose state the training estimate counts (implies --memory): "
+        + ", ".join(f"{name} ({states} per parameter)" for name, states in OPTIMIZERS.items())
+        + f"; default {DEFAULT_OPTIMIZER}",
+    )
+    parser.add_argument(
+        "--batch",
+        default=None,
+        metavar="N",
+        help="examples in a batch for --memory (implies it): a number, or a symbol such as N; "
+        "default 1",
+    )
+    parser.add_argument(
         "--form",
         default="sum",
         metavar="FORM",
@@ -81,11 +111,22 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.depth is not None and arguments.depth < 0:
         raise SpecError(f"--depth = {arguments.depth}: must be 0 or more")
     counter = arguments.counter or (DEFAULT if arguments.costs else None)
+    memory = None
+    asked = (arguments.dtype, arguments.optimizer, arguments.batch)
+    if arguments.memory or any(value is not None for value in asked):
+        if arguments.format == "latex":
+            raise SpecError("--memory is shown in the table, markdown and json formats")
+        memory = memory_report(
+            net,
+            arguments.dtype or DEFAULT_DTYPE,
+            arguments.optimizer or DEFAULT_OPTIMIZER,
+            1 if arguments.batch is None else arguments.batch,
+        )
     if arguments.format == "json":
-        write(json_summary(net, counter))
+        write(json_summary(net, counter, memory))
     elif arguments.format == "latex":
         write(latex_table(net, arguments.depth, counter=counter))
     else:
         render = markdown_table if arguments.format == "markdown" else text_table
-        write(render(net, arguments.depth, counter))
+        write(render(net, arguments.depth, counter, memory))
     return 0

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sympy
 
 from ..costs import lookup as lookup_counter
+from ..costs._memory import MEANINGS as MEMORY_MEANINGS
 from ..layers import Row
 from ..network import Network
 from .table import SummaryRow, SummaryTable, summary_table
@@ -61,9 +63,66 @@ def _table_rows(table: SummaryTable) -> tuple[list[str], list[list[str]], list[s
     return headers, rows, _cells(table.total, table.has_buffers, costs)
 
 
-def text_summary(table: SummaryTable, *, conditions: bool = True) -> str:
+#: the words of each memory figure (:func:`symcnn.costs._memory.memory`) in a summary
+MEMORY_LABELS = {
+    "param_bytes": "parameters",
+    "buffer_bytes": "buffers",
+    "input_bytes": "input",
+    "activation_bytes": "activations",
+    "training_bytes": "training",
+}
+
+
+def _memory_heading(memory: Mapping[str, Any]) -> str:
+    width = memory["bytes_per_value"]
+    return (
+        f"Memory ({memory['dtype']}, {format_expr(width)} byte{'s' * (width != 1)} a value; "
+        f"batch {format_expr(memory['batch'])})"
+    )
+
+
+def _memory_note(memory: Mapping[str, Any]) -> list[str]:
+    states = memory["optimizer_states"]
+    state = "no state" if states == 0 else f"{format_expr(states)} values per parameter"
+    return [
+        f"Activations: {MEMORY_MEANINGS['activation_bytes']}.",
+        f"Training: {MEMORY_MEANINGS['training_bytes']} ({memory['optimizer']}: {state}).",
+    ]
+
+
+def _memory_cells(memory: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Each figure's label, its bytes, and its megabytes (10^6 bytes, as torchinfo prints them)
+    when it is a number."""
+    cells = []
+    for key, label in MEMORY_LABELS.items():
+        value = memory[key]
+        if key == "training_bytes":
+            label = f"{label} ({memory['optimizer']})"
+        megabytes = f"{int(value) / 1e6:,.2f}" if isinstance(value, sympy.Integer) else ""
+        cells.append((label, format_expr(value), megabytes))
+    return cells
+
+
+def memory_lines(memory: Mapping[str, Any]) -> list[str]:
+    """The memory figures of a :func:`~symcnn.costs._memory.memory_report` as aligned text."""
+    cells = _memory_cells(memory)
+    widths = [max(len(cell[i]) for cell in cells) for i in range(3)]
+    lines = [_memory_heading(memory) + ":"]
+    for label, value, megabytes in cells:
+        line = f"  {label.ljust(widths[0])}  {value.rjust(widths[1])} bytes"
+        if megabytes:
+            line += f"  {megabytes.rjust(widths[2])} MB"
+        lines.append(line)
+    lines += _memory_note(memory)
+    return lines
+
+
+def text_summary(
+    table: SummaryTable, *, conditions: bool = True, memory: Mapping[str, Any] | None = None
+) -> str:
     """A :class:`~symcnn.render.table.SummaryTable` as aligned text; ``conditions``: list the
-    conditions the network is valid under after it (a document lists them itself)."""
+    conditions the network is valid under after it (a document lists them itself); ``memory``:
+    the lines of a :func:`~symcnn.costs._memory.memory_report` after the table."""
     headers, rows, total = _table_rows(table)
     everything = [headers, *rows, total]
     widths = [max(len(line[i]) for line in everything) for i in range(len(headers))]
@@ -88,6 +147,9 @@ def text_summary(table: SummaryTable, *, conditions: bool = True) -> str:
     out += [line(headers), rule, *(line(row) for row in rows), rule, line(total)]
     if table.counted:
         out.append(table.counted)
+    if memory is not None:
+        out.append("")
+        out += memory_lines(memory)
     if conditions and table.conditions:
         out.append("")
         out.append("Valid when:")
@@ -95,17 +157,24 @@ def text_summary(table: SummaryTable, *, conditions: bool = True) -> str:
     return "\n".join(out) + "\n"
 
 
-def text_table(net: Network, depth: int | None = None, counter: str | None = None) -> str:
+def text_table(
+    net: Network,
+    depth: int | None = None,
+    counter: str | None = None,
+    memory: Mapping[str, Any] | None = None,
+) -> str:
     """The seeds' table (Layer, Activation shape, Activation size, # parameters) with totals;
     blocks nested deeper than ``depth`` are folded into their heading rows; ``counter`` adds
-    MACs and FLOPs columns counted as that counter counts."""
-    return text_summary(summary_table(net, depth, counter))
+    MACs and FLOPs columns counted as that counter counts; ``memory`` (a
+    :func:`~symcnn.costs._memory.memory_report`) adds the memory lines after the table."""
+    return text_summary(summary_table(net, depth, counter), memory=memory)
 
 
-def markdown_summary(table: SummaryTable) -> str:
+def markdown_summary(table: SummaryTable, memory: Mapping[str, Any] | None = None) -> str:
     """A :class:`~symcnn.render.table.SummaryTable` as GitHub-flavoured Markdown, values as
     text (an answer key's Markdown table, with math, is
-    :func:`symcnn.render.markdown.markdown_summary`)."""
+    :func:`symcnn.render.markdown.markdown_summary`); ``memory``: a table of the figures of a
+    :func:`~symcnn.costs._memory.memory_report` after it."""
     headers, rows, total = _table_rows(table)
 
     def line(cells: Sequence[str]) -> str:
@@ -123,20 +192,33 @@ def markdown_summary(table: SummaryTable) -> str:
     if table.counted:
         out.append("")
         out.append(table.counted)
+    if memory is not None:
+        out += ["", f"**{_memory_heading(memory)}**", "", "| Memory | Bytes | MB |"]
+        out.append("| :--- | ---: | ---: |")
+        out += [f"| {label} | {value} | {mb} |" for label, value, mb in _memory_cells(memory)]
+        out += ["", *_memory_note(memory)]
     if table.conditions:
         out.append("")
         out.append("Valid when: " + "; ".join(f"`{c}`" for c in table.conditions))
     return "\n".join(out) + "\n"
 
 
-def markdown_table(net: Network, depth: int | None = None, counter: str | None = None) -> str:
+def markdown_table(
+    net: Network,
+    depth: int | None = None,
+    counter: str | None = None,
+    memory: Mapping[str, Any] | None = None,
+) -> str:
     """The same table as GitHub-flavoured Markdown."""
-    return markdown_summary(summary_table(net, depth, counter))
+    return markdown_summary(summary_table(net, depth, counter), memory)
 
 
-def summary_data(net: Network, counter: str | None = None) -> dict[str, object]:
+def summary_data(
+    net: Network, counter: str | None = None, memory: Mapping[str, Any] | None = None
+) -> dict[str, object]:
     """The summary as plain data: every value an exact string; with a ``counter``, each row's and
-    the network's ``macs`` and ``flops`` as that counter counts them."""
+    the network's ``macs`` and ``flops`` as that counter counts them; with ``memory`` (a
+    :func:`~symcnn.costs._memory.memory_report`), its figures as the object ``memory``."""
     costs = None if counter is None else net.row_costs(counter)
 
     def shape(values: Iterable[sympy.Expr]) -> list[str]:
@@ -196,9 +278,16 @@ def summary_data(net: Network, counter: str | None = None) -> dict[str, object]:
         data["flops"] = sympy.sstr(totals["flops"])
         data["counter"] = counter
         data["counted"] = lookup_counter(counter).sentence
+    if memory is not None:
+        data["memory"] = {
+            key: value if isinstance(value, str) else sympy.sstr(value)
+            for key, value in memory.items()
+        }
     return data
 
 
-def json_summary(net: Network, counter: str | None = None) -> str:
+def json_summary(
+    net: Network, counter: str | None = None, memory: Mapping[str, Any] | None = None
+) -> str:
     """The summary as JSON (deterministic: same spec, same bytes)."""
-    return json.dumps(summary_data(net, counter), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(summary_data(net, counter, memory), indent=2, ensure_ascii=False) + "\n"
