@@ -7,7 +7,10 @@ exactly (``torch``: FlopCounterMode, the default; ``fvcore``; ``ptflops``; ``tor
 
 from __future__ import annotations
 
-from . import _torch  # noqa: F401  (registers the default counter)
+from . import (
+    _torch,  # noqa: F401  (registers the default counter)
+    _torchinfo,  # noqa: F401
+)
 from ._base import COUNTERS, Counter, Rule, live_rows, lookup, register, row_costs
 
 __all__ = ["COUNTERS", "DEFAULT", "Counter", "Rule", "live_rows", "lookup", "register", "row_costs"]
