@@ -8,7 +8,7 @@ exactly (``torch``: FlopCounterMode, the default; ``fvcore``; ``ptflops``; ``tor
 from __future__ import annotations
 
 # each counter's module registers it; the docs and `--help` list them in ORDER
-from . import _fvcore, _ptflops, _torch  # noqa: F401
+from . import _fvcore, _ptflops, _torch, _torchinfo  # noqa: F401
 from ._base import COUNTERS, Counter, Rule, live_rows, lookup, register, row_costs
 
 __all__ = ["COUNTERS", "DEFAULT", "Counter", "Rule", "live_rows", "lookup", "register", "row_costs"]
