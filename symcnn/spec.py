@@ -54,11 +54,40 @@ def read_spec(source: Any) -> Any:
     )
 
 
+#: the deepest nesting (brackets, or indentation counted in characters) a spec may have and still
+#: be read by libyaml's C parser, which is twenty times faster but recurses in C without a limit
+#: (deep enough text crashes the process); deeper text is read by PyYAML's pure-Python parser,
+#: whose recursion limit becomes a clear error. Both build values with the same safe constructor.
+FAST_YAML_NESTING = 200
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _nesting(text: str) -> int:
+    """An upper bound of the text's nesting: bracket depth plus the deepest indentation, where a
+    run of ``- `` counts as indentation too (``- - - x`` nests three sequences)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    indent = max((len(line) - len(line.lstrip(" -")) for line in text.splitlines()), default=0)
+    return deepest + indent
+
+
+def _load_yaml(text: str) -> Any:
+    if _FAST_LOADER is not None and _nesting(text) <= FAST_YAML_NESTING:
+        return yaml.load(text, Loader=_FAST_LOADER)
+    return yaml.safe_load(text)
+
+
 def _parse_text(text: str, origin: str) -> Any:
     try:
         if origin.lower().endswith(".json"):
             return json.loads(text)
-        return yaml.safe_load(text)
+        return _load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError, RecursionError) as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise SpecError(f"{origin} is not valid YAML/JSON: {detail}") from None
