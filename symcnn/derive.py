@@ -6,6 +6,11 @@ values put in *in the same order*, and the engine's result::
     parameters = ((m·n·d) + bias)·k = ((5·5·3) + 1)·8 = 608
     H_out = ⌊(H + 2·z_h − n)/s_h⌋ + 1 = ⌊(32 + 2·0 − 5)/1⌋ + 1 = 28
 
+Asked for (``costs=True``), the working adds the multiply-accumulates of the layers that do
+matrix-like work, from the same kind of tree, written once in the layer's module::
+
+    MACs = H_out·W_out·k·m·n·d = 28·28·32·5·5·192 = 120,422,400
+
 Each layer writes its formulas once, as the textbook-ordered trees of :mod:`symcnn.formula`, and
 answers for its own working (:meth:`symcnn.layers.Layer.working`); its SymPy formula is those trees
 evaluated. The *result* of a line is the row's own number (``row.params``, ``row.output_shape``...)
@@ -22,6 +27,9 @@ over these types. This module is the facade users call, so Jupyter display is wi
 608
 >>> evaluate(params.substituted)
 608
+>>> macs = derive(net["CONV1"], costs=True).line("macs")
+>>> macs.result, evaluate(macs.substituted)
+(470400, 470400)
 """
 
 from __future__ import annotations
@@ -30,10 +38,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import sympy
+
 from .formula import (
     Ceil,
     Const,
     Derivation,
+    Expr,
     Fact,
     Floor,
     FormulaExpr,
@@ -54,6 +65,7 @@ from .formula import (
     quantity,
     substitute,
     times,
+    written_line,
 )
 
 if TYPE_CHECKING:
@@ -118,11 +130,13 @@ class LayerWorking:
 
 @dataclass(frozen=True)
 class Working:
-    """A network's working: every layer's, then the total number of parameters."""
+    """A network's working: every layer's, then the total number of parameters; asked for, the
+    totals of the costs too (``total MACs``, ``total FLOPs``)."""
 
     network: Network
     layers: tuple[LayerWorking, ...]
     total: Derivation
+    costs: tuple[Derivation, ...] = ()
 
 
 def shared_reason(original: str, what: str = "weights") -> str:
@@ -147,11 +161,17 @@ def _shared_lines(row: Row, lines: list[Line]) -> list[Line]:
     return out
 
 
-def derive(row: Row) -> LayerWorking:
+#: why a row that the network's output does not read costs nothing
+DEAD = "the output does not depend on this layer: not computed, not counted"
+
+
+def derive(row: Row, costs: bool = False) -> LayerWorking:
     """The working of one summary row, in the textbook's order of terms.
 
     A row that shares another's weights (``shares: conv3``) has its output sizes worked out as
     any row's, and its parameters and buffers stated: they are counted once, at the original.
+    ``costs`` adds the line of its multiply-accumulates (``macs``: one application, one example)
+    for a layer that does matrix-like work; a shared row does that work again, so it has one.
 
     >>> import symcnn
     >>> net = symcnn.load("examples/shared_weights_exam.yaml")
@@ -162,20 +182,58 @@ def derive(row: Row) -> LayerWorking:
     lines = list(row.layer.working(row))
     if row.shares is not None:
         lines = _shared_lines(row, lines)
+    if costs:
+        lines += _cost_lines(row, lines)
     return LayerWorking(row, tuple(lines))
 
 
-def _total_terms(net: Network, start: int, stop: int, repeats: list[BlockUse]) -> list[Node]:
-    """The terms of rows ``start:stop``: each row's parameters, and for a block of a symbolic
-    repeat inside the range, ``L·(its rows' terms)``. ``repeats`` are the blocks inside."""
+def _cost_lines(row: Row, lines: list[Line]) -> list[Line]:
+    """``MACs = H_out·W_out·k·m·n·d = …``: the layer's cost tree (``Textbook.macs``) in the form
+    its textbook shows for the row's values, its references (``H_out``, ``activation size``) the
+    results of the row's own lines above; none for a layer without matrix-like work. The result
+    is the layer's count, ``Layer.work``, which evaluates the same tree."""
+    book = row.layer.textbook(row.values)
+    if book is None or book.macs is None:
+        return []
+    refs = {line.quantity.key: line.result for line in lines if isinstance(line, Derivation)}
+    result = row.layer.work(row)["macs"]
+    return [written_line("macs", book.macs, row.values, result, refs)]
+
+
+def _cost_layer(working: LayerWorking, macs: Expr) -> LayerWorking:
+    """A layer's working with its MACs line as the network counts them: a row the output does not
+    read costs nothing, and says so."""
+    if macs != 0:
+        return working
+    lines = tuple(
+        Fact(line.quantity, macs, DEAD)
+        if isinstance(line, Derivation) and line.quantity.key == "macs" and line.result != 0
+        else line
+        for line in working.lines
+    )
+    return LayerWorking(working.row, lines)
+
+
+def _total_terms(
+    net: Network,
+    start: int,
+    stop: int,
+    repeats: list[BlockUse],
+    count: Callable[[Row], Expr] | None = None,
+) -> list[Node]:
+    """The terms of rows ``start:stop``: each row's parameters (or its ``count``), and for a block
+    of a symbolic repeat inside the range, ``L·(its rows' terms)``. ``repeats`` are the blocks
+    inside."""
+    count = count or (lambda row: row.params)
     terms: list[Node] = []
     index = start
     while index < stop:
         # the outermost repeated block starting here (the first of those sorted by depth)
         use = next((use for use in repeats if use.start == index), None)
         if use is None:
-            if net.rows[index].params != 0:
-                terms.append(Value(net.rows[index].params))
+            value = count(net.rows[index])
+            if value != 0:
+                terms.append(Value(value))
             index += 1
             continue
         inner = [
@@ -186,7 +244,7 @@ def _total_terms(net: Network, start: int, stop: int, repeats: list[BlockUse]) -
             and other.stop <= use.stop
             and other.depth > use.depth
         ]
-        counts = _total_terms(net, use.start, use.stop, inner)
+        counts = _total_terms(net, use.start, use.stop, inner, count)
         if counts:
             repeated = (
                 counts[0] if len(counts) == 1 else Group(Sum(tuple(("+", t) for t in counts)))
@@ -196,11 +254,34 @@ def _total_terms(net: Network, start: int, stop: int, repeats: list[BlockUse]) -
     return terms
 
 
-def derive_network(net: Network) -> Working:
+def _sum(terms: list[Node]) -> Node | None:
+    if len(terms) == 1:
+        return terms[0]
+    if terms:
+        return Sum(tuple(("+", term) for term in terms))
+    return None
+
+
+def _cost_totals(net: Network, repeats: list[BlockUse]) -> tuple[Derivation, ...]:
+    """``total MACs = 470,400 + 320,000 + …`` under the default counter, and the FLOPs: twice
+    the MACs when the counter counts 2 per multiply-accumulate, as PyTorch's does."""
+    per_row = net.row_costs()
+    terms = _total_terms(net, 0, len(net.rows), repeats, lambda row: per_row[row.name][0])
+    macs = Derivation(quantity("total_macs"), None, _sum(terms), net.macs)
+    twice = sympy.expand(net.flops - 2 * net.macs) == 0
+    flops_formula: Node | None = Product((Const(2), Ref(quantity("total_macs")))) if twice else None
+    flops_values: Node | None = Product((Const(2), Value(net.macs))) if twice else None
+    flops = Derivation(quantity("total_flops"), flops_formula, flops_values, net.flops)
+    return macs, flops
+
+
+def derive_network(net: Network, costs: bool = False) -> Working:
     """The working of every row of ``net`` and of its total number of parameters.
 
     The total adds every row's parameters; the rows of a block applied a symbolic number of times
-    (``repeat: L``) are written once and multiplied, ``L·(36,864 + 128 + …)``.
+    (``repeat: L``) are written once and multiplied, ``L·(36,864 + 128 + …)``. ``costs`` adds
+    each layer's MACs line and the totals of the MACs and FLOPs (the default counter's, every
+    application counted, only what the output depends on).
 
     >>> import symcnn
     >>> working = derive_network(symcnn.load("examples/lenet5.yaml"))
@@ -212,19 +293,18 @@ def derive_network(net: Network) -> Working:
     >>> evaluate(stage.substituted), stage.result
     (73984*L, 73984*L)
     """
-    layers = tuple(derive(row) for row in net.rows)
+    layers = tuple(derive(row, costs) for row in net.rows)
     repeats = sorted(
         (use for use in net.groups if use.repeat is not None and use.stop > use.start),
         key=lambda use: (use.start, use.depth),
     )
     terms = _total_terms(net, 0, len(net.rows), repeats)
-    substituted: Node | None = None
-    if len(terms) == 1:
-        substituted = terms[0]
-    elif terms:
-        substituted = Sum(tuple(("+", term) for term in terms))
-    total = Derivation(quantity("total_params"), None, substituted, net.params)
-    return Working(net, layers, total)
+    total = Derivation(quantity("total_params"), None, _sum(terms), net.params)
+    if not costs:
+        return Working(net, layers, total)
+    per_row = net.row_costs()
+    layers = tuple(_cost_layer(layer, per_row[layer.row.name][0]) for layer in layers)
+    return Working(net, layers, total, _cost_totals(net, repeats))
 
 
 #: how a layer's working displays itself in Jupyter, by MIME kind: filled in by

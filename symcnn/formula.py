@@ -56,6 +56,7 @@ __all__ = [
     "evaluate",
     "plus",
     "quantity",
+    "resolve",
     "substitute",
     "times",
 ]
@@ -80,6 +81,9 @@ _QUANTITIES = {
     "buffers": Quantity("buffers", "buffers", r"\text{buffers}"),
     "activation_size": Quantity("activation_size", "activation size", r"\text{activation size}"),
     "total_params": Quantity("total_params", "total parameters", r"\text{total parameters}"),
+    "macs": Quantity("macs", "MACs", r"\text{MACs}"),
+    "total_macs": Quantity("total_macs", "total MACs", r"\text{total MACs}"),
+    "total_flops": Quantity("total_flops", "total FLOPs", r"\text{total FLOPs}"),
 }
 for _axis in AXES:
     _name = {"t": "T", "h": "H", "w": "W"}[_axis]
@@ -90,7 +94,7 @@ for _axis in AXES:
 
 def quantity(key: str) -> Quantity:
     """The quantity named ``key``: ``params``, ``buffers``, ``activation_size``, ``total_params``,
-    ``T_out``, ``H_out`` or ``W_out``."""
+    ``T_out``, ``H_out``, ``W_out``, or a cost: ``macs``, ``total_macs``, ``total_flops``."""
     return _QUANTITIES[key]
 
 
@@ -321,6 +325,48 @@ def _(node: Otherwise, values: Mapping[sympy.Basic, Expr]) -> Node:
     return Otherwise(*(substitute(part, values) for part in parts))
 
 
+@functools.singledispatch
+def resolve(node: Node, refs: Mapping[str, Expr]) -> Node:
+    """The same tree with every :class:`Ref` whose quantity ``refs`` gives (by key: ``H_out``,
+    ``activation_size``...) replaced by a :class:`Value`: the row's own number, so that a formula
+    written over other derivations' results (``H_out·W_out·k·m·n·d``) can be evaluated."""
+    return node
+
+
+@resolve.register
+def _(node: Ref, refs: Mapping[str, Expr]) -> Node:
+    key = node.quantity.key
+    return Value(refs[key]) if key in refs else node
+
+
+@resolve.register
+def _(node: Sum, refs: Mapping[str, Expr]) -> Node:
+    return Sum(tuple((sign, resolve(term, refs)) for sign, term in node.terms))
+
+
+@resolve.register
+def _(node: Product, refs: Mapping[str, Expr]) -> Node:
+    return Product(tuple(resolve(factor, refs) for factor in node.factors))
+
+
+@resolve.register
+def _(node: Quotient, refs: Mapping[str, Expr]) -> Node:
+    return Quotient(resolve(node.numerator, refs), resolve(node.denominator, refs))
+
+
+@resolve.register(Group)
+@resolve.register(Floor)
+@resolve.register(Ceil)
+def _(node: Group | Floor | Ceil, refs: Mapping[str, Expr]) -> Node:
+    return type(node)(resolve(node.inner, refs))
+
+
+@resolve.register
+def _(node: Otherwise, refs: Mapping[str, Expr]) -> Node:
+    parts = (node.value, node.left, node.right, node.otherwise)
+    return Otherwise(*(resolve(part, refs) for part in parts))
+
+
 # ------------------------------------------------------------------------------ textbooks
 
 
@@ -345,13 +391,17 @@ class Textbook:
     ``sizes`` has one entry per spatial axis (depth, height, width order) for layers that compute
     their output's spatial sizes; ``channels`` is the symbol of the output's channels (``k``,
     ``d``, ``c``) when the output is those axes and channels. ``buffers`` is ``None`` for a layer
-    without buffers.
+    without buffers. ``macs`` is the multiply-accumulates of one application (``None``: the layer
+    does no matrix-like work), written over the notation's symbols and the results of the row's
+    other lines (``H_out·W_out·k·m·n·d``: :class:`Ref` nodes, which :func:`resolve` fills in); the
+    layer's :meth:`~symcnn.layers.Layer.work` is that tree evaluated.
     """
 
     params: Written
     buffers: Written | None = None
     sizes: tuple[Written, ...] = ()
     channels: sympy.Symbol | None = None
+    macs: Written | None = None
 
 
 # ------------------------------------------------------------------------------ working lines
@@ -413,10 +463,17 @@ Line = Union[Derivation, Fact, Solved]  # noqa: UP007
 
 
 def written_line(
-    key: str, written: Written, values: Mapping[sympy.Basic, Expr], result: Expr
+    key: str,
+    written: Written,
+    values: Mapping[sympy.Basic, Expr],
+    result: Expr,
+    refs: Mapping[str, Expr] | None = None,
 ) -> Derivation | Fact:
-    """The line of quantity ``key``: the written formula with ``values`` put in, or the fact."""
+    """The line of quantity ``key``: the written formula with ``values`` put in (and the results
+    ``refs`` names for its references), or the fact."""
     if written.formula is None:
         return Fact(quantity(key), result, written.note)
     substituted = substitute(written.formula, values)
+    if refs:
+        substituted = resolve(substituted, refs)
     return Derivation(quantity(key), written.formula, substituted, result, written.note)

@@ -2,9 +2,10 @@
 
 The entries live in ``symcnn/data/mistakes.yaml``. Each has wrong *forms* per layer family and
 quantity, written in the notation with a few placeholders for parts of the layer's own formula
-(``kernel`` is ``m·n`` for a 2-d layer, ``out_positions`` the product of the output sizes…), so one
-form covers Conv1d, Conv2d and Conv3d. :func:`wrong_values` resolves them on a bound row, and
-:mod:`symcnn.check` compares a claim with each.
+(``kernel`` is ``m·n`` for a 2-d layer, ``out_positions`` the product of the output sizes, ``macs``
+the layer's own multiply-accumulates…), so one form covers Conv1d, Conv2d and Conv3d.
+:func:`wrong_values` resolves them on a bound row, and :mod:`symcnn.check` compares a claim with
+each.
 
 >>> [mistake.id for mistake in CATALOGUE][:3]
 ['forgot-depth', 'dense-bias-once', 'bias-on-input-side']
@@ -52,7 +53,11 @@ PLACEHOLDERS = (
     "out_positions",
     "params",
     "buffers",
+    "macs",
+    "out_elements",
 )
+#: quantities whose forms may use the cost placeholders (``macs``, ``out_elements``)
+COST_QUANTITIES = ("macs", "flops")
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,8 @@ class Form:
     def general(self, row: Row, quantity: str) -> Expr:
         """The wrong formula for ``row``'s layer, in the notation's symbols (not yet bound)."""
         names = _placeholders(row)
+        if self.quantity in COST_QUANTITIES:
+            names.update(_cost_placeholders(row))
         if self.quantity == "output_size":
             names.update(_axis_names(row, quantity))
         return parse_expression(self.formula, functools.partial(_resolve, names))
@@ -132,6 +139,16 @@ def _placeholders(row: Row) -> dict[str, Expr]:
         "out_positions": out_positions,
         "params": general.params,
         "buffers": general.buffers,
+    }
+
+
+def _cost_placeholders(row: Row) -> dict[str, Expr]:
+    """``macs``: the multiply-accumulates of one application as the layer counts them (its
+    textbook tree, ``Layer.work``); ``out_elements``: the elements of its output (H_out·W_out·k).
+    Both are the row's own, already bound."""
+    return {
+        "macs": row.layer.work(row).get("macs", sympy.S.Zero),
+        "out_elements": row.activation_size,
     }
 
 

@@ -103,8 +103,9 @@ def _layer_target(quantity: LayerQuantity) -> Target:
 
 
 def network_target(net: Network, quantity: str = "params") -> Target:
-    """A network's total (``params``, ``buffers``, ``activation_size``, ``total_activations``…) or
-    one row's quantity (``CONV2.params``, ``2.output_shape[0]``, ``CONV2.out_w``)."""
+    """A network's total (``params``, ``buffers``, ``activation_size``, ``total_activations``,
+    ``macs``, ``flops``…) or one row's quantity (``CONV2.params``, ``2.output_shape[0]``,
+    ``CONV2.out_w``, ``CONV1.macs``: one application of the layer, as the network counts it)."""
     name = (quantity or "params").strip()
     conditions = tuple(check.condition for check in net.conditions)
     label = net.name or "the network"
@@ -114,7 +115,7 @@ def network_target(net: Network, quantity: str = "params") -> Target:
         raise SpecError(f"unknown quantity {quantity!r} (valid: {valid})", field="quantity")
     row = None if reference.layer is None else _find_row(net, reference.layer)
     try:
-        reading = read_reference(net if row is None else row, reference, "", net.layout)
+        reading = read_reference(net if row is None else row, reference, "", net.layout, net)
     except SolveError as error:
         raise SpecError(str(error), field="quantity") from None
     if reading.is_shape:
@@ -124,8 +125,11 @@ def network_target(net: Network, quantity: str = "params") -> Target:
     if row is None:
         total = reference.quantity
         # a sum of the rows' own values can be taken apart row by row
-        summed = total.aggregate == "sum" and total.name in layer_quantities()
-        rows = net.rows if summed and reference.index is None else ()
+        summed = total.aggregate == "sum" and (total.cost or total.name in layer_quantities())
+        rows: Sequence[Row] = net.rows if summed and reference.index is None else ()
+        if total.cost:  # a cost is taken apart over the rows that do cost (the output reads them)
+            costs = net.row_costs()
+            rows = [row for row in rows if costs[row.name] != (0, 0)]
         return Target(
             label=f"{label}: {short}",
             truth=truth,

@@ -29,6 +29,7 @@ examples:
   symcnn latex examples/lenet5.yaml --fragment --times > working.tex
   symcnn latex examples/lenet5.yaml --format markdown
   symcnn latex examples/resnet18.yaml --depth 1 -o resnet18.tex --pdf
+  symcnn latex examples/lenet5.yaml --costs --format text
 """
 FORMATS = ("latex", "markdown", "text")
 
@@ -68,6 +69,13 @@ def register(subparsers: Any) -> None:
         help="fold the table's blocks nested deeper than N into one row with their subtotal (0: "
         "only the top-level entries); the working always shows every layer",
     )
+    parser.add_argument(
+        "--costs",
+        action="store_true",
+        help="add the costs: MACs and FLOPs columns in the table, each convolution's and linear "
+        "layer's MACs worked out (H_out·W_out·k·m·n·d), and the totals, as PyTorch's "
+        "FlopCounterMode counts them",
+    )
     add_set_option(parser)
     parser.set_defaults(run=run)
 
@@ -81,7 +89,7 @@ def run(arguments: argparse.Namespace) -> int:
         raise SpecError(f"--depth = {arguments.depth}: must be 0 or more")
     net = load_with_values(arguments.spec, arguments.values)
     style = Style("times" if arguments.times else "cdot", not arguments.no_grouping)
-    document = answer_key(net, arguments.title, arguments.depth)
+    document = answer_key(net, arguments.title, arguments.depth, costs=arguments.costs)
     if arguments.format == "markdown":
         text = markdown_document(document, style)
     elif arguments.format == "text":

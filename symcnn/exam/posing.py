@@ -16,6 +16,7 @@ from ..errors import SolveError, SpecError, SymcnnError
 from ..formula import Derivation, Fact, Line, Solved
 from ..layers import Row
 from ..layers.base import with_values
+from ..mistakes import wrong_values
 from ..network import Network
 from ..prose import Inline, Math, Text
 from ..solve import solve
@@ -271,6 +272,57 @@ def _ask_total(variant: Network, spec: QuestionSpec, number: int) -> Posed:
     )
 
 
+def _macs_mistakes(
+    rows: Sequence[Row], costs: Mapping[str, sympy.Expr]
+) -> list[tuple[str, sympy.Expr]]:
+    """The catalogue's wrong MAC counts, each made on every row it applies to: what a student who
+    counts that way gives for these rows (FLOPs for MACs, no output size, no depth, the bias)."""
+    titles: dict[str, str] = {}
+    wrong: dict[str, dict[str, sympy.Expr]] = {}
+    for row in rows:
+        for form, value in wrong_values(row, "macs"):
+            titles[form.mistake.id] = form.mistake.title
+            wrong.setdefault(form.mistake.id, {}).setdefault(row.name, value)
+    return [
+        (titles[mistake], sympy.Add(*(made.get(row.name, costs[row.name]) for row in rows)))
+        for mistake, made in wrong.items()
+    ]
+
+
+def _ask_macs(variant: Network, spec: QuestionSpec, number: int) -> Posed:
+    """The multiply-accumulates of one layer or of the whole network (one example)."""
+    costs = {name: macs for name, (macs, _) in variant.row_costs().items()}
+    if spec.layer is not None:
+        row = variant[spec.layer]
+        answer = _int(costs[row.name])
+        whom: tuple[Inline, ...] = (*_layer_pieces(row), Text(" do"))
+        lines = _lines_without(derive(row, costs=True).lines, {"params", "buffers"})
+        rows: Sequence[Row] = [row]
+        label = "MACs"
+    else:
+        answer = _int(variant.macs)
+        whom = (Text("the whole network do"),)
+        working = derive_network(variant, costs=True)
+        lines = (
+            *(
+                line
+                for layer in working.layers
+                for line in _lines_of(layer.lines, "macs")
+                if line.result != 0
+            ),
+            working.costs[0],
+        )
+        rows = [row for row in variant.rows if costs[row.name] != 0]
+        label = "total MACs"
+    prompt = (
+        Text("How many multiply-accumulates (MACs) does "),
+        *whom,
+        Text(" in one forward pass of one example?"),
+    )
+    mistakes = _mistakes(_macs_mistakes(rows, costs), answer)
+    return Posed(number, spec, prompt, (Answer(label, answer),), tuple(lines), mistakes)
+
+
 _ROLES = {
     "out_channels": "the number of filters",
     "out_features": "the number of neurons",
@@ -393,6 +445,8 @@ def _pose(template: Template, values: Mapping[str, int], index: int, seed: int) 
             question = _ask_shape(network, spec, number)
         elif spec.ask == "total_params":
             question = _ask_total(network, spec, number)
+        elif spec.ask == "macs":
+            question = _ask_macs(network, spec, number)
         else:
             question = _ask_solve(template, network, shown, values, spec, number)
         posed.append(question)

@@ -36,6 +36,13 @@ ASSUMPTIONS = {
 }
 
 
+#: what a sheet that asks for MACs says they are (PyTorch's FlopCounterMode's count, halved)
+MACS_ASSUMPTION = (
+    "A multiply-accumulate (MAC) is one multiplication and one addition; count those of the "
+    "convolutions and fully connected layers only, without the biases."
+)
+
+
 def assumptions(template: Template, shown: Network) -> tuple[tuple[Inline, ...], ...]:
     """What the question takes for granted, stated rather than left for students to guess."""
     layout = "(height, width, channels)" if shown.layout == "HWC" else "(channels, height, width)"
@@ -54,6 +61,8 @@ def assumptions(template: Template, shown: Network) -> tuple[tuple[Inline, ...],
                 "except " + ", ".join(without) + "."
             )
         items.append((Text(sentence),))
+    if any(question.ask == "macs" for question in template.questions):
+        items.append((Text(MACS_ASSUMPTION),))
     items += [(Text(text),) for text in template.assumptions]
     return tuple(items)
 

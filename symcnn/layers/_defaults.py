@@ -26,7 +26,10 @@ from ..formula import (
     Sym,
     Textbook,
     Value,
+    Written,
+    evaluate,
     quantity,
+    resolve,
     substitute,
     written_line,
 )
@@ -44,6 +47,8 @@ __all__ = [
     "textbook_lines",
     "untemplated_lines",
     "with_values",
+    "work_refs",
+    "written_work",
 ]
 
 
@@ -101,6 +106,29 @@ def untemplated_lines(row: Row) -> list[Line]:
         formula = FormulaExpr(general)
         lines.append(Derivation(quantity(key), formula, substitute(formula, row.values), result))
     return lines
+
+
+# ------------------------------------------------------------------------------ costs
+
+
+def work_refs(row: Row) -> dict[str, Expr]:
+    """The row's results a cost formula refers to by name: ``activation_size`` and the output's
+    sizes (``H_out``, ``W_out``...) of a layer with spatial axes."""
+    refs: dict[str, Expr] = {"activation_size": row.activation_size}
+    dims = row.layer.spatial_dims
+    sizes = spatial(row) if dims else ()
+    if dims and len(sizes) == dims:
+        for a, size in zip(axis_symbols(dims), sizes, strict=True):
+            refs[f"{a.size.name}_out"] = size
+    return refs
+
+
+def written_work(row: Row, written: Written) -> Expr:
+    """A cost formula (:attr:`Textbook.macs`) evaluated at ``row``: its symbols take the row's
+    values, its references the row's results. :meth:`Layer.work` counts with it, so a working
+    line of the same tree cannot disagree with the count."""
+    assert written.formula is not None, "a cost is a formula"
+    return evaluate(resolve(substitute(written.formula, row.values), work_refs(row)))
 
 
 # ------------------------------------------------------------------------------ descriptions

@@ -10,9 +10,15 @@ Output size along one axis, with input size W, kernel m, stride s, padding z and
     ⌊(W + 2z − r(m − 1) − 1)/s⌋ + 1         Conv
     (W − 1)s − 2z + r(m − 1) + a + 1        ConvTranspose (a: output_padding)
 
+Multiply-accumulates of one application (``Layer.work``; see :mod:`symcnn.costs`)::
+
+    H_out·W_out·k·m·n·d/g                   Conv: every output element sums one filter's products
+    H·W·d·m·n·k/g                           ConvTranspose: every input element is spread over
+                                            m·n·k/g outputs
+
 Each formula is written once, as the textbook-ordered tree of :meth:`Conv.textbook` (the general
-formula is that tree evaluated); a row's working shows the form for its values: no dilation term
-when r = 1, no /g when g = 1.
+formula and the MAC count are that tree evaluated); a row's working shows the form for its values:
+no dilation term when r = 1, no /g when g = 1.
 
 Source: the ``Conv2d`` and ``ConvTranspose2d`` pages of the PyTorch documentation.
 """
@@ -26,10 +32,23 @@ from typing import Any, ClassVar
 import sympy
 
 from ..errors import ShapeError, SpecError
-from ..formula import Floor, Group, Node, Quotient, Sum, Sym, Textbook, Written, plus, times
+from ..formula import (
+    Floor,
+    Group,
+    Node,
+    Quotient,
+    Ref,
+    Sum,
+    Sym,
+    Textbook,
+    Written,
+    plus,
+    quantity,
+    times,
+)
 from ..prose import Inline, Math, Text, bias_phrase, sizes, uniform
 from ..symbols import AxisSymbols, axis_symbols, bias, d, g, k
-from ._defaults import with_values
+from ._defaults import with_values, written_work
 from ._relations import divides, ge, le, lt
 from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg, face, require
 
@@ -71,6 +90,16 @@ def _grouped(weights: Node, values: Mapping[sympy.Basic, Expr] | None) -> Node:
     return Quotient(weights, Sym(g)) if _varies(values, g, 1) else weights
 
 
+def _spread(
+    kernel: list[sympy.Symbol], channels: sympy.Symbol, values: Mapping[sympy.Basic, Expr] | None
+) -> list[Node]:
+    """The products one element takes part in: ``m·n·d`` (or ``m·n·k`` transposed), as factors
+    of a longer product, and ``(m·n·d/g)`` as one factor with groups."""
+    if _varies(values, g, 1):
+        return [Quotient(times(*kernel, channels), Sym(g))]
+    return [Sym(symbol) for symbol in (*kernel, channels)]
+
+
 def _checks_per_axis(where: Where, x: Tensor, layer: Any) -> list[Check]:
     """Groups dividing the channels, and the dilated kernel fitting in the padded input."""
     checks: list[Check] = []
@@ -101,10 +130,11 @@ class Conv(Layer):
     cost_family: ClassVar[str] = 'conv'
 
     def work(self, row: Row) -> dict[str, Expr]:
-        """Each output element sums (d/g)·(kernel volume) products, and adds one bias."""
-        kernel = sympy.Mul(*self.kernel_size)
-        out = row.activation_size
-        return {"macs": out * row.values[d] / self.groups * kernel, "bias": out * self.bias}
+        """Each output element sums (d/g)·(kernel volume) products, and adds one bias: the MACs
+        are the textbook's tree (:meth:`textbook`) evaluated at the row."""
+        book = self.textbook()
+        assert book.macs is not None
+        return {"macs": written_work(row, book.macs), "bias": row.activation_size * self.bias}
 
     in_channels: Expr | None = arg("size?", None, inferred=True)
     out_channels: Expr = arg("size")
@@ -154,7 +184,10 @@ class Conv(Layer):
             outputs.append(Written(plus(Floor(windows), 1)))
         per_filter = _grouped(times(*_textbook_kernel(axes), d), values)
         params = times(plus(Group(per_filter), bias), k)
-        return Textbook(Written(params), sizes=tuple(outputs), channels=k)
+        # every output element (H_out·W_out·k of them) sums one filter's m·n·d/g products
+        outs = [Ref(quantity(f"{a.size.name}_out")) for a in axes]
+        macs = times(*outs, k, *_spread(_textbook_kernel(axes), d, values))
+        return Textbook(Written(params), sizes=tuple(outputs), channels=k, macs=Written(macs))
 
     def formula(self, layout: str = "HWC") -> Formula:
         return self.textbook_formula(layout)
@@ -235,10 +268,10 @@ class ConvTranspose(Layer):
 
     def work(self, row: Row) -> dict[str, Expr]:
         """Each input element is spread over (k/g)·(kernel volume) outputs; one bias per output
-        element."""
-        kernel = sympy.Mul(*self.kernel_size)
-        spread = sympy.Mul(*row.input_shape) * self.out_channels / self.groups * kernel
-        return {"macs": spread, "bias": row.activation_size * self.bias}
+        element. The MACs are the textbook's tree (:meth:`textbook`) evaluated at the row."""
+        book = self.textbook()
+        assert book.macs is not None
+        return {"macs": written_work(row, book.macs), "bias": row.activation_size * self.bias}
 
     in_channels: Expr | None = arg("size?", None, inferred=True)
     out_channels: Expr = arg("size")
@@ -273,7 +306,10 @@ class ConvTranspose(Layer):
             outputs.append(Written(size))
         weights = _grouped(times(*_textbook_kernel(axes), d, k), values)
         params = plus(weights, times(bias, k))
-        return Textbook(Written(params), sizes=tuple(outputs), channels=k)
+        # every input element (H·W·d of them) is multiplied into m·n·k/g outputs
+        inputs = [a.size for a in axes]
+        macs = times(*inputs, d, *_spread(_textbook_kernel(axes), k, values))
+        return Textbook(Written(params), sizes=tuple(outputs), channels=k, macs=Written(macs))
 
     def formula(self, layout: str = "HWC") -> Formula:
         return self.textbook_formula(layout)

@@ -1,7 +1,8 @@
 """Dense layers and the shape-only layers around them.
 
 ``Linear`` acts on the last axis: ``(p + bias)·c`` parameters (``weight [c, p]`` plus one bias per
-neuron; source: PyTorch's ``Linear`` page and the seed texts' corrected formula). ``Flatten``,
+neuron; source: PyTorch's ``Linear`` page and the seed texts' corrected formula) and
+``activation size·p`` multiply-accumulates (every output element sums p products). ``Flatten``,
 ``Identity``, dropout and the activations have no parameters; ``PReLU`` learns ``P`` slopes.
 Each formula is written once, as the tree of the class's ``textbook``.
 """
@@ -20,6 +21,7 @@ from ..formula import (
     Derivation,
     Line,
     Product,
+    Ref,
     Sym,
     Textbook,
     Value,
@@ -31,6 +33,7 @@ from ..formula import (
 )
 from ..prose import Inline, Math, Text, bias_phrase
 from ..symbols import P, bias, c, d, p
+from ._defaults import written_work
 from ._relations import eq
 from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg
 
@@ -45,9 +48,11 @@ class Linear(Layer):
     cost_family: ClassVar[str] = 'linear'
 
     def work(self, row: Row) -> dict[str, Expr]:
-        """Each output element sums p products (p = in_features), and adds one bias."""
-        out = row.activation_size
-        return {"macs": out * row.values[p], "bias": out * self.bias}
+        """Each output element sums p products (p = in_features), and adds one bias: the MACs
+        are the textbook's tree (:meth:`textbook`) evaluated at the row."""
+        book = self.textbook()
+        assert book.macs is not None
+        return {"macs": written_work(row, book.macs), "bias": row.activation_size * self.bias}
 
     torch_name = "Linear"
 
@@ -59,7 +64,9 @@ class Linear(Layer):
     mistake_families: ClassVar = ("linear",)
 
     def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
-        return Textbook(Written(times(plus(p, bias), c)), channels=c)
+        # every output element (c of them, per position of any leading axes) sums p products
+        macs = times(Ref(quantity("activation_size")), p)
+        return Textbook(Written(times(plus(p, bias), c)), channels=c, macs=Written(macs))
 
     def formula(self, layout: str = "HWC") -> Formula:
         return self.textbook_formula(layout)

@@ -32,6 +32,7 @@ from ._network import (
     parse_number_text,
     read_reference,
     resolver,
+    row_cost,
     value_of,
     values_table,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "read_quantity",
     "read_reference",
     "resolver",
+    "row_cost",
     "value_of",
     "values_table",
 ]

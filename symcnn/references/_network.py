@@ -2,8 +2,9 @@
 
 A reference (:mod:`._grammar`) names a network total (``params``, ``activation_size``), a shape
 (``output_shape``, or one axis: ``output_shape[0]``), a layer's own (``CONV2.params``,
-``layers[2].output_shape``, ``layer1.0.conv1.params``), or an expression of those and of the spec's
-symbols (``k1 + k2``, ``params - FC3.params``). Text goes through the safe parser only.
+``layers[2].output_shape``, ``layer1.0.conv1.params``; a row's cost, ``CONV1.macs``, is one
+application of its layer), or an expression of those and of the spec's symbols (``k1 + k2``,
+``params - FC3.params``). Text goes through the safe parser only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 import sympy
 from sympy import Expr
 
+from ..costs import DEFAULT as DEFAULT_COUNTER
+from ..costs import lookup as lookup_counter
 from ..errors import ParseError, SolveError
 from ..layers import Row
 from ..parse import parse_expression
@@ -28,6 +31,7 @@ __all__ = [
     "network_quantity",
     "parse_number_text",
     "resolver",
+    "row_cost",
     "value_of",
     "values_table",
 ]
@@ -77,8 +81,22 @@ def value_of(obj: Any, quantity: Quantity) -> Any:
 
 
 def layer_quantities() -> list[str]:
-    """The registry's quantities a layer has (the rest are the network's own)."""
+    """The registry's quantities a row has as attributes (the rest are the network's own); a
+    row's costs (``macs``, ``flops``) are not its attributes but are read off its network
+    (:func:`row_cost`)."""
     return [name for name in QUANTITIES if hasattr(Row, name) or name in Row.__dataclass_fields__]
+
+
+def row_cost(row: Row, quantity: Quantity, net: Any = None) -> Expr:
+    """A cost quantity (``macs``, ``flops``) of one row, for **one application** of its layer and
+    one example, under the default counter: the network's own count (``net.row_costs()``, where a
+    row the output does not depend on costs 0) or, for a row without its network, its layer's.
+    A network's total multiplies each row's by its multiplicity (``L`` in a ``repeat: L`` block);
+    a row's does not."""
+    index = ("macs", "flops").index(quantity.name)
+    if net is not None and hasattr(net, "row_costs"):
+        return net.row_costs()[row.name][index]  # type: ignore[no-any-return]
+    return lookup_counter(DEFAULT_COUNTER).of(row)[index]
 
 
 def parse_number_text(text: str) -> str:
@@ -151,12 +169,19 @@ def _axis(shape: tuple[Expr, ...], index: int | None, name: str) -> tuple[Expr, 
     return shape[index]
 
 
-def read_reference(obj: Any, reference: Reference, prefix: str, layout: str) -> Reading:
+def read_reference(
+    obj: Any, reference: Reference, prefix: str, layout: str, net: Any = None
+) -> Reading:
     """The value ``reference`` names on ``obj`` (a row or a network); its label starts with
-    ``prefix`` (``CONV1.``, or nothing for the network)."""
+    ``prefix`` (``CONV1.``, or nothing for the network). A row's cost (``CONV1.macs``) is read
+    off ``net``, the row's network, when it is given (:func:`row_cost`)."""
     quantity = reference.quantity
     row = obj if isinstance(obj, Row) else None
     label = f"{prefix}{reference.name}"
+    if row is not None and quantity.cost:
+        if reference.index is not None:
+            raise SolveError(f"{label} is a number, not a shape; it has no [{reference.index}]")
+        return Reading(label, (row_cost(row, quantity, net),), False, row, quantity.name)
     if row is not None and not hasattr(row, quantity.name):
         raise SolveError(
             f"{label}: {quantity.name} is the network's, not a layer's (a layer has "
@@ -221,7 +246,7 @@ def network_quantity(net: Any, text: str, extra: Mapping[str, Expr] | None = Non
     if reference is not None and reference.layer is not None:
         if _names_a_layer(net, reference.layer):
             row = find_row(net, reference.layer)
-            return read_reference(row, reference, f"{row.name}.", net.layout)
+            return read_reference(row, reference, f"{row.name}.", net.layout, net)
     elif reference is not None and (
         reference.quantity.shape or reference.index is not None or reference.alias is not None
     ):

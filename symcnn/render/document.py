@@ -23,6 +23,7 @@ from typing import Union
 
 import sympy
 
+from ..costs import DEFAULT as DEFAULT_COUNTER
 from ..derive import (
     Ceil,
     Derivation,
@@ -135,8 +136,9 @@ class NetworkTable:
     table: SummaryTable
 
     @classmethod
-    def of(cls, net: Network, depth: int | None = None) -> NetworkTable:
-        return cls(summary_table(net, depth))
+    def of(cls, net: Network, depth: int | None = None, counter: str | None = None) -> NetworkTable:
+        """The table of ``net``; ``counter`` adds its MACs and FLOPs columns."""
+        return cls(summary_table(net, depth, counter))
 
 
 @dataclass(frozen=True)
@@ -341,17 +343,29 @@ def conditions_blocks(net: Network) -> list[Block]:
     return [Paragraph.of("The network is valid when:"), Items(items)]
 
 
-def answer_key(net: Network, title: str | None = None, depth: int | None = None) -> Document:
+#: what a key's costs count, said under its totals
+COSTS_SENTENCE = (
+    "MACs are the multiply-accumulates of one forward pass of one example, as PyTorch's "
+    "FlopCounterMode counts them (convolutions and matrix products, no bias), at 2 FLOPs each; "
+    "every application of a layer counts, and a layer the output does not depend on costs nothing."
+)
+
+
+def answer_key(
+    net: Network, title: str | None = None, depth: int | None = None, costs: bool = False
+) -> Document:
     """The complete answer key of ``net``: the table, every layer's working, then the total.
 
     ``depth`` folds the table's blocks nested deeper (as ``symcnn summary --depth``); the working
-    always shows every layer, under its blocks' headings.
+    always shows every layer, under its blocks' headings. ``costs`` adds the MACs and FLOPs: the
+    table's columns, each layer's ``MACs = H_out·W_out·k·m·n·d = …`` line and the totals, as the
+    default counter counts them (``symcnn latex --costs``). Without it the key has no cost in it.
     """
-    working = derive_network(net)
+    working = derive_network(net, costs)
     every_line = [line for layer in working.layers for line in layer.lines]
     blocks: list[Block] = [
         network_description(net),
-        NetworkTable.of(net, depth),
+        NetworkTable.of(net, depth, DEFAULT_COUNTER if costs else None),
         *conditions_blocks(net),
     ]
     names, numbered = symbols_used(every_line), _numbered_stems(every_line)
@@ -360,5 +374,7 @@ def answer_key(net: Network, title: str | None = None, depth: int | None = None)
         blocks += [Heading("Notation", 2), notation_table(names, numbered, meanings)]
     blocks.append(Heading("Working", 2))
     blocks += working_blocks(net, working)
-    blocks += [Heading("Total", 3), Lines((working.total,))]
+    blocks += [Heading("Total", 3), Lines((working.total, *working.costs))]
+    if costs:
+        blocks.append(Paragraph.of(COSTS_SENTENCE))
     return Document(title or f"Answer key: {net.name or 'network'}", tuple(blocks))
