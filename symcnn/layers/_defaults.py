@@ -126,9 +126,23 @@ def work_refs(row: Row) -> dict[str, Expr]:
 def written_work(row: Row, written: Written) -> Expr:
     """A cost formula (:attr:`Textbook.macs`) evaluated at ``row``: its symbols take the row's
     values, its references the row's results. :meth:`Layer.work` counts with it, so a working
-    line of the same tree cannot disagree with the count."""
+    line of the same tree cannot disagree with the count. Rows of one configuration on one input
+    (every block of a stage) share the result."""
     assert written.formula is not None, "a cost is a formula"
-    return evaluate(resolve(substitute(written.formula, row.values), work_refs(row)))
+    key = (written, tuple(row.values.items()), row.input_shape, row.output_shape)
+    found = _WORK.get(key)
+    if found is None:
+        if len(_WORK) > _WORK_LIMIT:
+            _WORK.clear()
+        found = _WORK[key] = evaluate(
+            resolve(substitute(written.formula, row.values), work_refs(row))
+        )
+    return found
+
+
+#: evaluated cost formulas by (formula, values, shapes); cleared when it grows past the limit
+_WORK: dict[Any, Expr] = {}
+_WORK_LIMIT = 100_000
 
 
 # ------------------------------------------------------------------------------ descriptions
