@@ -163,3 +163,40 @@ def test_the_costs_of_a_net_are_the_sum_of_its_rows() -> None:
     rows = net.row_costs()
     assert net.macs == sum(macs for macs, _ in rows.values())
     assert net.costs() == {"macs": net.macs, "flops": net.flops}
+
+
+WIDE_AND_DEEP = {
+    "input": [3, 32, 32],
+    "layout": "CHW",
+    "blocks": {"b": {"args": {"w": None}, "layers": [
+        {"type": "conv2d", "name": "conv", "out_channels": "w", "kernel_size": 3, "padding": 1},
+        {"type": "relu"}]}},
+    "layers": [
+        {"type": "conv2d", "name": "stem", "out_channels": "w", "kernel_size": 3, "padding": 1},
+        {"block": "b", "name": "stage", "w": "w", "repeat": "L"},
+        {"type": "adaptiveavgpool2d", "output_size": 1},
+        {"type": "flatten"},
+        {"type": "linear", "out_features": 10},
+    ],
+}
+
+
+def test_width_and_depth_pairs_under_a_flops_and_a_parameter_budget() -> None:
+    net = symcnn.load(WIDE_AND_DEEP)
+    solution = net.solve(
+        "flops <= 2e9", "params <= 1e7", bounds={"w": (8, 400), "L": (1, 20)}, limit=10_000
+    )
+    pairs = {(point["w"], point["L"]) for point in solution.points}
+    assert pairs, "some pairs fit"
+    for w in range(8, 401, 37):
+        for depth in range(1, 21, 3):
+            point = net.subs(w=w, L=depth)
+            fits = point.flops <= 2 * 10**9 and point.params <= 10**7
+            assert ((w, depth) in pairs) == fits, (w, depth)
+
+
+def test_the_largest_width_under_a_mac_budget() -> None:
+    net = symcnn.load({"input": [56, 56, 64], "layers": [
+        {"type": "conv2d", "out_channels": "k", "kernel_size": 3, "padding": 1}]})
+    k = net.solve("macs <= 1e9", maximize="k").value
+    assert net.subs(k=k).macs <= 10**9 < net.subs(k=k + 1).macs
