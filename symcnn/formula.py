@@ -84,6 +84,7 @@ _QUANTITIES = {
     "macs": Quantity("macs", "MACs", r"\text{MACs}"),
     "total_macs": Quantity("total_macs", "total MACs", r"\text{total MACs}"),
     "total_flops": Quantity("total_flops", "total FLOPs", r"\text{total FLOPs}"),
+    "param_bytes": Quantity("param_bytes", "parameter bytes", r"\text{parameter bytes}"),
 }
 for _axis in AXES:
     _name = {"t": "T", "h": "H", "w": "W"}[_axis]

@@ -200,3 +200,15 @@ def test_the_largest_width_under_a_mac_budget() -> None:
         {"type": "conv2d", "out_channels": "k", "kernel_size": 3, "padding": 1}]})
     k = net.solve("macs <= 1e9", maximize="k").value
     assert net.subs(k=k).macs <= 10**9 < net.subs(k=k + 1).macs
+
+
+def test_an_exam_asks_the_bytes_of_the_parameters() -> None:
+    from symcnn.exam import load_template, make_exam
+
+    text = (EXAMPLES / "exams" / "bottleneck_exam.yaml").read_text()
+    exam = make_exam(load_template(text + "  - {ask: param_bytes}\n"), variants=2, seed=3)
+    for variant in exam.variants:
+        posed = next(q for q in variant.questions if q.spec.ask == "param_bytes")
+        assert posed.answers[0].value == 4 * variant.network.params
+        assert posed.working[-1].result == posed.answers[0].value
+        assert {m.value for m in posed.mistakes} >= {variant.network.params}

@@ -13,7 +13,7 @@ import sympy
 
 from ..derive import derive, derive_network
 from ..errors import SolveError, SpecError, SymcnnError
-from ..formula import Derivation, Fact, Line, Solved
+from ..formula import Derivation, Fact, Line, Ref, Solved, Value, quantity, times
 from ..layers import Row
 from ..layers.base import with_values
 from ..mistakes import wrong_values
@@ -272,6 +272,47 @@ def _ask_total(variant: Network, spec: QuestionSpec, number: int) -> Posed:
     )
 
 
+#: the bytes of one parameter on an exam sheet: 32-bit floats, as PyTorch stores them by default
+PARAMETER_BYTES = 4
+
+
+def _ask_param_bytes(variant: Network, spec: QuestionSpec, number: int) -> Posed:
+    """The memory the whole network's parameters take, stored as 32-bit floats."""
+    answer = _int(variant.params * PARAMETER_BYTES)
+    prompt = (
+        Text(
+            "How many bytes do the learnable parameters of the whole network take, stored as "
+            f"32-bit floats ({PARAMETER_BYTES} bytes each)?"
+        ),
+    )
+    working = derive_network(variant)
+    total = working.total
+    memory = Derivation(
+        quantity("param_bytes"),
+        times(Ref(quantity("total_params")), PARAMETER_BYTES),
+        times(Value(variant.params), PARAMETER_BYTES),
+        answer,
+        f"{PARAMETER_BYTES} bytes per 32-bit float",
+    )
+    candidates = [
+        ("counting parameters, not bytes", variant.params),
+        ("counting bits, not bytes", variant.params * 8 * PARAMETER_BYTES),
+        ("8-byte (64-bit) floats", variant.params * 8),
+    ]
+    if variant.buffers != 0:
+        candidates.append(
+            ("counting the buffers", (variant.params + variant.buffers) * PARAMETER_BYTES)
+        )
+    return Posed(
+        number,
+        spec,
+        prompt,
+        (Answer("parameter bytes", answer),),
+        (total, memory),
+        _mistakes(candidates, answer),
+    )
+
+
 def _macs_mistakes(
     rows: Sequence[Row], costs: Mapping[str, sympy.Expr]
 ) -> list[tuple[str, sympy.Expr]]:
@@ -447,6 +488,8 @@ def _pose(template: Template, values: Mapping[str, int], index: int, seed: int) 
             question = _ask_total(network, spec, number)
         elif spec.ask == "macs":
             question = _ask_macs(network, spec, number)
+        elif spec.ask == "param_bytes":
+            question = _ask_param_bytes(network, spec, number)
         else:
             question = _ask_solve(template, network, shown, values, spec, number)
         posed.append(question)

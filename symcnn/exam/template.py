@@ -24,7 +24,15 @@ TOP_LEVEL = (
     "variables",
     "questions",
 )
-ASKS = ("params", "activation_size", "output_shape", "total_params", "macs", "solve")
+ASKS = (
+    "params",
+    "activation_size",
+    "output_shape",
+    "total_params",
+    "macs",
+    "param_bytes",
+    "solve",
+)
 QUESTION_KEYS = ("ask", "layer", "find", "given", "choices")
 GIVENS = ("params", "total_params")
 MAX_CHOICES = 10_000
