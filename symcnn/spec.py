@@ -36,16 +36,16 @@ def read_spec(source: Any) -> Any:
     if isinstance(source, os.PathLike) or (
         isinstance(source, str) and "\n" not in source and source.strip().lower().endswith(SUFFIXES)
     ):
-        path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise SpecError(f"cannot read spec file {str(path)!r}: {error.strerror}") from None
-        except UnicodeDecodeError:
-            raise SpecError(f"spec file {str(path)!r} is not UTF-8 text") from None
-        return _parse_text(text, str(path))
+        return _read_file(Path(source))
     if isinstance(source, bytes):
         source = source.decode("utf-8", errors="replace")
+    if isinstance(source, str) and _names_a_path(source):
+        path = Path(source.strip())
+        if path.is_dir():
+            raise SpecError(f"spec {str(path)!r} is a directory; give a .yaml or .json file")
+        if not path.exists():
+            raise SpecError(f"no such spec file {str(path)!r}")
+        return _read_file(path)
     if isinstance(source, str):
         return _parse_text(source, "spec text")
     raise SpecError(
@@ -81,6 +81,25 @@ def _load_yaml(text: str) -> Any:
     if _FAST_LOADER is not None and _nesting(text) <= FAST_YAML_NESTING:
         return yaml.load(text, Loader=_FAST_LOADER)
     return yaml.safe_load(text)
+
+
+def _read_file(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SpecError(f"cannot read spec file {str(path)!r}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"spec file {str(path)!r} is not UTF-8 text") from None
+    return _parse_text(text, str(path))
+
+
+def _names_a_path(text: str) -> bool:
+    """Whether one line of text is meant as a file's name rather than as YAML: it has a
+    directory separator or a suffix, and no YAML punctuation (``{``, ``: ``)."""
+    text = text.strip()
+    if not text or "\n" in text or text.startswith(("{", "[")) or ": " in text:
+        return False
+    return "/" in text or os.sep in text or bool(Path(text).suffix)
 
 
 def _parse_text(text: str, origin: str) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -652,3 +653,14 @@ def test_a_network_prints_as_its_table_has_a_length_and_suggests_names() -> None
     assert str(net) == symcnn.render.text_table(net)
     with pytest.raises(KeyError, match=r"did you mean 'layer1.1.relu'"):
         net["layer1.1.relux"]
+
+
+def test_a_spec_argument_that_names_no_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(symcnn.SpecError, match=r"no such spec file 'nope.txt'"):
+        symcnn.load("nope.txt")
+    with pytest.raises(symcnn.SpecError, match=r"is a directory"):
+        symcnn.load(str(tmp_path))
+    text = tmp_path / "spec.txt"
+    text.write_text("input: [4]\nlayers: [{type: relu}]\n")
+    assert symcnn.load(str(text)).output_shape == (4,)
+    assert symcnn.load("{input: [4], layers: [{type: relu}]}").output_shape == (4,)
