@@ -212,3 +212,10 @@ def test_an_exam_asks_the_bytes_of_the_parameters() -> None:
         assert posed.answers[0].value == 4 * variant.network.params
         assert posed.working[-1].result == posed.answers[0].value
         assert {m.value for m in posed.mistakes} >= {variant.network.params}
+
+
+def test_a_markdown_answer_key_with_costs_has_their_columns(capsys: Any) -> None:
+    assert main(["latex", str(EXAMPLES / "lenet5.yaml"), "--costs", "--format", "markdown"]) == 0
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert table[0].endswith("| MACs | FLOPs |")
+    assert "470,400" in next(line for line in table if "CONV1" in line)

@@ -148,20 +148,35 @@ def _cells(row: SummaryRow, buffers: bool, style: Style) -> list[str]:
 def markdown_summary(table: SummaryTable, style: Style = DEFAULT, *, title: bool = True) -> str:
     """A :class:`~symcnn.render.table.SummaryTable` as Markdown, symbolic values as math."""
     buffers = table.has_buffers
+    costs = table.counter is not None
     header = ["Layer", "Activation shape", "Activation size", "# parameters"]
     align = [":---", ":---", "---:", "---:"]
     if buffers:
         header.append("# buffers")
         align.append("---:")
-    total = _cells(table.total, buffers, style)
+    if costs:
+        header += ["MACs", "FLOPs"]
+        align += ["---:", "---:"]
+
+    def cells(row: SummaryRow) -> list[str]:
+        found = _cells(row, buffers, style)
+        if costs:
+            found += [
+                "" if value is None else _value(value, style) for value in (row.macs, row.flops)
+            ]
+        return found
+
+    total = cells(table.total)
     total[0] = f"**{total[0]}**"
 
     def line(cells: list[str]) -> str:
         return "|" + "".join(f" {cell} |" if cell else " |" for cell in cells)
 
     lines = [line(header), line(align)]
-    lines += [line(_cells(row, buffers, style)) for row in table.rows]
+    lines += [line(cells(row)) for row in table.rows]
     lines.append(line(total))
+    if table.counted:
+        lines += ["", escape_markdown(table.counted)]
     heading = f"**{escape_markdown(table.title)}**\n\n" if table.title and title else ""
     return heading + "\n".join(lines) + "\n"
 
