@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 from .costs import DEFAULT as DEFAULT_COUNTER
 from .costs import lookup as lookup_counter
@@ -88,6 +89,13 @@ class Network:
             raise SpecError(
                 "the network is too deep to keep its sizes symbolic (floors nested past Python's "
                 "recursion limit); give the input size a value (--set) or use fewer strided layers"
+            ) from None
+        except PrecisionExhausted:
+            # SymPy cannot decide a condition on nested ceilings (ceil_mode pooling of a
+            # symbolic size): say so rather than show its traceback
+            raise SpecError(
+                "SymPy cannot decide the sizes of this network symbolically (ceil_mode pooling "
+                "of a size that is already rounded); give the input size a value (--set)"
             ) from None
 
     @classmethod
