@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from . import network
-from . import render as _render  # noqa: F401  (registers how rows, workings and lines display)
 from .layers.base import Expr
 from .network import EVALUATED
+from .network import Network as CoreNetwork
+from .render import text_table as _text_table  # importing symcnn.render registers the displays
 from .spec import normalize, read_spec
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Network", "load"]
 
 
-class Network(network.Network):
+class Network(CoreNetwork):
     """A network built from a spec (see :func:`symcnn.load`), with the conveniences of asking
     backwards, evaluating fast, compiling for NumPy, rewriting and displaying itself."""
 
@@ -110,9 +110,7 @@ class Network(network.Network):
 
     def __str__(self) -> str:
         """``print(net)`` shows the summary table."""
-        from .render.text import text_table
-
-        return text_table(self)
+        return _text_table(self)
 
     def _repr_latex_(self) -> str:
         from .render.latex import latex_network_math

@@ -60,9 +60,6 @@ def read_spec(source: Any) -> Any:
 #: whose recursion limit becomes a clear error. Both build values with the same safe constructor.
 FAST_YAML_NESTING = 200
 
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
-
-
 def _nesting(text: str) -> int:
     """An upper bound of the text's nesting: bracket depth plus the deepest indentation, where a
     run of ``- `` counts as indentation too (``- - - x`` nests three sequences)."""
@@ -78,8 +75,8 @@ def _nesting(text: str) -> int:
 
 
 def _load_yaml(text: str) -> Any:
-    if _FAST_LOADER is not None and _nesting(text) <= FAST_YAML_NESTING:
-        return yaml.load(text, Loader=_FAST_LOADER)
+    if hasattr(yaml, "CSafeLoader") and _nesting(text) <= FAST_YAML_NESTING:
+        return yaml.load(text, Loader=yaml.CSafeLoader)  # safe: libyaml's SafeLoader
     return yaml.safe_load(text)
 
 

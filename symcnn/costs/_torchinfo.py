@@ -38,15 +38,12 @@ torchinfo itself does not print.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any
 
 import sympy
 
 from ..formula import Expr
 from ..layers import Row
-from ..layers.conv import Conv, ConvTranspose
-from ..layers.dense import Linear, PReLU
-from ..layers.norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
 from ..symbols import N, c, d, p
 from ._base import Counter, register
 
@@ -61,7 +58,7 @@ def _conv(row: Row) -> tuple[Expr, Expr]:
     """weight (k·d/g·kernel) and bias (k) elements, each times the output's spatial size; the
     weight shape is [k, d/g, *kernel] for Conv and [d, k/g, *kernel] for ConvTranspose, the same
     count."""
-    layer = cast(Conv | ConvTranspose, row.layer)
+    layer: Any = row.layer  # a conv family: out_channels, groups, kernel_size, bias
     k = layer.out_channels
     weight = k * row.values[d] / layer.groups * sympy.Mul(*layer.kernel_size)
     spatial = row.activation_size / k  # the output's elements per channel, in either layout
@@ -70,24 +67,26 @@ def _conv(row: Row) -> tuple[Expr, Expr]:
 
 def _linear(row: Row) -> tuple[Expr, Expr]:
     """weight (c·p) and bias (c) elements, times the batch (1): the leading axes do not count."""
-    return _both((row.values[p] + cast(Linear, row.layer).bias) * row.values[c])
+    layer: Any = row.layer
+    return _both((row.values[p] + layer.bias) * row.values[c])
 
 
 def _affine(row: Row) -> tuple[Expr, Expr]:
     """BatchNorm, InstanceNorm, GroupNorm: weight and bias of d elements each, if affine."""
-    affine = cast(BatchNorm | InstanceNorm | GroupNorm, row.layer).affine
+    affine = getattr(row.layer, "affine")  # noqa: B009  (every norm of these families has it)
     return _both(2 * row.values[d] if affine else sympy.Integer(0))
 
 
 def _layer_norm(row: Row) -> tuple[Expr, Expr]:
     """weight (N) and, with bias=True, bias (N), if elementwise_affine."""
-    layer = cast(LayerNorm, row.layer)
+    layer: Any = row.layer
     return _both((1 + layer.bias) * row.values[N] if layer.elementwise_affine else sympy.Integer(0))
 
 
 def _prelu(row: Row) -> tuple[Expr, Expr]:
     """weight: num_parameters slopes."""
-    return _both(sympy.sympify(cast(PReLU, row.layer).num_parameters))
+    layer: Any = row.layer
+    return _both(layer.num_parameters)  # already an exact SymPy value
 
 
 TORCHINFO = register(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeAlias
 
 import sympy
 
@@ -36,8 +36,9 @@ from ..formula import (
 from ..prose import Inline, Math, Text, uniform
 from ..symbols import axis_symbols, d, k
 
-if TYPE_CHECKING:
-    from .base import Row
+#: a bound row (:class:`symcnn.layers.base.Row`); base.py imports this module, so this one names
+#: the type without importing it back
+Row: TypeAlias = Any
 
 __all__ = [
     "activation_line",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .. import derive as _derive
-from .. import formula as _formula
+from ..derive import DISPLAY as _WORKING_DISPLAY
 from ..derive import derive
-from ..layers import base as _base
+from ..formula import DISPLAY as _LINE_DISPLAY
+from ..layers.base import DISPLAY as _ROW_DISPLAY
 from .document import Document, Style, answer_key
 from .latex import escape_latex, latex_document, latex_lines, latex_table
 from .markdown import (
@@ -21,12 +21,12 @@ from .text import format_expr, json_summary, markdown_table, text_table
 
 # Rows, workings and lines show themselves in Jupyter; they sit below the renderers and cannot
 # import them, so the renderers register here how each is displayed (a hook, not an import).
-_base.DISPLAY["latex"] = lambda row: latex_lines(derive(row).lines, display=True)
-_base.DISPLAY["markdown"] = lambda row: markdown_working(derive(row))
-_derive.DISPLAY["latex"] = lambda working: latex_lines(working.lines, display=True)
-_derive.DISPLAY["markdown"] = markdown_working
-_formula.DISPLAY["latex"] = lambda line: latex_lines([line], display=True)
-_formula.DISPLAY["markdown"] = lambda line: markdown_line(line) + "\n"
+_ROW_DISPLAY["latex"] = lambda row: latex_lines(derive(row).lines, display=True)
+_ROW_DISPLAY["markdown"] = lambda row: markdown_working(derive(row))
+_WORKING_DISPLAY["latex"] = lambda working: latex_lines(working.lines, display=True)
+_WORKING_DISPLAY["markdown"] = markdown_working
+_LINE_DISPLAY["latex"] = lambda line: latex_lines([line], display=True)
+_LINE_DISPLAY["markdown"] = lambda line: markdown_line(line) + "\n"
 
 __all__ = [
     "Document",
