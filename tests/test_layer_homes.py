@@ -2,7 +2,7 @@
 its mistakes and its documentation, and the central modules never switch on layer classes.
 
 A new layer type passes these tests with a configuration in ``CASES`` of tests/test_derive.py (or
-none, if it builds from a default input with no arguments) and a section in docs/layers.md.
+none, if it builds from a default input with no arguments) and a section in docs/layers.md (or a family page docs/layers-*.md).
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ from symcnn.mistakes import CATALOGUE, FAMILIES, family
 from symcnn.prose import Math, Shape, Text
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS_DOC = (ROOT / "docs" / "layers.md").read_text(encoding="utf-8")
+# docs/layers.md and the family pages beside it (docs/layers-*.md)
+LAYERS_DOC = "\n".join(
+    page.read_text(encoding="utf-8") for page in sorted((ROOT / "docs").glob("layers*.md"))
+)
 CLASSES = sorted(set(LAYERS.values()), key=lambda cls: cls.torch_name)
 IDS = [cls.torch_name for cls in CLASSES]
 
