@@ -50,7 +50,9 @@ class _Blocks:
     def claim(self, scope: _Scope, local: str, where: Where) -> str:
         raise NotImplementedError
 
-    def sources(self, raw: Any, scope: _Scope, where: Where) -> list[_Entry]:
+    def sources(
+        self, raw: Any, scope: _Scope, where: Where, reads: bool = True
+    ) -> list[_Entry]:
         raise NotImplementedError
 
     def place(self, row: Row, qualified: str, sources: Sequence[_Entry], scope: _Scope) -> Row:
@@ -315,7 +317,9 @@ class _Blocks:
                 where=where,
                 field="shares",
             )
-        sources = self.sources(raw.get("from"), scope, where)
+        # applying a learnable tensor again (a source) reads no input either
+        reads = found.row is None or found.use is not None or self.rows[found.row].layer.arity != 0
+        sources = self.sources(raw.get("from"), scope, where, reads=reads)
         if found.use is not None:
             use = found.use
             local = scope.default_name(use.label) if local is None else str(local)

@@ -148,7 +148,7 @@ class _Composer(_Blocks):
             for key, value in raw.items()
             if key not in ENTRY_KEYS
         }
-        sources = self.sources(raw.get("from"), scope, where)
+        sources = self.sources(raw.get("from"), scope, where, reads=layer_class.arity != 0)
         layer = layer_class.from_spec(where, arguments, scope.table)  # type: ignore[arg-type]
         row, checks = layer.bind_inputs([source.tensor for source in sources], where)
         checks = [*_whole(layer, where), *checks]
@@ -226,7 +226,20 @@ class _Composer(_Blocks):
 
     # -- inputs of an entry
 
-    def sources(self, raw: Any, scope: _Scope, where: Where) -> list[_Entry]:
+    def sources(
+        self, raw: Any, scope: _Scope, where: Where, reads: bool = True
+    ) -> list[_Entry]:
+        """The entries ``from`` names (by default the previous one); none for a layer that
+        ``reads`` no input (a source such as a learnable tensor), which may not name any."""
+        if not reads:
+            if raw is not None:
+                raise SpecError(
+                    f"`from` = {_shown(raw)}: a {where.type} reads no input (it is a source); "
+                    "remove `from` and name it in the `from` of the merge that uses it",
+                    where=where,
+                    field="from",
+                )
+            return []
         if raw is None:
             return [scope.order[-1]]
         items = raw if isinstance(raw, list) else [raw]

@@ -6,7 +6,7 @@ import difflib
 from collections import Counter
 
 from ..errors import SpecError
-from . import conv, dense, merge, norm, padding, pool, resample, shape
+from . import conv, dense, merge, norm, padding, parameter, pool, resample, shape
 from .base import Check, Formula, Layer, Row, Tensor, Where
 
 __all__ = ["LAYERS", "Check", "Formula", "Layer", "Row", "Tensor", "Where", "lookup"]
@@ -48,6 +48,7 @@ _CLASSES: list[type[Layer]] = [
     merge.Add,
     merge.Mul,
     merge.Cat,
+    parameter.Parameter,
     shape.Unflatten,
     shape.Permute,
     shape.Transpose,
