@@ -647,6 +647,7 @@ EXAMPLE_TOTALS: dict[str, int] = {
     "densenet121.yaml": 7_978_856,
     "mobilenet_v2.yaml": 3_504_872,
     "googlenet.yaml": 6_624_904,
+    "convnext_tiny.yaml": 28_589_128,
     "unet.yaml": 31_031_810,
     "se_block.yaml": 3_920,
     "shared_weights_exam.yaml": 7_271_940,
@@ -660,6 +661,7 @@ EXAMPLE_TOTALS: dict[str, int] = {
 #: tests/test_zoo.py instead
 GRAPH_EXAMPLES = frozenset(
     {
+        "convnext_tiny.yaml",
         "densenet121.yaml",
         "googlenet.yaml",
         "mobilenet_v2.yaml",

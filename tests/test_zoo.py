@@ -107,16 +107,34 @@ def compare_rows(
     layout: str,
 ) -> None:
     """Every leaf module is a row of the same name, with the module's own parameters and buffers
-    and the output shape of the module's first call."""
+    and the output shape of the module's first call — or a block use of that name, when the spec
+    writes the module's forward as layers (torchvision's LayerNorm2d: permute, normalize,
+    permute back). Every bare ``nn.Parameter`` (a parameter of a module that is not a leaf, such
+    as ConvNeXt's ``layer_scale``) is a row of its name, of its shape and size."""
     modules = leaves(model)
     rows = {row.name: row for row in net.summary()}
-    missing = sorted(set(modules) - set(rows))
+    groups = {group.name: group for group in net.groups}
+    missing = sorted(set(modules) - set(rows) - set(groups))
     assert not missing, f"{len(missing)} torch modules have no row: {missing[:8]}"
     for name, module in modules.items():
-        row = rows[name]
         own = (count(module.parameters()), count(module.buffers()))
-        assert (row.params, row.buffers) == own, name
-        assert to_chw(row.output_shape, layout) == records[name][0], name
+        if name in rows:
+            row = rows[name]
+            assert (row.params, row.buffers) == own, name
+            output_shape = row.output_shape
+        else:
+            group = groups[name]
+            inner = net.rows[group.start : group.stop]
+            assert (sum(r.params for r in inner), sum(r.buffers for r in inner)) == own, name
+            output_shape = group.output_shape
+        assert to_chw(output_shape, layout) == records[name][0], name
+    for name, parameter in model.named_parameters():
+        owner = name.rpartition(".")[0]
+        if owner in modules:
+            continue
+        assert name in rows, f"the bare parameter {name} has no row"
+        assert rows[name].params == parameter.numel(), name
+        assert to_chw(rows[name].output_shape, layout) == tuple(parameter.shape), name
 
 
 # ----------------------------------------------------------------------------------- the references

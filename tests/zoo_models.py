@@ -2,11 +2,12 @@
 
 torchvision is not a dependency, so its models are rebuilt here from its definitions
 (``torchvision/models/resnet.py``, ``densenet.py``, ``mobilenetv2.py``, ``googlenet.py``,
-``_utils.py`` for ``_make_divisible`` and ``ops/misc.py`` for ``Conv2dNormActivation`` and
-``SqueezeExcitation``), keeping torchvision's module names and structure, so that
-``named_modules()`` gives the names the example specs use and the parameter counts are the published
-ones (``PUBLISHED_PARAMS``). Only the parts that decide names, shapes and counts are copied: no
-weight initialisation, no pretrained weights, no auxiliary GoogLeNet heads, no ``transform_input``.
+``convnext.py``, ``_utils.py`` for ``_make_divisible``, ``ops/misc.py`` for
+``Conv2dNormActivation``, ``SqueezeExcitation`` and ``Permute``, and ``ops/stochastic_depth.py``),
+keeping torchvision's module names and structure, so that ``named_modules()`` gives the names the
+example specs use and the parameter counts are the published ones (``PUBLISHED_PARAMS``). Only the
+parts that decide names, shapes and counts are copied: no weight initialisation, no pretrained
+weights, no auxiliary GoogLeNet heads, no ``transform_input``, no stochastic depth in training.
 
 The rest (U-Net, the squeeze-and-excitation block, the shared-weights exam network and a ResNet
 stage of any depth) are small reference modules written for the corresponding examples.
@@ -23,12 +24,14 @@ from torch import Tensor, nn
 __all__ = [
     "PUBLISHED_PARAMS",
     "ZOO",
+    "ConvNeXt",
     "GoogLeNet",
     "MobileNetV2",
     "ResNetStage",
     "SEBlock",
     "SharedWeightsExam",
     "UNet",
+    "convnext_tiny",
     "densenet121",
     "resnet18",
     "resnet50",
@@ -41,6 +44,7 @@ PUBLISHED_PARAMS: dict[str, int] = {
     "densenet121": 7_978_856,
     "mobilenet_v2": 3_504_872,
     "googlenet": 6_624_904,
+    "convnext_tiny": 28_589_128,
 }
 
 
@@ -443,6 +447,113 @@ def googlenet() -> GoogLeNet:
     return GoogLeNet()
 
 
+# ----------------------------------------------------------------------------------- ConvNeXt
+
+
+class Permute(nn.Module):
+    """torchvision's ``ops/misc.py`` Permute: ``torch.permute`` as a module."""
+
+    def __init__(self, dims: list[int]) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.permute(x, self.dims)
+
+
+class StochasticDepth(nn.Module):
+    """torchvision's ``ops/stochastic_depth.py`` StochasticDepth: the identity at inference."""
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """torchvision's LayerNorm2d: a LayerNorm over the channels of an N x C x H x W map."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class CNBlock(nn.Module):
+    def __init__(self, dim: int, layer_scale: float, stochastic_depth_prob: float) -> None:
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim, bias=True),
+            Permute([0, 2, 3, 1]),
+            nn.LayerNorm(dim, eps=1e-6),
+            nn.Linear(in_features=dim, out_features=4 * dim, bias=True),
+            nn.GELU(),
+            nn.Linear(in_features=4 * dim, out_features=dim, bias=True),
+            Permute([0, 3, 1, 2]),
+        )
+        self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * layer_scale)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+
+    def forward(self, input: Tensor) -> Tensor:
+        result = self.layer_scale * self.block(input)
+        result = self.stochastic_depth(result)
+        return result + input
+
+
+class ConvNeXt(nn.Module):
+    """torchvision's ConvNeXt for ``(input_channels, out_channels, num_layers)`` stages, with
+    LayerNorm2d (eps 1e-6) as its norm layer."""
+
+    def __init__(
+        self,
+        block_setting: list[tuple[int, int | None, int]],
+        stochastic_depth_prob: float = 0.0,
+        layer_scale: float = 1e-6,
+        num_classes: int = 1000,
+    ) -> None:
+        super().__init__()
+        first = block_setting[0][0]
+        stem = nn.Sequential(
+            nn.Conv2d(3, first, kernel_size=4, stride=4, padding=0, bias=True),
+            LayerNorm2d(first, eps=1e-6),
+        )
+        layers: list[nn.Module] = [stem]
+        total_stage_blocks = sum(num_layers for _, _, num_layers in block_setting)
+        stage_block_id = 0
+        for input_channels, out_channels, num_layers in block_setting:
+            stage: list[nn.Module] = []
+            for _ in range(num_layers):
+                sd_prob = stochastic_depth_prob * stage_block_id / (total_stage_blocks - 1.0)
+                stage.append(CNBlock(input_channels, layer_scale, sd_prob))
+                stage_block_id += 1
+            layers.append(nn.Sequential(*stage))
+            if out_channels is not None:
+                layers.append(
+                    nn.Sequential(
+                        LayerNorm2d(input_channels, eps=1e-6),
+                        nn.Conv2d(input_channels, out_channels, kernel_size=2, stride=2),
+                    )
+                )
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        last_input, last_out, _ = block_setting[-1]
+        last = last_out if last_out is not None else last_input
+        self.classifier = nn.Sequential(
+            LayerNorm2d(last, eps=1e-6), nn.Flatten(1), nn.Linear(last, num_classes)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.avgpool(self.features(x)))
+
+
+def convnext_tiny() -> ConvNeXt:
+    setting = [(96, 192, 3), (192, 384, 3), (384, 768, 9), (768, None, 3)]
+    return ConvNeXt(setting, stochastic_depth_prob=0.1)
+
+
 # ----------------------------------------------------------------------------------- the others
 
 
@@ -551,6 +662,7 @@ ZOO: dict[str, Callable[[], nn.Module]] = {
     "densenet121.yaml": densenet121,
     "mobilenet_v2.yaml": mobilenet_v2,
     "googlenet.yaml": googlenet,
+    "convnext_tiny.yaml": convnext_tiny,
     "unet.yaml": UNet,
     "se_block.yaml": SEBlock,
     "shared_weights_exam.yaml": SharedWeightsExam,
