@@ -141,6 +141,12 @@ CASES: dict[str, list[tuple[list[Any], str, dict[str, Any]]]] = {
     "pixelshuffle": [([8, 3, 3], "CHW", {"upscale_factor": 2})],
     "pixelunshuffle": [([6, 6, 2], "HWC", {"downscale_factor": 3})],
     "channelshuffle": [([6, 4, 4], "CHW", {"groups": 3})],
+    # a source: the input is not read
+    "parameter": [
+        ([4, 6], "HWC", {"shape": [1, 6]}),
+        ([4, 6, 6], "CHW", {"shape": [4, 1, 1], "buffer": True}),
+        (["L", "E"], "HWC", {"shape": ["L + 1", "E"]}),
+    ],
 }
 #: inputs tried, with no arguments, for the layer types the table does not list
 DEFAULT_INPUTS = ([4, 6, 6], [4, 6], [4, 6, 6, 6])
@@ -181,7 +187,7 @@ def merge_rows(type_name: str) -> list[Any]:
 
 
 def rows_for(type_name: str) -> list[Any]:
-    if LAYERS[type_name].arity != 1:  # a merge: of two or more inputs
+    if LAYERS[type_name].arity is None:  # a merge: of two or more inputs
         return merge_rows(type_name)
     if type_name in CASES:
         return [build(type_name, *case).rows[0] for case in CASES[type_name]]
