@@ -85,7 +85,7 @@ def agree(
         with torch.no_grad():
             output = model(torch.zeros(1, *input_shape))
     except RuntimeError:
-        with pytest.raises(ShapeError, match="broadcast|agree"):
+        with pytest.raises(ShapeError, match=r"broadcast|agree"):
             symcnn.load(spec(input_shape, shape, buffer, op, dim))
         return
     net = symcnn.load(spec(input_shape, shape, buffer, op, dim))
@@ -118,9 +118,7 @@ def test_a_class_token_prepended_with_cat(rows: int, width: int, tokens: int, di
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    data=st.data(), input_shape=shapes, op=st.sampled_from(["add", "mul"]), buffer=st.booleans()
-)
+@given(data=st.data(), input_shape=shapes, op=st.sampled_from(["add", "mul"]), buffer=st.booleans())
 def test_broadcasting_with_add_and_mul(
     data: st.DataObject, input_shape: list[int], op: str, buffer: bool
 ) -> None:

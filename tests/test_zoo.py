@@ -1,8 +1,8 @@
 """The model zoo in ``examples/`` agrees with PyTorch, row by row.
 
-Each graph example (ResNet-18/50, DenseNet-121, MobileNetV2, GoogLeNet from torchvision, a U-Net,
-a squeeze-and-excitation block, the shared-weights exam network, a ResNet stage of symbolic depth)
-has a hand-built PyTorch reference in ``zoo_models.py`` with torchvision's module names. The
+Each graph example (ResNet-18/50, DenseNet-121, MobileNetV2, GoogLeNet and ConvNeXt-T from
+torchvision, a U-Net, a squeeze-and-excitation block, the shared-weights exam network, a ResNet
+stage of symbolic depth) has a hand-built PyTorch reference in ``zoo_models.py`` with torchvision's module names. The
 references' counts are checked against torchvision's published ones (and the exam's against hand
 arithmetic); then symcnn's totals against the references', and every symcnn row named like a leaf
 module against that module: its own parameters and buffers, and the output shape a forward hook
@@ -281,6 +281,32 @@ def test_graph_wiring() -> None:
     se = load("se_block.yaml")
     assert se["se.scale"].inputs == ("se.scale_activation", "conv")
     assert load("shared_weights_exam.yaml")["conv5"].inputs == ("conv4",)
+
+
+def test_convnext_layer_scales_and_a_symbolic_input() -> None:
+    """ConvNeXt-T's 18 layer scales are learnable tensors [dim, 1, 1] that read no input and
+    scale their block's output; on an H x W input the count does not depend on H or W."""
+    convnext = load("convnext_tiny.yaml")
+    scales = [row for row in convnext.summary() if row.name.endswith(".layer_scale")]
+    assert len(scales) == 3 + 3 + 9 + 3
+    assert sum(row.params for row in scales) == 3 * 96 + 3 * 192 + 9 * 384 + 3 * 768
+    for row in scales:
+        assert row.inputs == () and row.output_shape[1:] == (1, 1)
+        block = row.name.removesuffix("layer_scale")
+        scale = convnext[block + "scale"]
+        assert scale.inputs == (row.name, block + "block.6")
+        assert scale.output_shape == convnext[block + "block.0"].output_shape
+    spec = spec_of("convnext_tiny.yaml")
+    spec["input"] = [3, "H", "W"]
+    symbolic = symcnn.load(spec)
+    assert {symbol.name for symbol in symbolic.free_symbols} == {"H", "W"}
+    assert symbolic.params == PUBLISHED_PARAMS["convnext_tiny"]
+    assert symbolic.output_shape == (1000,)
+    assert symbolic.subs(H=224, W=224)["features.7.2.scale"].output_shape == (768, 7, 7)
+    with torch.device("meta"):
+        model = ZOO["convnext_tiny.yaml"]()
+    at_256 = symbolic.subs(H=256, W=320)
+    compare_rows(at_256, model, run_reference(model, (3, 256, 320)), "CHW")
 
 
 # ------------------------------------------------------------------------------- the ResNet stage

@@ -50,9 +50,7 @@ class _Blocks:
     def claim(self, scope: _Scope, local: str, where: Where) -> str:
         raise NotImplementedError
 
-    def sources(
-        self, raw: Any, scope: _Scope, where: Where, reads: bool = True
-    ) -> list[_Entry]:
+    def sources(self, raw: Any, scope: _Scope, where: Where, reads: bool = True) -> list[_Entry]:
         raise NotImplementedError
 
     def place(self, row: Row, qualified: str, sources: Sequence[_Entry], scope: _Scope) -> Row:

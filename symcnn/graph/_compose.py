@@ -226,9 +226,7 @@ class _Composer(_Blocks):
 
     # -- inputs of an entry
 
-    def sources(
-        self, raw: Any, scope: _Scope, where: Where, reads: bool = True
-    ) -> list[_Entry]:
+    def sources(self, raw: Any, scope: _Scope, where: Where, reads: bool = True) -> list[_Entry]:
         """The entries ``from`` names (by default the previous one); none for a layer that
         ``reads`` no input (a source such as a learnable tensor), which may not name any."""
         if not reads:
