@@ -12,7 +12,8 @@ Every figure is an exact formula in the spec's symbols, like the rest, read off 
 - ``activation_bytes``: every layer's output in one forward pass, ``batch`` examples: each row
   the output depends on (:func:`~symcnn.costs.live_rows`), counted once per application (a
   shared layer's second application is a second output; a ``repeat: L`` block's rows ``L``
-  times). The input is not an activation (it is ``input_bytes``).
+  times). The input is not an activation (it is ``input_bytes``), nor is a learnable tensor's
+  output (it is its weights) or the identity's (it is its input).
 - ``training_bytes``: the estimate of a training step: the activations, all kept for the backward
   pass, plus the parameters, their gradients (as many, same dtype) and the optimizer's state
   (:data:`OPTIMIZERS` values per parameter). The input and the buffers are not in it (they are
@@ -149,7 +150,11 @@ def memory(
     counters = sympy.Add(*(_counters(row) * row.multiplicity for row in net.rows))
     inputs = sympy.Add(*(sympy.Mul(*shape) for shape in net.inputs.values()))
     activations = sympy.Add(
-        *(row.activation_size * row.multiplicity for row in net.rows if row.name in live)
+        *(
+            row.activation_size * row.multiplicity
+            for row in net.rows
+            if row.name in live and row.layer.new_output
+        )
     )
     param_bytes = width * net.params
     activation_bytes = width * size * activations
@@ -191,8 +196,10 @@ def torchinfo_memory(
       counted here.
     - ``total_output_bytes`` ("Forward/backward pass size"): twice ("x2 for gradients") the
       outputs of the layers that have parameters, every application (a ``shares`` row's too);
-      ReLU, pooling, additions and the like are not counted.
-    - ``total_param_bytes`` ("Params size"): the parameters; buffers are not counted.
+      ReLU, pooling, additions and the like are not counted, nor is a learnable tensor (a bare
+      ``nn.Parameter`` is not a module).
+    - ``total_param_bytes`` ("Params size"): the parameters of the modules; buffers are not
+      counted, nor are learnable tensors (bare parameters of a module with children).
     - ``total_bytes`` ("Estimated Total Size"): the sum of the three.
 
     >>> from symcnn.network import load
@@ -215,12 +222,17 @@ def torchinfo_memory(
         *(
             row.activation_size * row.multiplicity
             for row in net.rows
-            if row.name in live and weighted(row)
+            if row.name in live and weighted(row) and row.layer.new_output
         )
     )
     total_input = width * size * sympy.Add(*(sympy.Mul(*s) for s in net.inputs.values()))
     total_output = 2 * width * size * outputs
-    total_param = width * net.params
+    # "Params size" adds up the leaf modules' parameters: a learnable tensor (a source, a bare
+    # ``nn.Parameter`` of a module with children) is in torchinfo's "Total params" but not here
+    tensors = sympy.Add(
+        *(row.params * row.multiplicity for row in net.rows if row.layer.arity == 0)
+    )
+    total_param = width * (net.params - tensors)
     return {
         "total_input": total_input,
         "total_output_bytes": total_output,

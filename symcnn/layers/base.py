@@ -278,6 +278,10 @@ class Layer:
     #: what the cost counters (:mod:`symcnn.costs`) count the layer as: ``conv``, ``linear``,
     #: ``batch_norm``, ``add``...; ``none`` for a layer that does no arithmetic
     cost_family: ClassVar[str] = "none"
+    #: whether an application's output is a tensor of its own, which memory counts as an
+    #: activation (:mod:`symcnn.costs`): not a learnable tensor's (it is its weights) nor the
+    #: identity's (it is its input)
+    new_output: ClassVar[bool] = True
 
     def work(self, row: Row) -> dict[str, Expr]:
         """The arithmetic one application does, by kind, for one example, from the row's own

@@ -182,6 +182,8 @@ class Identity(_ShapeKeeping):
 
     torch_name = "Identity"
     nothing_to_learn = "the identity passes its input through"
+    #: its output is its input: no new activation
+    new_output: ClassVar[bool] = False
 
 
 @dataclass(frozen=True, kw_only=True)

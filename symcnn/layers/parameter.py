@@ -49,6 +49,8 @@ class Parameter(Layer):
     torch_name = "Parameter"
     #: a source: it reads no input
     arity: ClassVar[int | None] = 0
+    #: its output is its own weights, not an activation
+    new_output: ClassVar[bool] = False
 
     shape: tuple[Expr, ...] = arg("shape")
     buffer: bool = arg("bool", False)
