@@ -2,11 +2,12 @@
 
 Each graph example (ResNet-18/50, DenseNet-121, MobileNetV2, GoogLeNet and ConvNeXt-T from
 torchvision, a U-Net, a squeeze-and-excitation block, the shared-weights exam network, a ResNet
-stage of symbolic depth) has a hand-built PyTorch reference in ``zoo_models.py`` with torchvision's module names. The
-references' counts are checked against torchvision's published ones (and the exam's against hand
-arithmetic); then symcnn's totals against the references', and every symcnn row named like a leaf
-module against that module: its own parameters and buffers, and the output shape a forward hook
-records for one example. The references run on the ``meta`` device: shapes without arithmetic, so
+stage of symbolic depth) has a hand-built PyTorch reference in ``zoo_models.py`` with
+torchvision's module names. The references' counts are checked against torchvision's published
+ones (and the exam's against hand arithmetic); then symcnn's totals against the references', and
+every symcnn row named like a leaf module against that module: its own parameters and buffers,
+and the output shape a forward hook records for one example; every bare ``nn.Parameter`` against
+the row of its name. The references run on the ``meta`` device: shapes without arithmetic, so
 even the U-Net at 256x256 costs nothing.
 """
 
@@ -21,7 +22,15 @@ import sympy
 import torch
 import yaml
 from torch import nn
-from zoo_models import PUBLISHED_PARAMS, ZOO, ResNetStage, SharedWeightsExam, UNet
+from zoo_models import (
+    PUBLISHED_PARAMS,
+    VIT_B_16_PARAMS,
+    ZOO,
+    ResNetStage,
+    SharedWeightsExam,
+    UNet,
+    vit_b_16,
+)
 
 import symcnn
 from symcnn.cli import main
@@ -144,6 +153,26 @@ def compare_rows(
 def test_reference_has_torchvisions_published_count(model: str) -> None:
     reference_model, _ = reference(f"{model}.yaml")
     assert count(reference_model.parameters()) == PUBLISHED_PARAMS[model]
+
+
+def test_vit_b_16_reference_has_torchvisions_published_count() -> None:
+    """ViT-B/16 (its spec waits for MultiheadAttention): the patch projection, the class token and
+    position embedding (bare parameters), 12 encoder blocks and the head add up to torchvision's
+    count, and a forward pass gives the 1,000 classes."""
+    with torch.device("meta"):
+        model = vit_b_16()
+        output = model(torch.zeros(1, 3, 224, 224))
+    assert count(model.parameters()) == VIT_B_16_PARAMS
+    assert tuple(output.shape) == (1, 1000)
+    conv = (16 * 16 * 3 + 1) * 768
+    tokens = 768 + 197 * 768
+    attention = 4 * 768 * 768 + 4 * 768
+    mlp = (768 + 1) * 3072 + (3072 + 1) * 768
+    block = 2 * (2 * 768) + attention + mlp
+    assert conv + tokens + 12 * block + 2 * 768 + (768 + 1) * 1000 == VIT_B_16_PARAMS
+    # a spec writes them without the batch axis: [1, 768] and [197, 768], as many elements
+    assert tuple(model.class_token.shape) == (1, 1, 768)
+    assert tuple(model.encoder.pos_embedding.shape) == (1, 197, 768)
 
 
 def test_reference_counts_by_hand() -> None:

@@ -2,12 +2,13 @@
 
 torchvision is not a dependency, so its models are rebuilt here from its definitions
 (``torchvision/models/resnet.py``, ``densenet.py``, ``mobilenetv2.py``, ``googlenet.py``,
-``convnext.py``, ``_utils.py`` for ``_make_divisible``, ``ops/misc.py`` for
-``Conv2dNormActivation``, ``SqueezeExcitation`` and ``Permute``, and ``ops/stochastic_depth.py``),
-keeping torchvision's module names and structure, so that ``named_modules()`` gives the names the
-example specs use and the parameter counts are the published ones (``PUBLISHED_PARAMS``). Only the
-parts that decide names, shapes and counts are copied: no weight initialisation, no pretrained
-weights, no auxiliary GoogLeNet heads, no ``transform_input``, no stochastic depth in training.
+``convnext.py``, ``vision_transformer.py``, ``_utils.py`` for ``_make_divisible``, ``ops/misc.py``
+for ``Conv2dNormActivation``, ``SqueezeExcitation``, ``Permute`` and ``MLP``, and
+``ops/stochastic_depth.py``), keeping torchvision's module names and structure, so that
+``named_modules()`` gives the names the example specs use and the parameter counts are the
+published ones (``PUBLISHED_PARAMS``). Only the parts that decide names, shapes and counts are
+copied: no weight initialisation, no pretrained weights, no auxiliary GoogLeNet heads, no
+``transform_input``, no stochastic depth in training.
 
 The rest (U-Net, the squeeze-and-excitation block, the shared-weights exam network and a ResNet
 stage of any depth) are small reference modules written for the corresponding examples.
@@ -23,6 +24,7 @@ from torch import Tensor, nn
 
 __all__ = [
     "PUBLISHED_PARAMS",
+    "VIT_B_16_PARAMS",
     "ZOO",
     "ConvNeXt",
     "GoogLeNet",
@@ -31,13 +33,16 @@ __all__ = [
     "SEBlock",
     "SharedWeightsExam",
     "UNet",
+    "VisionTransformer",
     "convnext_tiny",
     "densenet121",
     "resnet18",
     "resnet50",
+    "vit_b_16",
 ]
 
-#: torchvision's published parameter counts (the ``num_params`` of each model's weights entry)
+#: torchvision's published parameter counts (the ``num_params`` of each model's weights entry) of
+#: the zoo's examples
 PUBLISHED_PARAMS: dict[str, int] = {
     "resnet18": 11_689_512,
     "resnet50": 25_557_032,
@@ -46,6 +51,8 @@ PUBLISHED_PARAMS: dict[str, int] = {
     "googlenet": 6_624_904,
     "convnext_tiny": 28_589_128,
 }
+#: ViT-B/16's (``vit_b_16``'s reference has no example yet: its spec needs MultiheadAttention)
+VIT_B_16_PARAMS = 86_567_656
 
 
 # ----------------------------------------------------------------------------------- ResNet
@@ -552,6 +559,90 @@ class ConvNeXt(nn.Module):
 def convnext_tiny() -> ConvNeXt:
     setting = [(96, 192, 3), (192, 384, 3), (384, 768, 9), (768, None, 3)]
     return ConvNeXt(setting, stochastic_depth_prob=0.1)
+
+
+# ----------------------------------------------------------------------------------- ViT
+
+
+class MLPBlock(nn.Sequential):
+    """torchvision's MLPBlock (``ops/misc.py`` MLP): Linear, GELU, Dropout, Linear, Dropout."""
+
+    def __init__(self, in_dim: int, mlp_dim: int, dropout: float) -> None:
+        super().__init__(
+            nn.Linear(in_dim, mlp_dim),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(mlp_dim, in_dim),
+            nn.Dropout(dropout),
+        )
+
+
+class EncoderBlock(nn.Module):
+    def __init__(self, num_heads: int, hidden_dim: int, mlp_dim: int, dropout: float) -> None:
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(hidden_dim, eps=1e-6)
+        self.self_attention = nn.MultiheadAttention(hidden_dim, num_heads, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
+        self.ln_2 = nn.LayerNorm(hidden_dim, eps=1e-6)
+        self.mlp = MLPBlock(hidden_dim, mlp_dim, dropout)
+
+    def forward(self, input: Tensor) -> Tensor:
+        x = self.ln_1(input)
+        x, _ = self.self_attention(query=x, key=x, value=x, need_weights=False)
+        x = self.dropout(x) + input
+        return x + self.mlp(self.ln_2(x))
+
+
+class Encoder(nn.Module):
+    def __init__(
+        self, seq_length: int, num_layers: int, num_heads: int, hidden_dim: int, mlp_dim: int
+    ) -> None:
+        super().__init__()
+        self.pos_embedding = nn.Parameter(torch.empty(1, seq_length, hidden_dim))
+        self.dropout = nn.Dropout(0.0)
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+        for i in range(num_layers):
+            layers[f"encoder_layer_{i}"] = EncoderBlock(num_heads, hidden_dim, mlp_dim, 0.0)
+        self.layers = nn.Sequential(layers)
+        self.ln = nn.LayerNorm(hidden_dim, eps=1e-6)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self.ln(self.layers(self.dropout(input + self.pos_embedding)))
+
+
+class VisionTransformer(nn.Module):
+    """torchvision's VisionTransformer without a convolutional stem or a representation layer:
+    a patch projection, the class token (``[1, 1, E]``) prepended, the position embedding
+    (``[1, L + 1, E]``) added, the encoder, and a linear head on the class token."""
+
+    def __init__(
+        self,
+        image_size: int,
+        patch_size: int,
+        num_layers: int,
+        num_heads: int,
+        hidden_dim: int,
+        mlp_dim: int,
+        num_classes: int = 1000,
+    ) -> None:
+        super().__init__()
+        self.patch_size = patch_size
+        self.hidden_dim = hidden_dim
+        self.conv_proj = nn.Conv2d(3, hidden_dim, kernel_size=patch_size, stride=patch_size)
+        seq_length = (image_size // patch_size) ** 2 + 1
+        self.class_token = nn.Parameter(torch.zeros(1, 1, hidden_dim))
+        self.encoder = Encoder(seq_length, num_layers, num_heads, hidden_dim, mlp_dim)
+        self.heads = nn.Sequential(OrderedDict(head=nn.Linear(hidden_dim, num_classes)))
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, _, h, w = x.shape
+        x = self.conv_proj(x).reshape(n, self.hidden_dim, -1).permute(0, 2, 1)
+        x = torch.cat([self.class_token.expand(n, -1, -1), x], dim=1)
+        return self.heads(self.encoder(x)[:, 0])
+
+
+def vit_b_16() -> VisionTransformer:
+    return VisionTransformer(224, 16, num_layers=12, num_heads=12, hidden_dim=768, mlp_dim=3072)
 
 
 # ----------------------------------------------------------------------------------- the others
