@@ -10,6 +10,7 @@ cases, one by one.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import symcnn
+from symcnn.cli import main
 from symcnn.derive import derive
 from symcnn.errors import ShapeError, SpecError
 
@@ -265,3 +267,17 @@ def test_working_and_description() -> None:
     buffer = symcnn.load(spec([3, 4], [3, 4], True, "add"))["tensor"]
     assert derive(buffer).line("buffers").result == 12 and buffer.params == 0
     assert "buffer" in str(buffer.layer.describe())
+
+
+def test_the_command_line_shows_a_source_as_reading_nothing(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "vit.json"
+    path.write_text(json.dumps({"name": "tokens", **spec([196, 768], [1, 768], False, "cat")}))
+    assert main(["summary", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "tensor (Parameter)" in table and "768" in table
+    assert main(["latex", str(path), "--format", "markdown"]) == 0
+    key = capsys.readouterr().out
+    assert "No input; output (1, 768)." in key
+    assert "the product of the shape" in key

@@ -269,6 +269,8 @@ def _shapes_line(row: Row, previous: str | None) -> Paragraph:
         return Paragraph.of("Inputs from ", *_and(sources), *output)
     if row.inputs and previous is not None and row.inputs[0] != previous:
         return Paragraph.of(f"Input from {row.inputs[0]} ", Shape(row.input_shape), *output)
+    if not row.input_shape:  # a source (a learnable tensor) reads nothing
+        return Paragraph.of("No input; output ", Shape(row.output_shape), ".")
     return Paragraph.of("Input ", Shape(row.input_shape), *output)
 
 
