@@ -446,12 +446,14 @@ EXAMPLES = {"conv": 400, "conv_transpose": 300, "pool": 400}
 
 
 #: the modules whose layers other files check against PyTorch (test_shape_layers.py; merges,
-#: which read several inputs, test_graph.py)
+#: which read several inputs, test_graph.py; learnable tensors, which read none,
+#: test_parameter.py)
 SHAPE_MODULES = (
     "symcnn.layers.shape",
     "symcnn.layers.padding",
     "symcnn.layers.resample",
     "symcnn.layers.merge",
+    "symcnn.layers.parameter",
 )
 
 
