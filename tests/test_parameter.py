@@ -281,3 +281,10 @@ def test_the_command_line_shows_a_source_as_reading_nothing(
     key = capsys.readouterr().out
     assert "No input; output (1, 768)." in key
     assert "the product of the shape" in key
+
+
+def test_memory_counts_the_tensor_as_weights_not_as_an_activation() -> None:
+    net = symcnn.load(spec([8, 5, 5], [8, 1, 1], False, "mul"))
+    memory = net.memory()
+    assert memory["param_bytes"] == 4 * 8
+    assert memory["activation_bytes"] == 4 * 8 * 5 * 5  # the product only
