@@ -1,0 +1,206 @@
+"""RNN, LSTM, GRU and their cells against PyTorch: parameters, buffers, output shape, refusals
+and FlopCounterMode's count.
+
+Hypothesis draws configurations, valid or not (proj_size ≥ hidden_size, dropout outside [0, 1],
+an unknown nonlinearity, a wrong input_size, a wrong rank). Each is built in PyTorch and run on a
+batch of one example, the batch axis where ``batch_first`` puts it, and as one-layer spec in
+symcnn: symcnn refuses exactly what PyTorch refuses, and otherwise gives PyTorch's numbers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import sympy
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.utils.flop_counter import FlopCounterMode
+
+import symcnn
+from symcnn.derive import derive
+
+torch.set_num_threads(1)
+
+#: warnings PyTorch gives for configurations it accepts
+EXPECTED_WARNINGS = (
+    "dropout option adds dropout after all but last recurrent layer",
+    "LSTM with projections is not supported with oneDNN",
+)
+TORCH_ERRORS = (RuntimeError, ValueError, TypeError, IndexError)
+
+
+@dataclass(frozen=True)
+class Case:
+    type: str
+    kwargs: dict[str, Any]
+    #: one example's shape: (L, H_in) for a layer, (H_in,) for a cell (sometimes a wrong rank)
+    shape: tuple[int, ...]
+    #: input_size as PyTorch needs it (and, when ``declare``, as the spec states it)
+    input_size: int
+    declare: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def spec(self) -> dict[str, Any]:
+        layer = {"type": self.type, **self.kwargs}
+        if self.declare:
+            layer["input_size"] = self.input_size
+        return {"input": list(self.shape), "layers": [layer]}
+
+    def batched(self) -> torch.Tensor:
+        """A batch of one example, the batch axis where PyTorch reads it."""
+        x = torch.zeros(*self.shape)
+        if self.type.endswith("Cell") or self.kwargs.get("batch_first"):
+            return x.unsqueeze(0)
+        return x.unsqueeze(1) if x.dim() >= 2 else x.unsqueeze(0)
+
+
+def run_torch(case: Case) -> tuple[int, int, tuple[int, ...], int] | Exception:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            module = getattr(torch.nn, case.type)(case.input_size, **case.kwargs).eval()
+            x = case.batched()
+            with FlopCounterMode(display=False) as counter, torch.no_grad():
+                output = module(x)
+        except TORCH_ERRORS as error:
+            return error
+        finally:
+            for warning in caught:
+                assert str(warning.message).startswith(EXPECTED_WARNINGS), warning.message
+    if isinstance(output, tuple):
+        output = output[0]
+    if not case.type.endswith("Cell") and not case.kwargs.get("batch_first"):
+        output = output.transpose(0, 1)
+    return (
+        sum(p.numel() for p in module.parameters()),
+        sum(b.numel() for b in module.buffers()),
+        tuple(output.shape[1:]),
+        counter.get_total_flops(),
+    )
+
+
+def assert_agrees(case: Case) -> None:
+    expected = run_torch(case)
+    try:
+        got = symcnn.load(case.spec())
+    except symcnn.SymcnnError as error:
+        assert isinstance(expected, Exception), (case, error, expected)
+        return
+    assert not isinstance(expected, Exception), (case, expected, got.params)
+    params, buffers, shape, flops = expected
+    assert (got.params, got.buffers, got.output_shape) == (params, buffers, shape), case
+    assert got.flops == flops, (case, got.flops, flops)
+    assert all(isinstance(value, sympy.Integer) for value in (got.params, *got.output_shape))
+    # the working's parameter line is the same number, from the same tree
+    assert derive(got.rows[0]).line("params").result == params
+
+
+# ------------------------------------------------------------------------------ strategies
+
+
+@st.composite
+def recurrent_layers(draw: Callable[..., Any]) -> Case:
+    name = draw(st.sampled_from(["RNN", "LSTM", "GRU"]))
+    hidden = draw(st.integers(1, 6))
+    kwargs: dict[str, Any] = {
+        "hidden_size": hidden,
+        "num_layers": draw(st.integers(1, 3)),
+        "bias": draw(st.booleans()),
+        "batch_first": draw(st.booleans()),
+        "bidirectional": draw(st.booleans()),
+        "dropout": draw(st.sampled_from([0.0, 0.0, 0.5, 1.0, -0.1, 1.5])),
+    }
+    if name == "LSTM" and draw(st.booleans()):
+        kwargs["proj_size"] = draw(st.integers(0, hidden + 1))
+    if name == "RNN" and draw(st.booleans()):
+        kwargs["nonlinearity"] = draw(st.sampled_from(["tanh", "relu", "sigmoid"]))
+    features = draw(st.integers(1, 5))
+    # a rank-1 example would be a 2-D batch, which PyTorch reads as one unbatched sequence: that
+    # refusal is tested below; a rank-3 example is a 4-D batch, which PyTorch refuses
+    rank = draw(st.sampled_from([2, 2, 2, 2, 3]))
+    shape = (draw(st.integers(1, 4)), features) if rank == 2 else (2, 2, features)
+    stated = features + draw(st.sampled_from([0, 0, 0, 1]))
+    return Case(name, kwargs, shape, stated, declare=draw(st.booleans()) or stated != features)
+
+
+@st.composite
+def cells(draw: Callable[..., Any]) -> Case:
+    name = draw(st.sampled_from(["RNNCell", "LSTMCell", "GRUCell"]))
+    kwargs: dict[str, Any] = {"hidden_size": draw(st.integers(1, 6)), "bias": draw(st.booleans())}
+    if name == "RNNCell" and draw(st.booleans()):
+        kwargs["nonlinearity"] = draw(st.sampled_from(["tanh", "relu", "gelu"]))
+    features = draw(st.integers(1, 5))
+    stated = features + draw(st.sampled_from([0, 0, 0, 1]))
+    return Case(name, kwargs, (features,), stated, declare=draw(st.booleans()) or stated != features)
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=recurrent_layers())
+def test_recurrent_layers_agree_with_pytorch(case: Case) -> None:
+    assert_agrees(case)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=cells())
+def test_cells_agree_with_pytorch(case: Case) -> None:
+    assert_agrees(case)
+
+
+# ------------------------------------------------------------------------------ fixed points
+
+
+def test_the_course_question_an_lstm_of_256_on_4096_inputs() -> None:
+    net = symcnn.load({"input": [10, 4096], "layers": [{"type": "LSTM", "hidden_size": 256}]})
+    assert net.params == 4_458_496 == sum(p.numel() for p in torch.nn.LSTM(4096, 256).parameters())
+
+
+def test_the_formula_is_symbolic_in_the_sizes() -> None:
+    net = symcnn.load({"input": ["L", "F"], "layers": [{"type": "LSTM", "hidden_size": "H"}]})
+    H, F, L = (sympy.Symbol(name, integer=True, positive=True) for name in "HFL")
+    assert sympy.expand(net.params - (4 * H * F + 4 * H * H + 8 * H)) == 0
+    assert net.output_shape == (L, H)
+
+
+def test_the_working_shows_the_gates_and_the_two_bias_vectors() -> None:
+    net = symcnn.load({"input": [10, 4096], "layers": [{"type": "LSTM", "hidden_size": 256}]})
+    line = derive(net.rows[0]).line("params")
+    assert "4 gates" in line.note and "b_ih" in line.note and "b_hh" in line.note
+    projected = symcnn.load(
+        {"input": [3, 8], "layers": [{"type": "LSTM", "hidden_size": 6, "proj_size": 2}]}
+    )
+    assert "projection" in derive(projected.rows[0]).line("params").note
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape", "field", "message"),
+    [
+        ({"type": "LSTM", "hidden_size": 4, "proj_size": 4}, [3, 5], "proj_size", "smaller"),
+        ({"type": "GRU", "hidden_size": 4, "dropout": 1.5}, [3, 5], "dropout", "between 0 and 1"),
+        ({"type": "RNN", "hidden_size": 4, "nonlinearity": "gelu"}, [3, 5], "nonlinearity", "tanh"),
+        ({"type": "LSTM", "hidden_size": 4}, [2, 3, 5], "input", "rank 2"),
+        ({"type": "GRU", "hidden_size": 4}, [5], "input", "rank 2"),
+        ({"type": "LSTM", "hidden_size": 4, "input_size": 6}, [3, 5], "input_size", "disagrees"),
+        ({"type": "LSTMCell", "hidden_size": 4}, [3, 5], "input", "rank 1"),
+    ],
+)
+def test_bad_recurrent_configurations_are_named_errors(
+    layer: dict[str, Any], shape: list[int], field: str, message: str
+) -> None:
+    with pytest.raises(symcnn.SpecError, match=message) as caught:
+        symcnn.load({"input": shape, "layers": [layer]})
+    assert caught.value.field == field
+    assert "LSTM" in str(caught.value) or "GRU" in str(caught.value) or "RNN" in str(caught.value)
+
+
+def test_a_symbolic_proj_size_waits_for_its_value() -> None:
+    net = symcnn.load(
+        {"input": [3, 5], "layers": [{"type": "LSTM", "hidden_size": 4, "proj_size": "q"}]}
+    )
+    assert net.conditions
+    with pytest.raises(symcnn.SpecError, match="smaller"):
+        net.evaluate(q=4)
