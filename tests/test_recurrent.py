@@ -204,3 +204,6 @@ def test_a_symbolic_proj_size_waits_for_its_value() -> None:
     assert net.conditions
     with pytest.raises(symcnn.SpecError, match="smaller"):
         net.evaluate(q=4)
+    assert net.evaluate(q=3)["params"] == sum(
+        p.numel() for p in torch.nn.LSTM(5, 4, proj_size=3).parameters()
+    )

@@ -138,9 +138,10 @@ class _Recurrent(Layer):
         return plus(first, times(l, Group(plus(N_l, ("-", 1))), N_d, Group(no_bias[1])))
 
     def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        state = "h_p" if self.projected else "h"
         note = (
             f"{_GATE_NAMES[self.gates]}, each with input weights (h × h_in), recurrent weights "
-            f"(h × H_out) and v bias vectors of h (PyTorch: v = 2, b_ih added to the input "
+            f"(h × {state}) and v bias vectors of h (PyTorch: v = 2, b_ih added to the input "
             "product and b_hh to the recurrent one)"
         )
         if self.projected:
