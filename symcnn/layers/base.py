@@ -417,6 +417,12 @@ class Layer:
         give their assumptions (``padding``, ``bias``, ``pooling``...)."""
         return ()
 
+    def mistake_names(self) -> dict[str, Expr]:
+        """Names the mistake catalogue's forms may use for this layer, beyond the shared
+        placeholders (``kernel``, ``params``...): parts of its own formula (a recurrent layer's
+        ``gates``). Default: none."""
+        return {}
+
     def param_mistakes(self, row: Row) -> list[tuple[str, Expr]]:
         """Common wrong parameter counts for ``row``: what went wrong, and the count it gives."""
         candidates: list[tuple[str, Expr]] = []

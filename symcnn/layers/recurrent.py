@@ -220,6 +220,18 @@ class _Recurrent(Layer):
     def sheet_assumptions(self) -> tuple[str, ...]:
         return ("bias",)
 
+    def mistake_names(self) -> dict[str, Expr]:
+        """For the catalogue's forms (data/mistakes.yaml, family ``recurrent``): the gates, the
+        state's size (H_out), the layer-direction pairs and the projection's weights."""
+        state = h_p if self.projected else h
+        return {
+            "gates": sympy.Integer(self.gates),
+            "state": state,
+            "stacks": N_l * N_d,
+            "directions": N_d,
+            "projection_weights": N_l * N_d * h_p * h if self.projected else sympy.Integer(0),
+        }
+
     def _count(self, row: Row, terms: _Terms, changes: Mapping[Any, int] | None = None) -> Expr:
         return with_values(row, evaluate(self._params(terms, None)), changes or {})
 
@@ -271,6 +283,7 @@ class LSTM(_Recurrent):
     cost_family: ClassVar[str] = "lstm"
     torch_name = "LSTM"
     gates = 4
+    mistake_families: ClassVar = ("recurrent", "lstm")
 
     proj_size: Expr = arg("count", 0)
 
@@ -369,6 +382,17 @@ class _Cell(Layer):
     def sheet_assumptions(self) -> tuple[str, ...]:
         return ("bias",)
 
+    def mistake_names(self) -> dict[str, Expr]:
+        """For the catalogue's forms: one layer, one direction, no projection."""
+        one = sympy.Integer(1)
+        return {
+            "gates": sympy.Integer(self.gates),
+            "state": h,
+            "stacks": one,
+            "directions": one,
+            "projection_weights": sympy.Integer(0),
+        }
+
     def param_mistakes(self, row: Row) -> list[tuple[str, Expr]]:
         mistakes = super().param_mistakes(row)
         general = evaluate(self._params(_Terms(self.gates)))
@@ -399,6 +423,7 @@ class LSTMCell(_Cell):
 
     torch_name = "LSTMCell"
     gates = 4
+    mistake_families: ClassVar = ("recurrent", "lstm")
 
 
 @dataclass(frozen=True, kw_only=True)
