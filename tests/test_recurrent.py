@@ -207,3 +207,21 @@ def test_a_symbolic_proj_size_waits_for_its_value() -> None:
     assert net.evaluate(q=3)["params"] == sum(
         p.numel() for p in torch.nn.LSTM(5, 4, proj_size=3).parameters()
     )
+
+
+@settings(max_examples=30, deadline=None)
+@given(h_in=st.integers(1, 9), h=st.integers(1, 9), bias=st.booleans())
+def test_the_identities_hold_in_pytorch(h_in: int, h: int, bias: bool) -> None:
+    """lstm-is-four-rnns and bidirectional-is-two-layers, as PyTorch counts."""
+    from symcnn.identities import IDENTITIES
+
+    def count(name: str, **kwargs: Any) -> int:
+        module = getattr(torch.nn, name)(h_in, h, bias=bias, **kwargs)
+        return sum(p.numel() for p in module.parameters())
+
+    assert count("LSTM") == 4 * count("RNN") and count("GRU") == 3 * count("RNN")
+    for name in ("LSTM", "GRU", "RNN"):
+        assert count(name, bidirectional=True) == 2 * count(name)
+    by_name = {"h_in": h_in, "h": h, "bias": int(bias)}
+    lstm = IDENTITIES["lstm-is-four-rnns"].lhs[0]
+    assert lstm.subs({s: by_name[s.name] for s in lstm.free_symbols}) == count("LSTM")
