@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
 import symcnn
+from symcnn import strategies as sst
 from symcnn.derive import derive
 
 torch.set_num_threads(1)
@@ -225,3 +226,13 @@ def test_the_identities_hold_in_pytorch(h_in: int, h: int, bias: bool) -> None:
     by_name = {"h_in": h_in, "h": h, "bias": int(bias)}
     lstm = IDENTITIES["lstm-is-four-rnns"].lhs[0]
     assert lstm.subs({s: by_name[s.name] for s in lstm.free_symbols}) == count("LSTM")
+
+
+@settings(max_examples=40, deadline=None)
+@given(triple=sst.sequence_specs_with_shapes())
+def test_drawn_sequence_specs_load_with_the_plain_python_count(
+    triple: tuple[dict[str, Any], tuple[int, ...], int],
+) -> None:
+    spec, shape, params = triple
+    net = symcnn.load(spec)
+    assert (net.output_shape, net.params) == (shape, params)
