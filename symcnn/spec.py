@@ -126,7 +126,9 @@ def _input(raw: Any, label: str) -> list[Any] | dict[str, Any]:
             field=label,
         )
     if "shape" not in raw:
-        raise SpecError(f"`{label}` has no `shape`, such as {{shape: [L], dtype: int64}}", field=label)
+        raise SpecError(
+            f"`{label}` has no `shape`, such as {{shape: [L], dtype: int64}}", field=label
+        )
     shape = _shape(raw["shape"], f"{label}.shape")
     if raw.get("dtype") is None:
         return shape

@@ -61,19 +61,19 @@ __all__ = [
     "ACTIVATIONS",
     "LAYER_TYPES",
     "Drawn",
+    "DrawnSequence",
     "layer_configs",
     "layer_values",
     "layers",
     "networks",
+    "recurrent_layers",
+    "sequence_specs",
+    "sequence_specs_with_shapes",
     "sizes",
     "specs",
     "specs_with_shapes",
     "symbolic_specs",
     "writings",
-    "DrawnSequence",
-    "recurrent_layers",
-    "sequence_specs",
-    "sequence_specs_with_shapes",
 ]
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]

@@ -112,7 +112,7 @@ def test_an_embedding_fed_a_layers_output_is_refused_naming_the_layer_and_field(
             {"type": "Embedding", "name": "tokens", "num_embeddings": 100, "embedding_dim": 8},
         ],
     }
-    with pytest.raises(symcnn.ShapeError, match="'tokens' .*floating-point") as caught:
+    with pytest.raises(symcnn.ShapeError, match=r"'tokens' .*floating-point") as caught:
         symcnn.load(spec)
     assert caught.value.field == "input"
 
@@ -126,7 +126,7 @@ def test_named_inputs_declare_dtypes_and_a_bad_dtype_is_named() -> None:
     L, V = (sympy.Symbol(name, integer=True, positive=True) for name in "LV")
     assert net.output_shape == (L, 16) and net.params == 16 * V
     spec["inputs"] = {"ids": {"shape": ["L"], "dtype": "i64"}}
-    with pytest.raises(symcnn.SpecError, match="inputs.ids.dtype") as caught:
+    with pytest.raises(symcnn.SpecError, match=r"inputs\.ids\.dtype") as caught:
         symcnn.load(spec)
     assert caught.value.field == "inputs.ids.dtype"
     spec["inputs"] = {"ids": {"shape": ["L"], "type": "int64"}}

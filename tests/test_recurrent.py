@@ -137,7 +137,8 @@ def cells(draw: Callable[..., Any]) -> Case:
         kwargs["nonlinearity"] = draw(st.sampled_from(["tanh", "relu", "gelu"]))
     features = draw(st.integers(1, 5))
     stated = features + draw(st.sampled_from([0, 0, 0, 1]))
-    return Case(name, kwargs, (features,), stated, declare=draw(st.booleans()) or stated != features)
+    declare = draw(st.booleans()) or stated != features
+    return Case(name, kwargs, (features,), stated, declare=declare)
 
 
 @settings(max_examples=150, deadline=None)
@@ -236,3 +237,29 @@ def test_drawn_sequence_specs_load_with_the_plain_python_count(
     spec, shape, params = triple
     net = symcnn.load(spec)
     assert (net.output_shape, net.params) == (shape, params)
+
+
+def test_the_lstm_exam_template_answers_as_summary_and_pytorch_count() -> None:
+    from pathlib import Path
+
+    from symcnn.exam import load_template, make_exam
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "exams" / "lstm_exam.yaml"
+    template = load_template(path)
+    exam = make_exam(template, variants=6, seed=3)
+    for variant in exam.variants:
+        values = variant.values
+        expected = template.network.subs(values)  # rebuilt independently, as summary does
+        answers = [[a.value for a in q.answers] for q in variant.questions]
+        assert answers == [
+            [expected["encoder"].params],
+            [expected["decoder"].params],
+            [expected["decoder"].activation_size],
+            [expected.params],
+        ]
+        encoder = torch.nn.LSTM(values["F"], values["H1"], num_layers=values["N"])
+        decoder = torch.nn.GRU(values["H1"], values["H2"], bidirectional=True)
+        counts = [sum(p.numel() for p in m.parameters()) for m in (encoder, decoder)]
+        assert counts == [answers[0][0], answers[1][0]]
+        for question in variant.questions:
+            assert not {m.value for m in question.mistakes} & {a.value for a in question.answers}

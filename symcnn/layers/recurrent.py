@@ -91,7 +91,7 @@ class _Recurrent(Layer):
     bidirectional: bool = arg("bool", False)
 
     formula_fields: ClassVar = ("projected",)
-    mistake_families: ClassVar = ("recurrent",)
+    mistake_families: ClassVar[tuple[str, ...]] = ("recurrent",)
 
     # -- hooks for another framework's convention (see the module's docstring)
 
@@ -217,9 +217,6 @@ class _Recurrent(Layer):
             pieces += [Text(", projected to "), Math(self.proj_size)]  # type: ignore[attr-defined]
         return (*pieces, *bias_phrase(self.bias))
 
-    def sheet_assumptions(self) -> tuple[str, ...]:
-        return ("bias",)
-
     def mistake_names(self) -> dict[str, Expr]:
         """For the catalogue's forms (data/mistakes.yaml, family ``recurrent``): the gates, the
         state's size (H_out), the layer-direction pairs and the projection's weights."""
@@ -327,7 +324,7 @@ class _Cell(Layer):
     bias: Expr = arg("bias", True)
 
     formula_fields: ClassVar = ()
-    mistake_families: ClassVar = ("recurrent",)
+    mistake_families: ClassVar[tuple[str, ...]] = ("recurrent",)
 
     def bias_vectors(self) -> int:
         """Bias vectors per gate set, the value of ``v``: PyTorch keeps two (b_ih and b_hh)."""
@@ -378,9 +375,6 @@ class _Cell(Layer):
         pieces: list[Inline] = [Text(f"{self.torch_name}, "), Math(self.hidden_size),
                                 Text(" hidden units, one step")]
         return (*pieces, *bias_phrase(self.bias))
-
-    def sheet_assumptions(self) -> tuple[str, ...]:
-        return ("bias",)
 
     def mistake_names(self) -> dict[str, Expr]:
         """For the catalogue's forms: one layer, one direction, no projection."""

@@ -225,7 +225,8 @@ def layer_quantity(
             if not source or not target:
                 raise SpecError(f"{text!r}: write IN->OUT, such as 128->256", field="channels")
             kind = _input_kind(cls)
-            settings.assign({"features": "p", "sequence": "h_in", "tokens": "V"}.get(kind, "d"), source)
+            inputs = {"features": "p", "sequence": "h_in", "tokens": "V"}
+            settings.assign(inputs.get(kind, "d"), source)
             outputs = ("out_features", "c"), ("hidden_size", "h"), ("embedding_dim", "d_e")
             output = next((name for field, name in outputs if field in settings.fields), "k")
             settings.assign(output, target)
