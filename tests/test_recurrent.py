@@ -263,3 +263,95 @@ def test_the_lstm_exam_template_answers_as_summary_and_pytorch_count() -> None:
         assert counts == [answers[0][0], answers[1][0]]
         for question in variant.questions:
             assert not {m.value for m in question.mistakes} & {a.value for a in question.answers}
+
+
+# ------------------------------------------------------------------------------ the cost tools
+
+
+class _Output(torch.nn.Module):
+    """A recurrent layer's output alone (``module(x)[0]``), as the tools trace a plain module."""
+
+    def __init__(self, module: torch.nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        output = self.module(x)
+        return output[0] if isinstance(output, tuple) else output
+
+
+def tool_macs(case: Case) -> dict[str, int]:
+    """ptflops (aten), fvcore and torchinfo on a batch of one example, as their own tests run
+    them (tests/test_costs_*.py)."""
+    import contextlib
+    import io
+
+    module = _Output(getattr(torch.nn, case.type)(case.input_size, **case.kwargs)).eval()
+    shape = case.shape
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")  # fvcore's import and trace warn of torch.jit
+        from fvcore.nn import FlopCountAnalysis
+        from ptflops import get_model_complexity_info
+        from torchinfo import summary
+
+        with contextlib.redirect_stderr(io.StringIO()):
+            ptflops, _ = get_model_complexity_info(
+                module, shape, as_strings=False, backend="aten", print_per_layer_stat=False
+            )
+            analysis = FlopCountAnalysis(module, torch.zeros(1, *shape))
+            analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+            fvcore = analysis.total()
+        torchinfo = summary(module, input_size=(1, *shape), verbose=0).total_mult_adds
+    return {"ptflops": int(ptflops), "fvcore": int(fvcore), "torchinfo": int(torchinfo)}
+
+
+@st.composite
+def valid_recurrent(draw: Callable[..., Any]) -> Case:
+    if draw(st.booleans()):
+        case = draw(cells())
+    else:
+        case = draw(recurrent_layers())
+        case.kwargs.pop("dropout", None)
+        if case.type == "LSTM" and case.kwargs.get("proj_size", 0) >= case.kwargs["hidden_size"]:
+            case.kwargs.pop("proj_size")
+        case.kwargs.pop("nonlinearity", None)
+        case = Case(case.type, case.kwargs, (case.shape[0], case.shape[-1]), case.shape[-1])
+    case.kwargs.pop("nonlinearity", None)
+    return Case(case.type, case.kwargs, case.shape, case.shape[-1])
+
+
+#: the layer types whose costs the test below compares with ptflops, fvcore and torchinfo
+COST_COMPARED = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "EmbeddingBag")
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=valid_recurrent())
+def test_the_counters_give_the_tools_numbers(case: Case) -> None:
+    """symcnn's ptflops, fvcore and torchinfo counters are the tools' own numbers (the torch
+    counter is FlopCounterMode's: test_recurrent_layers_agree_with_pytorch)."""
+    net = symcnn.load(case.spec())
+    expected = tool_macs(case)
+    got = {name: net.costs(name)["macs"] for name in expected}
+    assert got == expected, (case, got, expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "batched"),
+    [
+        ("Embedding", (7,), True),
+        ("Embedding", (3, 7), True),
+        ("EmbeddingBag", (7,), True),
+        ("EmbeddingBag", (3, 7), False),  # B bags: PyTorch's 2-d input is the example itself
+    ],
+)
+def test_embeddings_cost_their_table_in_torchinfo_and_nothing_elsewhere(
+    name: str, shape: tuple[int, ...], batched: bool
+) -> None:
+    from torchinfo import summary
+
+    layer = {"type": name, "num_embeddings": 30, "embedding_dim": 4}
+    net = symcnn.load({"input": list(shape), "layers": [layer]})
+    ids = torch.zeros(*((1, *shape) if batched else shape), dtype=torch.long)
+    expected = summary(getattr(torch.nn, name)(30, 4), input_data=ids, verbose=0)
+    assert net.costs("torchinfo")["macs"] == expected.total_mult_adds
+    assert [net.costs(name)["macs"] for name in ("torch", "fvcore", "ptflops")] == [0, 0, 0]

@@ -46,6 +46,7 @@ TORCH = register(
             "conv_transpose": _matrix_work,
             "linear": _matrix_work,
             "rnn": _matrix_work,
+            "rnn_cell": _matrix_work,
             "lstm": _lstm_work,
         },
     )

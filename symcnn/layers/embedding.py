@@ -109,6 +109,8 @@ class Embedding(_Table):
 class EmbeddingBag(_Table):
     """Bags of embeddings reduced by sum, mean or max (``torch.nn.EmbeddingBag``)."""
 
+    #: what the cost counters count it as (symcnn.costs)
+    cost_family: ClassVar[str] = "embedding_bag"
     torch_name = "EmbeddingBag"
     choices: ClassVar = {"mode": ("sum", "mean", "max")}
 

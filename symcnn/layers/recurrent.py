@@ -36,7 +36,7 @@ from ..formula import Const, Group, Node, Sum, Sym, Textbook, Written, evaluate,
 from ..prose import Inline, Math, Text, bias_phrase
 from ..symbols import N_d, N_l, bias, h, h_in, h_p, l, v
 from ._defaults import written_work
-from ._relations import lt
+from ._relations import gt, lt
 from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg, require, with_values
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
@@ -305,6 +305,16 @@ class LSTM(_Recurrent):
             lambda: f"`proj_size` = {self.proj_size} must be smaller than `hidden_size` = "
             f"{self.hidden_size}",
         )
+        if not self.proj_size.is_number:
+            # the formula with a projection is chosen by the symbol; 0 would need the other one
+            require(
+                checks,
+                where,
+                "proj_size",
+                gt(self.proj_size, 0),
+                lambda: f"`proj_size` = {self.proj_size} is a symbol, so it must be positive "
+                "(write 0 for no projection)",
+            )
         return values, checks
 
 
@@ -316,7 +326,7 @@ class _Cell(Layer):
     """One step of one recurrent layer (``torch.nn.RNNCell/LSTMCell/GRUCell``)."""
 
     #: what the cost counters count it as (symcnn.costs)
-    cost_family: ClassVar[str] = "rnn"
+    cost_family: ClassVar[str] = "rnn_cell"
     gates: ClassVar[int]
 
     input_size: Expr | None = arg("size?", None, inferred=True)
