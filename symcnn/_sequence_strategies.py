@@ -79,7 +79,9 @@ def sequence_specs_with_shapes(
     steps = draw(st.integers(1, max_length))
     vocabulary, width = draw(st.integers(2, 50)), draw(st.integers(1, 8))
     embedding: dict[str, Any] = {
-        "type": "Embedding", "num_embeddings": vocabulary, "embedding_dim": width
+        "type": "Embedding",
+        "num_embeddings": vocabulary,
+        "embedding_dim": width,
     }
     if draw(st.booleans()):
         embedding["padding_idx"] = draw(st.integers(-vocabulary, vocabulary - 1))

@@ -137,8 +137,9 @@ def test_named_inputs_declare_dtypes_and_a_bad_dtype_is_named() -> None:
 def test_a_symbolic_table_checks_the_padding_index_when_its_size_is_known() -> None:
     spec = {
         "input": [4],
-        "layers": [{"type": "Embedding", "num_embeddings": "V", "embedding_dim": 2,
-                    "padding_idx": -5}],
+        "layers": [
+            {"type": "Embedding", "num_embeddings": "V", "embedding_dim": 2, "padding_idx": -5}
+        ],
     }
     net = symcnn.load(spec)
     assert net.evaluate(V=5)["params"] == 10

@@ -321,7 +321,16 @@ def valid_recurrent(draw: Callable[..., Any]) -> Case:
 
 
 #: the layer types whose costs the test below compares with ptflops, fvcore and torchinfo
-COST_COMPARED = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding", "EmbeddingBag")
+COST_COMPARED = (
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "Embedding",
+    "EmbeddingBag",
+)
 
 
 @settings(max_examples=40, deadline=None)

@@ -88,8 +88,10 @@ class _Table(Layer):
                 where,
                 "padding_idx",
                 sympy.And(lt(index, size), ge(index, -size)),
-                lambda: f"`padding_idx` = {index} must be within num_embeddings = {size}: "
-                f"between {-size} and {size - 1}",
+                lambda: (
+                    f"`padding_idx` = {index} must be within num_embeddings = {size}: "
+                    f"between {-size} and {size - 1}"
+                ),
             )
         return {V: self.num_embeddings, d_e: self.embedding_dim}, checks
 

@@ -130,8 +130,10 @@ class _Recurrent(Layer):
         state = self._state()
         step = _one_layer(_Terms(self.gates), Sym(h_in), state, self.projected)
         upper = _one_layer(_Terms(self.gates), Group(times(N_d, state)), state, self.projected)
-        no_bias = [Sum(tuple(term for term in part.terms if not _has_bias(term[1])))
-                   for part in (step, upper)]
+        no_bias = [
+            Sum(tuple(term for term in part.terms if not _has_bias(term[1])))
+            for part in (step, upper)
+        ]
         first: Node = times(l, N_d, Group(no_bias[0]))
         if values is not None and values.get(N_l) == 1:
             return first
@@ -207,8 +209,11 @@ class _Recurrent(Layer):
     # -- what the layer knows
 
     def describe(self) -> tuple[Inline, ...]:
-        pieces: list[Inline] = [Text(f"{self.torch_name}, "), Math(self.hidden_size),
-                                Text(" hidden units")]
+        pieces: list[Inline] = [
+            Text(f"{self.torch_name}, "),
+            Math(self.hidden_size),
+            Text(" hidden units"),
+        ]
         if self.num_layers != 1:
             pieces += [Text(", "), Math(self.num_layers), Text(" stacked layers")]
         if self.bidirectional:
@@ -235,18 +240,29 @@ class _Recurrent(Layer):
     def param_mistakes(self, row: Row) -> list[tuple[str, Expr]]:
         mistakes = super().param_mistakes(row)
         if row.values.get(bias) == 1:
-            mistakes.append(("one bias vector per gate set (the Keras count)",
-                             self._count(row, _Terms(self.gates), {v: 1})))
-        mistakes.append(("forgetting the recurrent weights",
-                         self._count(row, _Terms(self.gates, recurrent=False))))
+            mistakes.append(
+                (
+                    "one bias vector per gate set (the Keras count)",
+                    self._count(row, _Terms(self.gates), {v: 1}),
+                )
+            )
+        mistakes.append(
+            (
+                "forgetting the recurrent weights",
+                self._count(row, _Terms(self.gates, recurrent=False)),
+            )
+        )
         if self.gates == 4:
             mistakes.append(("3 gates for an LSTM", self._count(row, _Terms(3))))
         if self.projected:
-            mistakes.append(("forgetting the projection",
-                             self._count(row, _Terms(self.gates, projection=False))))
+            mistakes.append(
+                (
+                    "forgetting the projection",
+                    self._count(row, _Terms(self.gates, projection=False)),
+                )
+            )
         if self.bidirectional:
-            mistakes.append(("counting one direction of a bidirectional layer",
-                             row.params / 2))
+            mistakes.append(("counting one direction of a bidirectional layer", row.params / 2))
         return mistakes
 
 
@@ -302,8 +318,10 @@ class LSTM(_Recurrent):
             where,
             "proj_size",
             lt(self.proj_size, self.hidden_size),
-            lambda: f"`proj_size` = {self.proj_size} must be smaller than `hidden_size` = "
-            f"{self.hidden_size}",
+            lambda: (
+                f"`proj_size` = {self.proj_size} must be smaller than `hidden_size` = "
+                f"{self.hidden_size}"
+            ),
         )
         if not self.proj_size.is_number:
             # the formula with a projection is chosen by the symbol; 0 would need the other one
@@ -312,8 +330,10 @@ class LSTM(_Recurrent):
                 where,
                 "proj_size",
                 gt(self.proj_size, 0),
-                lambda: f"`proj_size` = {self.proj_size} is a symbol, so it must be positive "
-                "(write 0 for no projection)",
+                lambda: (
+                    f"`proj_size` = {self.proj_size} is a symbol, so it must be positive "
+                    "(write 0 for no projection)"
+                ),
             )
         return values, checks
 
@@ -382,8 +402,11 @@ class _Cell(Layer):
         return values, self.agree(where, "input_size", self.input_size, x.shape[-1])
 
     def describe(self) -> tuple[Inline, ...]:
-        pieces: list[Inline] = [Text(f"{self.torch_name}, "), Math(self.hidden_size),
-                                Text(" hidden units, one step")]
+        pieces: list[Inline] = [
+            Text(f"{self.torch_name}, "),
+            Math(self.hidden_size),
+            Text(" hidden units, one step"),
+        ]
         return (*pieces, *bias_phrase(self.bias))
 
     def mistake_names(self) -> dict[str, Expr]:
@@ -401,8 +424,12 @@ class _Cell(Layer):
         mistakes = super().param_mistakes(row)
         general = evaluate(self._params(_Terms(self.gates)))
         if row.values.get(bias) == 1:
-            mistakes.append(("one bias vector per gate set (the Keras count)",
-                             with_values(row, general, {v: 1})))
+            mistakes.append(
+                (
+                    "one bias vector per gate set (the Keras count)",
+                    with_values(row, general, {v: 1}),
+                )
+            )
         no_recurrent = evaluate(self._params(_Terms(self.gates, recurrent=False)))
         mistakes.append(("forgetting the recurrent weights", with_values(row, no_recurrent, {})))
         if self.gates == 4:
