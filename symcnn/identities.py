@@ -33,6 +33,7 @@ from typing import Any
 import sympy
 import yaml
 
+from ._recurrent_examples import directions_example, gates_example
 from .check import normalize
 from .errors import SpecError, SymcnnError
 from .parse import parse_expression
@@ -466,6 +467,22 @@ def _builtin() -> list[Identity]:
             example=_inverse_example,
             source="PyTorch's ConvTranspose1d documentation: its output size is the inverse of "
             "Conv1d's",
+        ),
+        Identity(
+            "lstm-is-four-rnns",
+            "An LSTM has the parameters of 4 RNNs of the same sizes (4 gates), a GRU of 3.",
+            lhs=(quantity("lstm.params"), quantity("gru.params")),
+            rhs=(4 * quantity("rnn.params"), 3 * quantity("rnn.params")),
+            example=gates_example,
+            source="PyTorch's RNNBase: gate_size = 4·h (LSTM), 3·h (GRU), h (RNN)",
+        ),
+        Identity(
+            "bidirectional-is-two-layers",
+            "A bidirectional recurrent layer has twice the parameters of one direction.",
+            lhs=tuple(quantity(f"{n}.params", bidirectional=True) for n in ("lstm", "gru", "rnn")),
+            rhs=tuple(2 * quantity(f"{n}.params") for n in ("lstm", "gru", "rnn")),
+            example=directions_example,
+            source="PyTorch's RNNBase: every layer's weights once per direction (_reverse)",
         ),
     ]
 

@@ -139,6 +139,7 @@ def _placeholders(row: Row) -> dict[str, Expr]:
         "out_positions": out_positions,
         "params": general.params,
         "buffers": general.buffers,
+        **layer.mistake_names(),
     }
 
 

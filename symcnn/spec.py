@@ -4,6 +4,7 @@ The format::
 
     name: LeNet-5                 # optional
     input: [32, 32, 3]            # one example, no batch axis; ints or expressions ("H", "2*w")
+                                  # or {shape: [L], dtype: int64} to declare the element type
     layout: HWC                   # HWC (channels last, default) or CHW (PyTorch)
     layers:
       - {type: conv2d, name: CONV1, out_channels: 8, kernel_size: 5}
@@ -107,6 +108,37 @@ def _parse_text(text: str, origin: str) -> Any:
     except (yaml.YAMLError, json.JSONDecodeError, RecursionError) as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise SpecError(f"{origin} is not valid YAML/JSON: {detail}") from None
+
+
+#: the keys of an input given as a mapping: ``{shape: [L], dtype: int64}``
+INPUT_KEYS = ("shape", "dtype")
+
+
+def _input(raw: Any, label: str) -> list[Any] | dict[str, Any]:
+    """An input: its list of sizes, or ``{shape: [...], dtype: name}`` when it declares its element
+    type (the name is checked where the graph is built, against ``symcnn.layers.base.DTYPES``)."""
+    if not isinstance(raw, Mapping):
+        return _shape(raw, label)
+    unknown = [key for key in raw if key not in INPUT_KEYS]
+    if unknown:
+        raise SpecError(
+            f"`{label}` has an unknown key `{unknown[0]}` (valid keys: {', '.join(INPUT_KEYS)})",
+            field=label,
+        )
+    if "shape" not in raw:
+        raise SpecError(
+            f"`{label}` has no `shape`, such as {{shape: [L], dtype: int64}}", field=label
+        )
+    shape = _shape(raw["shape"], f"{label}.shape")
+    if raw.get("dtype") is None:
+        return shape
+    dtype = raw["dtype"]
+    if not isinstance(dtype, str):
+        raise SpecError(
+            f"`{label}.dtype` = {dtype!r}: must be a dtype name such as int64 or float32",
+            field=f"{label}.dtype",
+        )
+    return {"shape": shape, "dtype": dtype}
 
 
 def _shape(raw: Any, label: str) -> list[Any]:
@@ -218,7 +250,7 @@ def normalize(document: Any) -> dict[str, Any]:
     if not isinstance(layout, str) or layout.upper() not in LAYOUTS:
         raise SpecError(f"`layout` = {layout!r}: must be HWC or CHW", field="layout")
     if "input" in document:
-        inputs = {"input": _shape(document["input"], "input")}
+        inputs = {"input": _input(document["input"], "input")}
     else:
         raw_inputs = document["inputs"]
         if not isinstance(raw_inputs, Mapping) or not raw_inputs:
@@ -230,7 +262,7 @@ def normalize(document: Any) -> dict[str, Any]:
         for key, value in raw_inputs.items():
             if not isinstance(key, str) or not key.isidentifier():
                 raise SpecError(f"`inputs`: {key!r} is not a valid input name", field="inputs")
-            inputs[key] = _shape(value, f"inputs.{key}")
+            inputs[key] = _input(value, f"inputs.{key}")
     symbols = document.get("symbols") or {}
     if not isinstance(symbols, Mapping) or not all(
         isinstance(key, str) and isinstance(value, str) for key, value in symbols.items()

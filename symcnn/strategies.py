@@ -12,7 +12,10 @@ engine, so a property that compares the two compares independent computations.
 * :func:`symbolic_specs` — a spec with some numbers replaced by symbols, and the values that turn it
   back into the numeric spec;
 * :func:`writings` — a formula written the ways people write it (``×``, ``·``, ``\\cdot``,
-  implicit products, reordered terms), for testing the parser and :func:`symcnn.check.check`.
+  implicit products, reordered terms), for testing the parser and :func:`symcnn.check.check`;
+* :func:`recurrent_layers` and :func:`sequence_specs_with_shapes` — sequence models: an RNN, GRU
+  or LSTM for a ``[L, F]`` sequence, and token specs (Embedding, then recurrent layers), each with
+  its output shape and PyTorch's parameter count (module ``symcnn._sequence_strategies``).
 
 A property a user can copy (see ``docs/strategies.md``)::
 
@@ -46,14 +49,26 @@ except ImportError as error:  # pragma: no cover - exercised only without hypoth
 
 import sympy
 
+# sequence models (recurrent layers, embeddings) have their own module, public from here
+from ._sequence_strategies import (
+    DrawnSequence,
+    recurrent_layers,
+    sequence_specs,
+    sequence_specs_with_shapes,
+)
+
 __all__ = [
     "ACTIVATIONS",
     "LAYER_TYPES",
     "Drawn",
+    "DrawnSequence",
     "layer_configs",
     "layer_values",
     "layers",
     "networks",
+    "recurrent_layers",
+    "sequence_specs",
+    "sequence_specs_with_shapes",
     "sizes",
     "specs",
     "specs_with_shapes",

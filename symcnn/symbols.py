@@ -76,6 +76,24 @@ g = _define("g", "groups of a grouped convolution or of GroupNorm", TORCH)
 N = _define("N", "elements in LayerNorm's normalized_shape", TORCH)
 P = _define("P", "learnable slopes of PReLU (num_parameters)", TORCH)
 
+# -- sequence models: embeddings and recurrent layers (RNN, LSTM, GRU and their cells).
+# The gates per layer (1 for RNN, 3 for GRU, 4 for LSTM) are written as the constants a textbook
+# writes; the bias vectors per gate set are a symbol, because frameworks differ (PyTorch: 2,
+# b_ih and b_hh; Keras: 1 for SimpleRNN, LSTM and GRU with reset_after=False).
+V = _define("V", "embeddings in an Embedding's table (num_embeddings, the vocabulary)", TORCH)
+d_e = _define("d_e", "size of each embedding vector (embedding_dim)", TORCH)
+h = _define("h", "hidden size of a recurrent layer (hidden_size): features of its state", TORCH)
+h_in = _define("h_in", "input features of a recurrent layer (input_size)", TORCH)
+h_p = _define(
+    "h_p", "projection size of an LSTM (proj_size): 0 without a projection", TORCH, **COUNT
+)
+N_l = _define("N_l", "stacked layers of a recurrent layer (num_layers)", TORCH)
+N_d = _define("N_d", "directions of a recurrent layer: 2 if bidirectional, else 1", TORCH)
+v = _define(
+    "v", "bias vectors per gate set of a recurrent layer: 2 in PyTorch (b_ih and b_hh)", TORCH
+)
+l = _define("l", "time steps of a recurrent layer's input (the sequence length)", TORCH)  # noqa: E741
+
 #: spatial axes by suffix, in PyTorch's order for 3-D inputs (depth/time, height, width)
 AXES = {"t": "depth", "h": "height", "w": "width"}
 _INPUT_SIZE = {"t": "T", "h": "H", "w": "W"}

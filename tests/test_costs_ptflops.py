@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import sympy
 import test_graph
+import test_recurrent
 import test_shape_layers
 import test_torch_layers
 import torch
@@ -79,7 +80,8 @@ def symcnn_macs(spec: dict[str, Any]) -> Any:
 def test_the_counter_is_registered():
     counter = COUNTERS["ptflops"]
     assert counter.reports == "macs"
-    assert set(counter.rules) == {"conv", "conv_transpose", "linear"}
+    # the recurrent families are compared with ptflops in tests/test_recurrent.py
+    assert set(counter.rules) == {"conv", "conv_transpose", "linear", "rnn", "rnn_cell", "lstm"}
 
 
 # ------------------------------------------------------------------- single layers, every type
@@ -138,7 +140,9 @@ def test_the_families_cover_every_layer_type():
     covered = {name for _, names in FAMILIES.values() for name in names}
     merges = {"Add", "Mul", "Cat"}  # random DAGs below
     tensors = {"Parameter"}  # reads no input: ConvNeXt-T's layer scales, in the zoo below
-    assert covered | merges | tensors == {cls.torch_name for cls in symcnn.LAYERS.values()}
+    # sequence layers: compared with ptflops (and fvcore, torchinfo) in tests/test_recurrent.py
+    sequence = set(test_recurrent.COST_COMPARED)
+    assert covered | merges | tensors | sequence == {cls.torch_name for cls in symcnn.LAYERS.values()}
 
 
 def _family_test(family: str) -> Callable[..., None]:

@@ -271,7 +271,9 @@ def test_the_rules_cover_the_families_with_parameters():
     with_parameters = {"conv", "conv_transpose", "linear", "prelu"} | {
         f"{kind}_norm" for kind in ("batch", "instance", "group", "layer")
     }
-    assert set(counter.rules) == with_parameters
+    # the sequence families: compared with torchinfo in tests/test_recurrent.py
+    sequence = {"rnn", "rnn_cell", "lstm", "embedding", "embedding_bag"}
+    assert set(counter.rules) == with_parameters | sequence
     assert counter.reports == "macs"
 
 

@@ -147,6 +147,21 @@ CASES: dict[str, list[tuple[list[Any], str, dict[str, Any]]]] = {
         ([4, 6, 6], "CHW", {"shape": [4, 1, 1], "buffer": True}),
         (["L", "E"], "HWC", {"shape": ["L + 1", "E"]}),
     ],
+    "embedding": [
+        ([12], "HWC", {"num_embeddings": 100, "embedding_dim": 8}),
+        (["L"], "HWC", {"num_embeddings": "V", "embedding_dim": 16, "padding_idx": 0}),
+    ],
+    "embeddingbag": [([3, 5], "HWC", {"num_embeddings": 50, "embedding_dim": 4, "mode": "sum"})],
+    "rnn": [([7, 10], "HWC", {"hidden_size": 20, "nonlinearity": "relu"})],
+    "lstm": [
+        ([10, 4096], "HWC", {"hidden_size": 256}),
+        ([5, 8], "HWC", {"hidden_size": 6, "num_layers": 2, "bidirectional": True, "proj_size": 3}),
+        (["L", "F"], "HWC", {"hidden_size": "H", "bias": False}),
+    ],
+    "gru": [([6, 9], "HWC", {"hidden_size": 4, "num_layers": 3})],
+    "rnncell": [([10], "HWC", {"hidden_size": 20})],
+    "lstmcell": [([10], "HWC", {"hidden_size": 20, "bias": False})],
+    "grucell": [([10], "HWC", {"hidden_size": 20})],
 }
 #: inputs tried, with no arguments, for the layer types the table does not list
 DEFAULT_INPUTS = ([4, 6, 6], [4, 6], [4, 6, 6, 6])

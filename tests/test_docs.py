@@ -625,6 +625,7 @@ EXAMPLE_VALUES: dict[str, dict[str, int]] = {
     "symbolic.yaml": {"H": 32, "W": 32, "k1": 8, "k2": 16},
     "seed_question.yaml": {"bias": 1},
     # the answers to the questions the solve examples ask
+    "lstm_budget.yaml": {"h": 765},
     "solve_budget.yaml": {"k1": 110},
     "solve_filters.yaml": {"k": 16},
     "solve_kernel.yaml": {"f": 5},
@@ -653,6 +654,8 @@ EXAMPLE_TOTALS: dict[str, int] = {
     "shared_weights_exam.yaml": 7_271_940,
     "shared_weights_exam_padded.yaml": 8_651_940,
     "resnet_stage.yaml": 147_968,  # L = 2: ResNet-18's layer1
+    "lstm_budget.yaml": 9_988_152,
+    "lstm_course.yaml": 4_458_496,  # h = 765, the largest hidden size under 10M parameters
 }
 
 #: graph examples (skips, concatenations, blocks, shared weights): not a ``torch.nn.Sequential``,
@@ -731,6 +734,8 @@ def _torch_model(net: symcnn.Network) -> Any:
                 arguments[name] = int(channels)
         if "in_features" in accepted and "in_features" not in arguments:
             arguments["in_features"] = int(row.input_shape[-1])
+        if hasattr(row.layer, "input_size") and "input_size" not in arguments:  # recurrent
+            arguments["input_size"] = int(row.input_shape[-1])
         modules.append(module_class(**arguments))
     return torch.nn.Sequential(*modules)
 
@@ -773,10 +778,15 @@ def test_example_agrees_with_pytorch(path: Path) -> None:
     ):
         pytest.skip("Linear on a channels-last tensor has no direct PyTorch equivalent")
     model = _torch_model(net).eval()
+    declared = net.spec["inputs"]["input"]
+    token_ids = isinstance(declared, dict) and declared.get("dtype") in ("int64", "long")
     x = torch.zeros(1, *_to_chw(net.input_shape, net.layout))
+    x = x.long() if token_ids else x
     with torch.no_grad():
         for module, row in zip(model, net.rows, strict=True):
             x = module(x)
+            if isinstance(x, tuple):  # a recurrent layer's (output, state)
+                x = x[0]
             params = sum(t.numel() for t in module.parameters())
             buffers = sum(t.numel() for t in module.buffers())
             assert (params, buffers) == (row.params, row.buffers), row.name

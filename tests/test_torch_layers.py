@@ -454,6 +454,10 @@ SHAPE_MODULES = (
     "symcnn.layers.resample",
     "symcnn.layers.merge",
     "symcnn.layers.parameter",
+    # sequence layers: their inputs are sequences and token ids, not a batch of zeros;
+    # tests/test_recurrent.py and tests/test_embedding.py compare them with PyTorch
+    "symcnn.layers.recurrent",
+    "symcnn.layers.embedding",
 )
 
 

@@ -112,6 +112,8 @@ FVCORE = register(
             "conv": _conv,
             "conv_transpose": _matrix_work,
             "linear": _matrix_work,
+            # a cell's aten::*_cell op has a handler; a whole RNN/LSTM/GRU (aten::lstm...) has none
+            "rnn_cell": _matrix_work,
             "batch_norm": _batch_norm,
             "instance_norm": _norm("affine"),
             "group_norm": _norm("affine"),

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from ..formula import Expr
 from ..layers import Row
-from ._base import Counter, register
+from ._base import ZERO, Counter, register
 
 
 def _with_bias(row: Row) -> tuple[Expr, Expr]:
@@ -46,6 +46,14 @@ def _with_bias(row: Row) -> tuple[Expr, Expr]:
     work = row.layer.work(row)
     macs = work["macs"] + work["bias"]
     return macs, 2 * macs
+
+
+def _lstm_with_bias(row: Row) -> tuple[Expr, Expr]:
+    """A plain LSTM runs fused in oneDNN on CPU (no aten.addmm to count): 0; a projected one
+    step by step, like RNN and GRU."""
+    if getattr(row.layer, "proj_size", 0) == 0:
+        return ZERO, ZERO
+    return _with_bias(row)
 
 
 PTFLOPS = register(
@@ -62,6 +70,10 @@ PTFLOPS = register(
             "conv": _with_bias,
             "conv_transpose": _with_bias,
             "linear": _with_bias,
+            # recurrent layers: every step's aten.addmm, with its bias vector (b_ih or b_hh)
+            "rnn": _with_bias,
+            "rnn_cell": _with_bias,
+            "lstm": _lstm_with_bias,
         },
     )
 )

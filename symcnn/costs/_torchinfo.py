@@ -89,6 +89,30 @@ def _prelu(row: Row) -> tuple[Expr, Expr]:
     return _both(layer.num_parameters)  # already an exact SymPy value
 
 
+def _recurrent(row: Row) -> tuple[Expr, Expr]:
+    """weight_ih_l0, bias_hh_l0...: names that are not exactly ``weight`` or ``bias``, which
+    torchinfo charges ``prod(output_size[:2])``: batch (1) times the time steps for a layer."""
+    return _both(row.params * row.output_shape[0])
+
+
+def _recurrent_cell(row: Row) -> tuple[Expr, Expr]:
+    """weight_ih, bias_hh...: as :func:`_recurrent`, and a cell's output (1, h) makes the factor
+    its hidden size (not a count of work: torchinfo's number)."""
+    return _both(row.params * row.output_shape[-1])
+
+
+def _embedding(row: Row) -> tuple[Expr, Expr]:
+    """weight: the table's V·d_e elements, times the batch (1)."""
+    return _both(row.params)
+
+
+def _embedding_bag(row: Row) -> tuple[Expr, Expr]:
+    """weight, times the output's first axis: an example of B bags ``[B, L]`` is PyTorch's 2-d
+    input, whose output ``(B, d_e)`` torchinfo reads as a batch of B; one bag ``[L]`` is 1."""
+    bags = row.output_shape[0] if len(row.output_shape) == 2 else 1
+    return _both(row.params * bags)
+
+
 TORCHINFO = register(
     Counter(
         name="torchinfo",
@@ -108,6 +132,11 @@ TORCHINFO = register(
             "group_norm": _affine,
             "layer_norm": _layer_norm,
             "prelu": _prelu,
+            "rnn": _recurrent,
+            "lstm": _recurrent,
+            "rnn_cell": _recurrent_cell,
+            "embedding": _embedding,
+            "embedding_bag": _embedding_bag,
         },
     )
 )

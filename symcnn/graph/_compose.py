@@ -21,7 +21,7 @@ import sympy
 
 from ..errors import SpecError
 from ..layers import Check, Row, Tensor, Where, lookup
-from ..layers.base import Expr, _Coercer
+from ..layers.base import DTYPES, LAYER_OUTPUT_DTYPE, Expr, _Coercer
 from ._blocks import _Blocks
 from ._scope import (
     ENTRY_KEYS,
@@ -44,6 +44,20 @@ def compose(spec: Mapping[str, Any], table: dict[str, Expr]) -> Built:
     return _Composer(spec, table).run()
 
 
+def _declared(declared: Any, label: str) -> tuple[Sequence[Any], str | None]:
+    """An input's sizes and canonical dtype (``None``: not declared) from its normalized form."""
+    if not isinstance(declared, Mapping):
+        return declared, None
+    raw = declared["dtype"]
+    dtype = DTYPES.get(raw.strip().lower().removeprefix("torch."))
+    if dtype is None:
+        raise SpecError(
+            f"`{label}.dtype` = {raw!r}: not a dtype (valid: {', '.join(DTYPES)})",
+            field=f"{label}.dtype",
+        )
+    return declared["shape"], dtype
+
+
 class _Composer(_Blocks):
     def __init__(self, spec: Mapping[str, Any], table: dict[str, Expr]):
         self.spec = spec
@@ -63,9 +77,10 @@ class _Composer(_Blocks):
     def run(self) -> Built:
         inputs: dict[str, tuple[Expr, ...]] = {}
         entries: list[_Entry] = []
-        for name, sizes in self.spec["inputs"].items():
+        for name, declared in self.spec["inputs"].items():
             where = Where(0, "input", "input")
             label = "input" if name == "input" else f"inputs.{name}"
+            sizes, dtype = _declared(declared, label)
             coercer = _Coercer(where, label, sizes, self.symbols)  # type: ignore[arg-type]
             shape = tuple(coercer.number(size, 1) for size in sizes)
             for size in shape:
@@ -74,7 +89,7 @@ class _Composer(_Blocks):
                     check = Check(where, label, sympy.Eq(sympy.Mod(size, 1), 0), message)
                     self.keep([check])
             inputs[name] = shape
-            entries.append(_Entry(name, Tensor(shape, self.layout)))
+            entries.append(_Entry(name, Tensor(shape, self.layout, dtype)))
             self.names[name] = f"the input {name!r}"
         top = _Scope("", _Table({}, self.symbols, "network"), [entries[0]])
         top.local.update({entry.name: entry for entry in entries})
@@ -198,7 +213,8 @@ class _Composer(_Blocks):
                 field="repeat",
             )
         self.rows.append(row)
-        entry = _Entry(row.name, Tensor(row.output_shape, self.layout), row=row.index)
+        tensor = Tensor(row.output_shape, self.layout, LAYER_OUTPUT_DTYPE)
+        entry = _Entry(row.name, tensor, row=row.index)
         self.made[row.name] = entry
         return entry
 

@@ -6,7 +6,7 @@ import difflib
 from collections import Counter
 
 from ..errors import SpecError
-from . import conv, dense, merge, norm, padding, parameter, pool, resample, shape
+from . import conv, dense, embedding, merge, norm, padding, parameter, pool, recurrent, resample, shape
 from .base import Check, Formula, Layer, Row, Tensor, Where
 
 __all__ = ["LAYERS", "Check", "Formula", "Layer", "Row", "Tensor", "Where", "lookup"]
@@ -76,6 +76,14 @@ _CLASSES: list[type[Layer]] = [
     resample.PixelShuffle,
     resample.PixelUnshuffle,
     resample.ChannelShuffle,
+    embedding.Embedding,
+    embedding.EmbeddingBag,
+    recurrent.RNN,
+    recurrent.LSTM,
+    recurrent.GRU,
+    recurrent.RNNCell,
+    recurrent.LSTMCell,
+    recurrent.GRUCell,
 ]
 
 #: lower-cased PyTorch class name -> layer class

@@ -23,6 +23,9 @@ from ._arguments import ONE, ZERO, Where, _Coercer, _describe, arg, coerce  # no
 from ._defaults import argument_pieces, at_default, textbook_lines, untemplated_lines, with_values
 
 __all__ = [
+    "DTYPES",
+    "INTEGER_DTYPES",
+    "LAYER_OUTPUT_DTYPE",
     "Check",
     "Expr",
     "Formula",
@@ -36,12 +39,41 @@ __all__ = [
 
 
 
+#: the element types an input may declare (``input: {shape: [L], dtype: int64}``), by the names
+#: PyTorch gives them (``torch.int64``, alias ``long``...), each to its canonical name
+DTYPES: dict[str, str] = {
+    **{name: name for name in ("int64", "int32", "int16", "int8", "uint8", "bool")},
+    **{name: name for name in ("float64", "float32", "float16", "bfloat16")},
+    "long": "int64",
+    "int": "int32",
+    "short": "int16",
+    "double": "float64",
+    "float": "float32",
+    "half": "float16",
+}
+#: the canonical dtypes that are integers (token indices); the others are floating point
+INTEGER_DTYPES = ("int64", "int32", "int16", "int8", "uint8", "bool")
+#: the dtype of every layer's output: floating point (a layer computes, it does not index)
+LAYER_OUTPUT_DTYPE = "float32"
+
+
 @dataclass(frozen=True)
 class Tensor:
-    """One example's shape (no batch axis) in a layout: ``HWC`` (channels last) or ``CHW``."""
+    """One example's shape (no batch axis) in a layout: ``HWC`` (channels last) or ``CHW``.
+
+    ``dtype`` is the canonical element type (:data:`DTYPES`) when it is known: an input that
+    declares it, or a layer's output (:data:`LAYER_OUTPUT_DTYPE`); ``None`` for an input that does
+    not say.
+    """
 
     shape: tuple[Expr, ...]
     layout: str = "HWC"
+    dtype: str | None = None
+
+    @property
+    def is_float(self) -> bool:
+        """Whether the elements are known to be floating point (not token indices)."""
+        return self.dtype is not None and self.dtype not in INTEGER_DTYPES
 
     @property
     def rank(self) -> int:
@@ -63,8 +95,8 @@ class Tensor:
         """A tensor of this layout with the given channels and spatial sizes."""
         spatial = tuple(spatial)
         if self.layout == "HWC":
-            return Tensor((*spatial, channels), self.layout)
-        return Tensor((channels, *spatial), self.layout)
+            return Tensor((*spatial, channels), self.layout, self.dtype)
+        return Tensor((channels, *spatial), self.layout, self.dtype)
 
     @property
     def size(self) -> Expr:
@@ -388,6 +420,12 @@ class Layer:
         """What an exam sheet must state for a network with this layer, by the names the sheets
         give their assumptions (``padding``, ``bias``, ``pooling``...)."""
         return ()
+
+    def mistake_names(self) -> dict[str, Expr]:
+        """Names the mistake catalogue's forms may use for this layer, beyond the shared
+        placeholders (``kernel``, ``params``...): parts of its own formula (a recurrent layer's
+        ``gates``). Default: none."""
+        return {}
 
     def param_mistakes(self, row: Row) -> list[tuple[str, Expr]]:
         """Common wrong parameter counts for ``row``: what went wrong, and the count it gives."""

@@ -224,8 +224,12 @@ def layer_quantity(
             source, _, target = token.partition("->")
             if not source or not target:
                 raise SpecError(f"{text!r}: write IN->OUT, such as 128->256", field="channels")
-            settings.assign("p" if _input_kind(cls) == "features" else "d", source)
-            settings.assign("c" if "out_features" in settings.fields else "k", target)
+            kind = _input_kind(cls)
+            inputs = {"features": "p", "sequence": "h_in", "tokens": "V"}
+            settings.assign(inputs.get(kind, "d"), source)
+            outputs = ("out_features", "c"), ("hidden_size", "h"), ("embedding_dim", "d_e")
+            output = next((name for field, name in outputs if field in settings.fields), "k")
+            settings.assign(output, target)
         elif "=" in token:
             name, _, value = token.partition("=")
             settings.assign(name.strip(), _value(value))

@@ -24,7 +24,15 @@ from ..symbols import NOTATION, AxisSymbols, axis_symbols, d, p
 _AXIS_ARGUMENTS = {"s": "stride", "z": "padding", "r": "dilation", "a": "output_padding"}
 _ARGUMENT_AXIS = {argument: stem for stem, argument in _AXIS_ARGUMENTS.items()}
 # spec arguments that describe the input rather than the layer
-_INPUT_ARGUMENTS = {"in_channels", "num_features", "num_channels", "in_features"}
+_INPUT_ARGUMENTS = {"in_channels", "num_features", "num_channels", "in_features", "input_size"}
+# notation names of the arguments of sequence layers (recurrent layers, embeddings)
+_SEQUENCE_ARGUMENTS = {
+    "h": "hidden_size",
+    "h_p": "proj_size",
+    "N_l": "num_layers",
+    "V": "num_embeddings",
+    "d_e": "embedding_dim",
+}
 
 
 def _spatial_dims(cls: type[Layer]) -> int:
@@ -37,8 +45,13 @@ def _axes(cls: type[Layer]) -> tuple[AxisSymbols, ...]:
 
 
 def _input_kind(cls: type[Layer]) -> str:
-    """How the symbolic input looks: ``features`` (p,), ``normalized`` (N,) or ``spatial``."""
+    """How the symbolic input looks: ``features`` (p,), ``normalized`` (N,), ``sequence``
+    (l, h_in) or, for a cell, (h_in,), ``tokens`` (l,) or ``spatial``."""
     fields = cls.arguments()
+    if "input_size" in fields:
+        return "sequence"
+    if "num_embeddings" in fields:
+        return "tokens"
     if "in_features" in fields:
         return "features"
     if "normalized_shape" in fields:
@@ -59,6 +72,7 @@ class _Settings:
         self.channels: Any = None
         self.features: Any = None
         self.spatial: dict[int, Any] = {}
+        self.length: Any = None
         self.shape: list[Any] | None = None
         self.named: set[sympy.Symbol] = set()
 
@@ -87,7 +101,7 @@ class _Settings:
             self.shape = list(value) if isinstance(value, list | tuple) else [value]
             return
         if name in _INPUT_ARGUMENTS and name in self.fields:
-            if name == "in_features":
+            if name in ("in_features", "input_size"):
                 self.features = value
             else:
                 self.channels = value
@@ -109,8 +123,10 @@ class _Settings:
         stem, _, suffix = name.partition("_")
         if name == "d":
             self.channels = value
-        elif name == "p":
+        elif name in ("p", "h_in"):
             self.features = value
+        elif name == "l":
+            self.length = value
         elif name == "N" and _input_kind(cls) == "normalized":
             self.features = value
         elif name in ("W", "H", "T"):
@@ -128,6 +144,7 @@ class _Settings:
                 "bias": "bias",
                 "P": "num_parameters",
                 "N": "normalized_shape",
+                **_SEQUENCE_ARGUMENTS,
             }.get(name)
             if argument is None or argument not in self.fields:
                 raise self.fail(
@@ -140,6 +157,9 @@ class _Settings:
         """The notation symbols this layer has a value for, in the notation's order."""
         kind = _input_kind(self.cls)
         names = {"p"} if kind == "features" else {"N"} if kind == "normalized" else {"d"}
+        if kind in ("sequence", "tokens"):
+            names = {"l"} if "num_layers" in self.fields or kind == "tokens" else set()
+            names |= {"h_in"} if kind == "sequence" else set()
         for axis in self.axes:
             names.add(axis.size.name)
             if "kernel_size" in self.fields:
@@ -172,6 +192,10 @@ class _Settings:
             arguments["out_features"] = "c"
         if "num_groups" in self.fields and "num_groups" not in arguments:
             arguments["num_groups"] = "g"
+        for symbol, argument in _SEQUENCE_ARGUMENTS.items():
+            required = self.fields.get(argument)
+            if required is not None and required.default is dataclasses.MISSING:
+                arguments.setdefault(argument, symbol)
         if "kernel_size" in self.fields and "kernel_size" not in arguments:
             self.per_axis.setdefault("kernel_size", [None] * dims)
         if "output_size" in self.fields and "output_size" not in arguments:
@@ -231,6 +255,13 @@ class _Settings:
             return Tensor(tuple(_expr(size) for size in self.shape), "HWC")
         if kind == "features":
             return Tensor((_expr(self.features if self.features is not None else "p"),), "HWC")
+        if kind in ("sequence", "tokens"):
+            length = _expr(self.length if self.length is not None else "l")
+            if kind == "tokens":
+                return Tensor((length,), "HWC")
+            features = _expr(self.features if self.features is not None else "h_in")
+            steps = (length,) if "num_layers" in self.fields else ()
+            return Tensor((*steps, features), "HWC")
         if kind == "normalized":
             return Tensor((_expr(self.features if self.features is not None else "N"),), "HWC")
         if self.axes:
@@ -268,6 +299,7 @@ def _argument_symbols(cls: type[Layer], argument: str) -> list[sympy.Symbol]:
         "bias": ["bias"],
         "num_parameters": ["P"],
         "normalized_shape": ["N"],
+        **{argument: [symbol] for symbol, argument in _SEQUENCE_ARGUMENTS.items()},
     }
     return [NOTATION[name].symbol for name in table.get(argument, [])]
 
