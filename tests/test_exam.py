@@ -24,6 +24,7 @@ from symcnn.exam import (
 )
 from symcnn.render.latex import latex_document
 from symcnn.render.plain import text_document
+from symcnn.mistakes import lookup
 from symcnn.render.quiz import escape_gift, gift, moodle_xml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,8 +157,12 @@ def test_variants_are_distinct_valid_and_answered_by_the_engine() -> None:
                 if getattr(line, "substituted", None) is not None:
                     assert evaluate(line.substituted) == line.result
         choice = variant.questions[3]
-        assert len(choice.options) == 4 and len(set(choice.options)) == 4
+        assert 2 <= len(choice.options) <= 4 and len(set(choice.options)) == len(choice.options)
         assert choice.answers[0].value in choice.options
+        assert {m.value for m in choice.distractors} == set(choice.options) - {
+            choice.answers[0].value
+        }
+        assert all(lookup(m.id).title == m.description for m in choice.distractors)
 
 
 def test_more_variants_than_the_ranges_allow_is_an_error() -> None:
@@ -259,7 +264,9 @@ def test_single_layer_and_total_inverse_questions() -> None:
         assert first.spec.given == "total_params"
         assert first.answers[0].value == variant.values["c"]
         assert first.answers[0].value * 111 + 10 == variant.network.params
-        assert len(second.options) == 3
+        # (c + 1)·10 between one bias for the layer (10c + 1; 10c is too near it) and c·(10 + 1)
+        assert sorted(m.id for m in second.distractors) == ["bias-on-input-side", "dense-bias-once"]
+        assert len(second.options) == 2
 
 
 # ------------------------------------------------------------------------------ Moodle and GIFT

@@ -35,17 +35,19 @@ not the one integer solution is refused.
 
 from __future__ import annotations
 
-from .posing import Answer, Exam, Mistake, Posed, Variant, make_exam, solve_for
+from .posing import Answer, Exam, Mistake, Posed, Variant, make_exam, solve_for, variety
 from .sheets import answer_sheet, assumptions, combined, network_table, question_sheet
-from .template import QuestionSpec, Template, Variable, load_template
+from .template import Constraint, QuestionSpec, Template, Tolerance, Variable, load_template
 
 __all__ = [
     "Answer",
+    "Constraint",
     "Exam",
     "Mistake",
     "Posed",
     "QuestionSpec",
     "Template",
+    "Tolerance",
     "Variable",
     "Variant",
     "answer_sheet",
@@ -56,4 +58,5 @@ __all__ = [
     "network_table",
     "question_sheet",
     "solve_for",
+    "variety",
 ]

@@ -1,0 +1,501 @@
+"""Asking one question of one variant: its text, answers, working, the mistakes it must not equal
+(refused variants) and the catalogue's mistakes it offers as options and feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sympy
+
+from ..derive import derive, derive_network
+from ..errors import SymcnnError
+from ..formula import Derivation, Fact, Line, Ref, Solved, Value, quantity, times
+from ..layers import Row
+from ..layers.base import with_values
+from ..network import Network
+from ..prose import Inline, Math, Shape, Text
+from ..solve import solve
+from ..symbols import bias as bias_symbol
+from .distractors import Mistake, catalogue_expressions, catalogue_mistakes
+from .template import QuestionSpec, Template
+
+__all__ = ["PARAMETER_BYTES", "Answer", "Degenerate", "Posed", "ask", "asked_expressions"]
+
+#: the bytes of one parameter on an exam sheet: 32-bit floats, as PyTorch stores them by default
+PARAMETER_BYTES = 4
+#: the catalogue's quantity of each axis of a shape (its output-size forms apply to every axis)
+AXIS_QUANTITY = {"depth": "out_t", "height": "out_h", "width": "out_w", "size": "out_w"}
+
+
+class Degenerate(Exception):  # noqa: N818 - internal signal, never leaves the exam package
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One number to give: a label (``width``, ``k1``...), its value and, for an axis of a shape,
+    the catalogue's mistakes for it (feedback on a wrong blank)."""
+
+    label: str
+    value: sympy.Integer
+    catalogued: tuple[Mistake, ...] = ()
+
+
+@dataclass(frozen=True)
+class Posed:
+    """A question of one variant: its text, its answers, their working, the mistakes it must not
+    equal, the catalogue's mistakes (``catalogued``: offered as options, or as feedback on a wrong
+    number) and, for multiple choice, the options in the order shown and the mistakes among them.
+    ``uses`` numbers the earlier questions whose answers this one needs."""
+
+    number: int
+    spec: QuestionSpec
+    prompt: tuple[Inline, ...]
+    answers: tuple[Answer, ...]
+    working: tuple[Line, ...]
+    mistakes: tuple[Mistake, ...]
+    catalogued: tuple[Mistake, ...] = ()
+    options: tuple[sympy.Integer, ...] = ()
+    distractors: tuple[Mistake, ...] = ()
+    uses: tuple[int, ...] = field(default=())
+
+    def mistake_for(self, option: sympy.Integer) -> Mistake | None:
+        """The mistake a wrong option is (``None`` for the answer)."""
+        return next((m for m in self.distractors if m.value == option), None)
+
+
+def _int(value: sympy.Expr) -> sympy.Integer:
+    if not value.is_Integer:
+        raise Degenerate(f"a non-integer answer ({value})")
+    return sympy.Integer(value)
+
+
+def _refused(
+    candidates: Iterable[tuple[str, sympy.Expr]], answer: sympy.Integer
+) -> tuple[Mistake, ...]:
+    """The layer's common slips; one equal to the answer makes the variant degenerate."""
+    found: list[Mistake] = []
+    for description, value in candidates:
+        if not value.is_Integer:
+            continue
+        if value == answer:
+            raise Degenerate(f"the answer equals what a common mistake gives ({description})")
+        if value > 0 and all(value != mistake.value for mistake in found):
+            found.append(Mistake(description, sympy.Integer(value)))
+    return tuple(found)
+
+
+def _without_bias(rows: Iterable[Row]) -> sympy.Expr:
+    total = sympy.Integer(0)
+    for row in rows:
+        if row.values.get(bias_symbol) == 1:
+            total += with_values(row, row.formula.params, {bias_symbol: 0})
+        else:
+            total += row.params
+    return total
+
+
+def _lines_without(lines: Iterable[Line], keys: set[str]) -> tuple[Line, ...]:
+    return tuple(
+        line
+        for line in lines
+        if not isinstance(line, Derivation | Fact) or line.quantity.key not in keys
+    )
+
+
+def _lines_of(lines: Iterable[Line], key: str) -> tuple[Line, ...]:
+    return tuple(
+        line for line in lines if isinstance(line, Derivation | Fact) and line.quantity.key == key
+    )
+
+
+def _spatial_axes(row: Row, layout: str) -> list[int]:
+    rank = len(row.output_shape)
+    if rank == 1:
+        return []
+    return list(range(rank - 1)) if layout == "HWC" else list(range(1, rank))
+
+
+def _axis_labels(rank: int, layout: str) -> list[str]:
+    if rank == 1:
+        return ["size"]
+    spatial = ["depth", "height", "width"][3 - (rank - 1) :]
+    return [*spatial, "channels"] if layout == "HWC" else ["channels", *spatial]
+
+
+def _name(row: Row) -> Text:
+    return Text(row.name, bold=True)
+
+
+# ------------------------------------------------------------------------------ what is asked
+
+
+def _costs(net: Network) -> dict[str, sympy.Expr]:
+    return {name: macs for name, (macs, _) in net.row_costs().items()}
+
+
+def quantity_of(net: Network, what: str, layer: str | None) -> sympy.Expr | tuple[sympy.Expr, ...]:
+    """The value (a shape: the sizes) of ``what`` for ``layer`` or the whole network."""
+    if what == "total_params":
+        return net.params
+    if what == "param_bytes":
+        return net.params * PARAMETER_BYTES
+    if what == "macs":
+        return net.macs if layer is None else _costs(net)[layer]
+    assert layer is not None
+    row = net[layer]
+    if what == "output_shape":
+        return tuple(row.output_shape)
+    return {"params": row.params, "buffers": row.buffers, "activation_size": row.activation_size}[
+        what
+    ]
+
+
+def asked_expressions(net: Network, spec: QuestionSpec) -> tuple[sympy.Expr, ...]:
+    """What a question's answer is computed from, on ``net`` (its symbols: what it depends on)."""
+    value = quantity_of(net, spec.given or "" if spec.ask == "solve" else spec.ask, spec.layer)
+    return value if isinstance(value, tuple) else (value,)
+
+
+# ------------------------------------------------------------------------------ forward questions
+
+_PROMPTS = {
+    "params": "How many learnable parameters (weights and biases) does {} have?",
+    "buffers": "How many buffers (running statistics, not learned) does {} keep?",
+    "activation_size": "What is the activation size (the number of values in the output) of {}?",
+}
+
+
+def _prompt(template: str, row: Row) -> tuple[Inline, ...]:
+    before, after = template.split("{}")
+    return (Text(before), _name(row), Text(after))
+
+
+def _ask_layer(net: Network, spec: QuestionSpec, number: int) -> Posed:
+    assert spec.layer is not None
+    row = net[spec.layer]
+    answer = _int(quantity_of(net, spec.ask, spec.layer))  # type: ignore[arg-type]
+    refused: list[tuple[str, sympy.Expr]] = []
+    if spec.ask == "params":
+        refused = row.layer.param_mistakes(row)
+        lines = _lines_of(derive(row).lines, "params")
+    elif spec.ask == "buffers":
+        lines = _lines_of(derive(row).lines, "buffers")
+    else:
+        axes = _spatial_axes(row, net.layout)
+        if axes:
+            refused.append(
+                ("forgetting the channels", sympy.Mul(*(row.output_shape[i] for i in axes)))
+            )
+        refused.append(("giving the input's size", sympy.Mul(*row.input_shape)))
+        if row.formula.params != 0:
+            refused.append(("giving the number of parameters", row.params))
+        lines = _lines_without(derive(row).lines, {"params", "buffers"})
+    right = {row.name: quantity_of(net, spec.ask, row.name)}
+    return Posed(
+        number,
+        spec,
+        _prompt(_PROMPTS[spec.ask], row),
+        (Answer(spec.ask.replace("_", " ").replace("params", "parameters"), answer),),
+        lines,
+        _refused(refused, answer),
+        tuple(catalogue_mistakes([row], spec.ask, right)),  # type: ignore[arg-type]
+    )
+
+
+def _ask_shape(net: Network, spec: QuestionSpec, number: int) -> Posed:
+    assert spec.layer is not None
+    row = net[spec.layer]
+    labels = _axis_labels(len(row.output_shape), net.layout)
+    answers = []
+    for label, size in zip(labels, row.output_shape, strict=True):
+        caught: tuple[Mistake, ...] = ()
+        if label != "channels":
+            caught = tuple(
+                catalogue_mistakes([row], AXIS_QUANTITY[label], {row.name: size})
+            )
+        answers.append(Answer(label, _int(size), caught))
+    prompt = (
+        Text("What is the shape of the output of "),
+        _name(row),
+        Text(f", written ({', '.join(labels)})?"),
+    )
+    mistakes: list[Mistake] = []
+    for axis in _spatial_axes(row, net.layout):
+        for mistake in _refused(row.layer.size_mistakes(row, axis), answers[axis].value):
+            if mistake not in mistakes:
+                mistakes.append(mistake)
+    lines = _lines_without(derive(row).lines, {"params", "buffers", "activation_size"})
+    return Posed(number, spec, prompt, tuple(answers), lines, tuple(mistakes))
+
+
+def _network_lines(net: Network, key: str, costs: bool = False) -> tuple[Line, ...]:
+    working = derive_network(net, costs=costs)
+    lines = tuple(
+        line
+        for layer in working.layers
+        for line in _lines_of(layer.lines, key)
+        if line.result != 0
+    )
+    return (*lines, working.costs[0] if key == "macs" else working.total)
+
+
+def _ask_total(net: Network, spec: QuestionSpec, number: int) -> Posed:
+    answer = _int(net.params)
+    refused: list[tuple[str, sympy.Expr]] = []
+    if any(row.values.get(bias_symbol) == 1 for row in net.rows):
+        refused.append(("forgetting the biases", _without_bias(net.rows)))
+    if net.buffers != 0:
+        refused.append(("counting the buffers", net.params + net.buffers))
+    right = {row.name: row.params for row in net.rows}
+    return Posed(
+        number,
+        spec,
+        (Text("How many learnable parameters does the whole network have?"),),
+        (Answer("total parameters", answer),),
+        _network_lines(net, "params"),
+        _refused(refused, answer),
+        tuple(catalogue_mistakes(net.rows, "params", right)),
+    )
+
+
+def _ask_param_bytes(net: Network, spec: QuestionSpec, number: int) -> Posed:
+    """The memory the whole network's parameters take, stored as 32-bit floats."""
+    answer = _int(net.params * PARAMETER_BYTES)
+    prompt = (
+        Text(
+            "How many bytes do the learnable parameters of the whole network take, stored as "
+            f"32-bit floats ({PARAMETER_BYTES} bytes each)?"
+        ),
+    )
+    memory = Derivation(
+        quantity("param_bytes"),
+        times(Ref(quantity("total_params")), PARAMETER_BYTES),
+        times(Value(net.params), PARAMETER_BYTES),
+        answer,
+        f"{PARAMETER_BYTES} bytes per 32-bit float",
+    )
+    refused = [
+        ("counting parameters, not bytes", net.params),
+        ("counting bits, not bytes", net.params * 8 * PARAMETER_BYTES),
+    ]
+    right = {row.name: row.params for row in net.rows}
+    catalogued = [
+        Mistake(m.description, sympy.Integer(m.value * PARAMETER_BYTES), m.id, m.explanation)
+        for m in catalogue_mistakes(net.rows, "params", right)
+    ]
+    return Posed(
+        number,
+        spec,
+        prompt,
+        (Answer("parameter bytes", answer),),
+        (*_network_lines(net, "params")[-1:], memory),
+        _refused(refused, answer),
+        tuple(catalogued),
+    )
+
+
+def _ask_macs(net: Network, spec: QuestionSpec, number: int) -> Posed:
+    """The multiply-accumulates of one layer or of the whole network (one example)."""
+    costs = _costs(net)
+    if spec.layer is not None:
+        row = net[spec.layer]
+        answer = _int(costs[row.name])
+        whom: tuple[Inline, ...] = (_name(row), Text(" do"))
+        lines = _lines_without(derive(row, costs=True).lines, {"params", "buffers"})
+        rows: Sequence[Row] = [row]
+        label = "MACs"
+    else:
+        answer = _int(net.macs)
+        whom = (Text("the whole network do"),)
+        lines = _network_lines(net, "macs", costs=True)
+        rows = [row for row in net.rows if costs[row.name] != 0]
+        label = "total MACs"
+    prompt = (
+        Text("How many multiply-accumulates (MACs) does "),
+        *whom,
+        Text(" in one forward pass of one example?"),
+    )
+    catalogued = tuple(catalogue_mistakes(rows, "macs", costs))
+    refused = [(m.description, m.value) for m in catalogued]
+    return Posed(
+        number, spec, prompt, (Answer(label, answer),), lines, _refused(refused, answer), catalogued
+    )
+
+
+# ------------------------------------------------------------------------------ inverse questions
+
+_ROLES = {
+    "out_channels": "the number of filters",
+    "out_features": "the number of neurons",
+    "kernel_size": "the kernel size",
+    "stride": "the stride",
+    "padding": "the padding",
+}
+
+
+def _role(template: Template, name: str) -> str:
+    """What a variable stands for, from where the spec uses it (``out_channels`` → filters)."""
+    for layer in template.spec["layers"]:
+        for key, value in layer.items():
+            if value == name and key in _ROLES:
+                return f"{_ROLES[key]} of {layer.get('name', layer['type'])}"
+    return "its value"
+
+
+def solve_for(
+    shown: Network,
+    expression: sympy.Expr,
+    unknown: sympy.Symbol,
+    target: sympy.Expr,
+    values: Mapping[str, int] | None = None,
+) -> sympy.Integer:
+    """The one integer ``unknown`` with ``expression = target``, found by :func:`symcnn.solve`.
+
+    ``values`` gives the network's other symbols. No solution, or more than one, is a
+    :class:`~symcnn.SolveError`: an inverse question must have exactly one answer.
+
+    >>> import symcnn
+    >>> net = symcnn.load({"input": [32, 32, 3], "layers": [
+    ...     {"type": "conv2d", "name": "C", "out_channels": "k", "kernel_size": 5}]})
+    >>> solve_for(net, net["C"].params, net.symbols["k"], sympy.Integer(608))
+    8
+    """
+    from ..errors import SolveError
+
+    equation = sympy.Eq(expression, target, evaluate=False)
+    solution = solve(shown, equation, unknowns=[unknown.name], values=dict(values or {}))
+    if solution.count != 1 or not solution.complete:
+        raise SolveError(solution.describe())
+    return sympy.Integer(solution.value)
+
+
+def _given_prompt(shown: Network, spec: QuestionSpec, target: tuple[sympy.Expr, ...]) -> list[Inline]:
+    if spec.given == "total_params":
+        return [Text("The network has "), Math(target[0]), Text(" learnable parameters in total. ")]
+    if spec.given == "macs" and spec.layer is None:
+        return [Text("The whole network does "), Math(target[0]), Text(" MACs for one example. ")]
+    assert spec.layer is not None
+    row = shown[spec.layer]
+    if spec.given == "output_shape":
+        pieces: list[Inline] = [Text("The output of "), _name(row), Text(" has shape "),
+                                Shape(target)]
+        axes = _spatial_axes(row, shown.layout)
+        if axes and all(target[i] == row.input_shape[i] for i in axes):
+            pieces.append(Text(", the same spatial size as its input ('same' padding)"))
+        return [*pieces, Text(". ")]
+    words = {
+        "params": " learnable parameters. ",
+        "buffers": " buffers. ",
+        "activation_size": " values in its output. ",
+        "macs": " multiply-accumulates (MACs) for one example. ",
+    }[spec.given or "params"]
+    return [_name(row), Text(" has "), Math(target[0]), Text(words)]
+
+
+def _given_lines(shown: Network, spec: QuestionSpec) -> tuple[Line, ...]:
+    if spec.given == "total_params":
+        return _network_lines(shown, "params")
+    if spec.given == "macs" and spec.layer is None:
+        return _network_lines(shown, "macs", costs=True)
+    assert spec.layer is not None
+    lines = derive(shown[spec.layer], costs=spec.given == "macs").lines
+    if spec.given == "output_shape":
+        return _lines_without(lines, {"params", "buffers", "activation_size", "macs"})
+    return _lines_of(lines, spec.given or "params")
+
+
+def ask_solve(
+    template: Template,
+    net: Network,
+    shown: Network,
+    values: Mapping[str, int],
+    spec: QuestionSpec,
+    number: int,
+) -> Posed:
+    assert spec.find is not None and spec.given is not None
+    unknown = shown.symbols[spec.find]
+    # the sheet's other unknowns are the answers of earlier questions (Posed.uses says which)
+    known = {name: values[name] for name in template.hidden if name != spec.find}
+    bind = {shown.symbols[name]: sympy.Integer(value) for name, value in known.items()}
+    expressions = asked_expressions(shown, spec)
+    targets = tuple(_int(value) for value in asked_expressions(net, spec))
+    position = next(
+        (i for i, e in enumerate(expressions) if unknown in e.free_symbols), None
+    )
+    if position is None:
+        raise Degenerate(
+            f"the inverse question has no unique answer: the {spec.given} does not depend on "
+            f"{spec.find}"
+        )
+    expression = expressions[position].xreplace(bind)
+    target = targets[position]
+    try:
+        value = solve_for(shown, expression, unknown, target, known)
+    except SymcnnError as error:
+        raise Degenerate(f"the inverse question has no unique answer: {error}") from None
+    if value != values[spec.find]:  # one solution, and the drawn value is one: they are equal
+        raise AssertionError(f"solver gave {spec.find} = {value}, the variant drew {values[spec.find]}")
+    prompt = (
+        *_given_prompt(shown, spec, targets),
+        Text("What is "),
+        Math(unknown),
+        Text(f", {_role(template, spec.find)}?"),
+    )
+    solved = Solved(unknown, expression, target, value)
+    catalogued = []
+    if spec.given in ("params", "total_params", "macs"):
+        rows = [shown[spec.layer]] if spec.layer else list(shown.rows)
+        quantity_name = "macs" if spec.given == "macs" else "params"
+        right = (
+            _costs(shown) if spec.given == "macs" else {row.name: row.params for row in rows}
+        )
+        for mistake, wrong in catalogue_expressions(rows, quantity_name, right):
+            try:
+                solution = solve_for(shown, wrong.xreplace(bind), unknown, target, known)
+            except SymcnnError:  # with this mistake there is no one whole answer
+                continue
+            catalogued.append(
+                Mistake(
+                    f"solving with the wrong count: {mistake.description}",
+                    solution,
+                    mistake.id,
+                    mistake.explanation,
+                    mistake.formula,
+                )
+            )
+    refused = [(m.description, m.value) for m in catalogued if m.id == "forgot-bias"]
+    return Posed(
+        number,
+        spec,
+        prompt,
+        (Answer(spec.find, value),),
+        (*_given_lines(shown, spec), solved),
+        _refused(refused, value),
+        tuple(catalogued),
+    )
+
+
+def ask(
+    template: Template,
+    net: Network,
+    shown: Network,
+    values: Mapping[str, int],
+    spec: QuestionSpec,
+    number: int,
+) -> Posed:
+    """Pose question ``number`` (``spec``) of the variant ``net`` (``shown`` on the sheet)."""
+    if spec.ask in _PROMPTS:
+        return _ask_layer(net, spec, number)
+    if spec.ask == "output_shape":
+        return _ask_shape(net, spec, number)
+    if spec.ask == "total_params":
+        return _ask_total(net, spec, number)
+    if spec.ask == "macs":
+        return _ask_macs(net, spec, number)
+    if spec.ask == "param_bytes":
+        return _ask_param_bytes(net, spec, number)
+    return ask_solve(template, net, shown, values, spec, number)
