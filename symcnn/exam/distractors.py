@@ -10,9 +10,11 @@ The options are chosen so that nothing but the count tells the answer apart:
 - they are distinct positive integers, none equal to a number the sheet gives, and no two within
   :data:`NEAR` of each other or of the answer (``x`` and ``x + 1`` side by side would mark the pair
   as a bias slip);
-- the answer's rank among the options is drawn uniformly (so many options above it, the rest
-  below), and its position is a uniform shuffle: "pick the k-th largest" or "pick option (b)"
-  scores at chance for every k;
+- the answer's rank among the options (so many options above it, the rest below) and its
+  position are dealt from shuffled decks, one per question and number of options, that hold
+  every rank (every position) once: over an exam's variants each rank and each position comes up
+  equally often, give or take one, so "pick the k-th largest" or "pick option (b)" scores at
+  chance for every k;
 - a question with ``choices: n`` offers ``n`` options when the catalogue gives at least ``n − 1``
   wrong values on each side of the answer, fewer otherwise, and becomes a numerical question when
   there is not one on each side — never filler such as ``answer ± 1``.
@@ -37,7 +39,7 @@ import sympy
 from ..layers import Row
 from ..mistakes import wrong_values
 
-__all__ = ["NEAR", "Mistake", "catalogue_expressions", "catalogue_mistakes", "choose_options"]
+__all__ = ["NEAR", "Dealer", "Mistake", "catalogue_expressions", "catalogue_mistakes", "choose_options"]
 
 #: two options closer than this (in absolute value) are not both offered
 NEAR = 1
@@ -53,6 +55,24 @@ class Mistake:
     id: str = ""
     explanation: str = ""
     formula: sympy.Expr | None = None
+
+
+class Dealer:
+    """Ranks and positions dealt from decks: each deck holds ``0 … count − 1`` once, shuffled,
+    and a new one is shuffled when it runs out, so every value comes up equally often (give or
+    take one) for each key however many are dealt."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.decks: dict[tuple[object, ...], list[int]] = {}
+
+    def deal(self, key: tuple[object, ...], count: int) -> int:
+        deck = self.decks.get((*key, count))
+        if not deck:
+            deck = list(range(count))
+            self.rng.shuffle(deck)
+            self.decks[(*key, count)] = deck
+        return deck.pop()
 
 
 def catalogue_expressions(
@@ -109,18 +129,24 @@ def choose_options(
     choices: int,
     excluded: Collection[sympy.Expr],
     rng: random.Random,
+    dealer: Dealer | None = None,
+    key: tuple[object, ...] = (),
 ) -> tuple[tuple[sympy.Integer, ...], tuple[Mistake, ...]]:
     """The options in the order shown and the mistakes among them (empty: ask it numerically).
 
-    At most ``choices`` options; the answer's rank is uniform among them (see the module)."""
+    At most ``choices`` options; the answer's rank and position come from ``dealer``'s decks for
+    ``key`` (see the module), or are drawn with ``rng`` when there is no dealer."""
+    dealer = dealer or Dealer(rng)
     usable = _usable(answer, pool, excluded)
     above = [mistake for mistake in usable if mistake.value > answer]
     below = [mistake for mistake in usable if mistake.value < answer]
     count = min(choices, 1 + min(len(above), len(below)))
     if count < 2:
         return (), ()
-    higher = rng.randrange(count)  # how many options lie above the answer
+    higher = dealer.deal((*key, "rank"), count)  # how many options lie above the answer
     picked = [*rng.sample(above, higher), *rng.sample(below, count - 1 - higher)]
-    options = [answer, *(mistake.value for mistake in picked)]
-    rng.shuffle(options)
+    rng.shuffle(picked)
+    position = dealer.deal((*key, "position"), count)
+    options = [mistake.value for mistake in picked]
+    options.insert(position, answer)
     return tuple(options), tuple(picked)

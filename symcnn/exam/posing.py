@@ -16,7 +16,7 @@ import sympy
 from ..errors import SpecError, SymcnnError
 from ..network import Network
 from ..prose import Inline, Math, Shape, Text
-from .distractors import Mistake, choose_options
+from .distractors import Dealer, Mistake, choose_options
 from .questions import Answer, Degenerate, Posed, ask, asked_expressions, solve_for
 from .template import Template
 
@@ -113,7 +113,9 @@ def _using(uses: tuple[int, ...]) -> tuple[Inline, ...]:
     return (Text(f"Using your answer to question {listed}: "),)
 
 
-def _pose(template: Template, values: Mapping[str, int], index: int, seed: int) -> Variant:
+def _pose(
+    template: Template, values: Mapping[str, int], index: int, seed: int, dealer: Dealer
+) -> Variant:
     try:
         network = template.network.subs(values)
         hidden = set(template.hidden)
@@ -142,7 +144,13 @@ def _pose(template: Template, values: Mapping[str, int], index: int, seed: int) 
         if question.spec.choices:
             rng = random.Random(f"{seed}/{index}/{question.number}")
             options, picked = choose_options(
-                question.answers[0].value, question.catalogued, question.spec.choices, given, rng
+                question.answers[0].value,
+                question.catalogued,
+                question.spec.choices,
+                given,
+                rng,
+                dealer,
+                (question.number,),
             )
             question = replace(question, options=options, distractors=picked)
         chosen.append(question)
@@ -247,6 +255,7 @@ def make_exam(template: Template, variants: int = 1, seed: int = 0) -> Exam:
     draws = 0
     limit = DRAWS_PER_VARIANT * variants + 100
     drawn = _draws(template, rng)
+    dealer = Dealer(random.Random(f"{seed}/options"))
     while len(chosen) < variants and draws < limit and (possible is None or len(seen) < possible):
         draws += 1
         values = next(drawn)
@@ -256,7 +265,7 @@ def make_exam(template: Template, variants: int = 1, seed: int = 0) -> Exam:
             continue
         seen.add(key)
         try:
-            chosen.append(_pose(template, values, len(chosen) + 1, seed))
+            chosen.append(_pose(template, values, len(chosen) + 1, seed, dealer))
         except Degenerate as degenerate:
             refused[degenerate.reason] += 1
     if len(chosen) < variants:
