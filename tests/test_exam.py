@@ -22,9 +22,9 @@ from symcnn.exam import (
     question_sheet,
     solve_for,
 )
+from symcnn.mistakes import lookup
 from symcnn.render.latex import latex_document
 from symcnn.render.plain import text_document
-from symcnn.mistakes import lookup
 from symcnn.render.quiz import escape_gift, gift, moodle_xml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def test_the_example_templates_load() -> None:
     assert lenet.network.name == "LeNet-5"
     assert {variable.name for variable in lenet.variables} == {s for s in lenet.network.symbols}
     inverse = load_template(INVERSE_EXAM)
-    assert inverse.hidden == ("k",)
+    assert inverse.hidden == ("k", "z")
 
 
 @pytest.mark.parametrize(
@@ -222,7 +222,9 @@ def test_inverse_questions_hide_the_unknown_and_solve_for_it() -> None:
         sheet = text_document(question_sheet(exam, variant))
         assert "k filters of" in sheet
         assert f"CONV has {int(variant.network['CONV'].params):,} learnable parameters" in sheet
-        assert variant.questions[1].answers[-1].value == k  # the shape's channels
+        assert variant.questions[2].answers[-1].value == k  # the shape's channels
+        assert variant.questions[2].uses == (1, 2)
+        assert variant.questions[1].answers[0].value == variant.values["z"]
 
 
 def test_sheets_state_their_assumptions() -> None:
@@ -304,7 +306,9 @@ def test_moodle_xml_parses_and_carries_the_engines_answers() -> None:
     assert question.findtext("answer/text") == str(first.network["CONV1"].params)
     assert question.findtext("answer/tolerance") == "0"
     assert question.find("questiontext").get("format") == "html"
-    choice = next(q for q in multichoice + numerical if "question 4, variant 1" in q.findtext("name/text"))
+    choice = next(
+        q for q in multichoice + numerical if "question 4, variant 1" in q.findtext("name/text")
+    )
     right = [a.findtext("text") for a in choice.findall("answer") if a.get("fraction") == "100"]
     assert right == [str(first.network["FC3"].params)]
 

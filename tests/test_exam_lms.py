@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
-
-import warnings
 
 import pytest
 
@@ -77,8 +76,9 @@ def test_moodle_answers_are_the_engines(exam) -> None:
                 rights = [b.split(":")[0].lstrip("=") for _, b in CLOZE_BLANK.findall(text)]
                 assert rights == [str(a.value) for a in posed.answers]
                 continue
-            right = [a.findtext("text") for a in element.findall("answer")
-                     if a.get("fraction") == "100"]
+            right = [
+                a.findtext("text") for a in element.findall("answer") if a.get("fraction") == "100"
+            ]
             assert right == [str(posed.answers[0].value)]
             if posed.options:
                 shown = [a.findtext("text") for a in element.findall("answer")]
@@ -88,8 +88,7 @@ def test_moodle_answers_are_the_engines(exam) -> None:
 def test_gift_parses_with_a_gift_parser(exam) -> None:
     text = gift(exam)
     parsed = pygiftparser.parser.parseFile(io.StringIO(text))
-    per_axis = sum(len(q.answers) if len(q.answers) > 1 else 1
-                   for q in exam.variants[0].questions)
+    per_axis = sum(len(q.answers) if len(q.answers) > 1 else 1 for q in exam.variants[0].questions)
     assert len(parsed) == len(exam.variants) * per_axis
     for question in parsed:
         assert question.valid and question.title

@@ -136,7 +136,13 @@ def test_constraints_hold_in_every_variant(many) -> None:
 def test_constraint_errors(constraints, error, message) -> None:
     document = {
         "input": [16, 16, 3],
-        "layer": {"type": "conv2d", "name": "C", "out_channels": 4, "kernel_size": 3, "padding": "z"},
+        "layer": {
+            "type": "conv2d",
+            "name": "C",
+            "out_channels": 4,
+            "kernel_size": 3,
+            "padding": "z",
+        },
         "variables": {"z": [0, 1, 2]},
         "constraints": constraints,
         "questions": [{"ask": "params", "layer": "C"}],
@@ -151,12 +157,20 @@ def test_an_unsatisfiable_constraint_over_many_values_names_itself(monkeypatch) 
     monkeypatch.setattr(posing, "ENUMERATE_LIMIT", 1)
     document = {
         "input": [16, 16, 3],
-        "layer": {"type": "conv2d", "name": "C", "out_channels": 4, "kernel_size": 3, "padding": "z"},
+        "layer": {
+            "type": "conv2d",
+            "name": "C",
+            "out_channels": 4,
+            "kernel_size": 3,
+            "padding": "z",
+        },
         "variables": {"z": [0, 1, 2]},
         "constraints": ["z > 5"],
         "questions": [{"ask": "params", "layer": "C"}],
     }
-    with pytest.raises(SpecError, match=r"draws in a row broke the constraints \(most often `z > 5`"):
+    with pytest.raises(
+        SpecError, match=r"draws in a row broke the constraints \(most often `z > 5`"
+    ):
         make_exam(load_template(document), 1)
 
 
@@ -246,8 +260,13 @@ def test_the_same_padding_question_says_same() -> None:
     template = load_template(
         {
             "input": [28, 28, 6],
-            "layer": {"type": "conv2d", "name": "C", "out_channels": 8, "kernel_size": 7,
-                      "padding": "z"},
+            "layer": {
+                "type": "conv2d",
+                "name": "C",
+                "out_channels": 8,
+                "kernel_size": 7,
+                "padding": "z",
+            },
             "variables": {"z": [3]},
             "questions": [{"ask": "solve", "find": "z", "given": "output_shape", "layer": "C"}],
         }
@@ -314,3 +333,20 @@ def test_variety_counts_distinct_answers_and_warns() -> None:
         }
     )
     assert variety(make_exam(few, 4)) == [(1, 1, True)]
+
+
+def test_the_exam_command_warns_of_little_variety(tmp_path, capsys) -> None:
+    from symcnn.cli import main
+
+    path = tmp_path / "few.yaml"
+    path.write_text(
+        "input: [16, 16, d]\n"
+        "layer: {type: maxpool2d, name: P, kernel_size: 2}\n"
+        "variables: {d: [3, 4, 5, 6]}\n"
+        "questions: [{ask: params, layer: P}, {ask: activation_size, layer: P}]\n",
+        encoding="utf-8",
+    )
+    assert main(["exam", str(path), "--variants", "4", "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: question 1 has 1 distinct answer in 4 variants" in err
+    assert "question 2" not in err

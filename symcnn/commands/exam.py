@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ..exam import answer_sheet, combined, load_template, make_exam, question_sheet
+from ..exam import answer_sheet, combined, load_template, make_exam, question_sheet, variety
 from ..render.document import Document, Style
 from ..render.latex import latex_document
 from ..render.markdown import markdown_document
@@ -24,6 +24,8 @@ may take, and the questions to ask), and write for each variant a question sheet
 key with the working, plus every variant as Moodle XML and GIFT for import into a course.
 The same --seed gives the same variants. Degenerate variants (an invalid network, a repeat, an
 answer that equals a given number or what a common mistake gives) are refused and redrawn.
+A question whose variants have fewer distinct answers than half the variants is reported on
+standard error: students with different variants could share its answer.
 """
 EPILOG = """\
 examples:
@@ -71,6 +73,13 @@ def run(arguments: argparse.Namespace) -> int:
         raise SpecError("--pdf compiles LaTeX sheets: drop --format")
     template = load_template(arguments.template)
     exam = make_exam(template, arguments.variants, arguments.seed)
+    for number, count, low in variety(exam):
+        if low:
+            print(
+                f"warning: question {number} has {count} distinct answer{'s' * (count != 1)} "
+                f"in {len(exam.variants)} variants",
+                file=sys.stderr,
+            )
     folder = Path(arguments.output)
     style = Style("times" if arguments.times else "cdot")
     suffix = FORMATS[arguments.format]

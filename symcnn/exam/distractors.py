@@ -39,7 +39,14 @@ import sympy
 from ..layers import Row
 from ..mistakes import wrong_values
 
-__all__ = ["NEAR", "Dealer", "Mistake", "catalogue_expressions", "catalogue_mistakes", "choose_options"]
+__all__ = [
+    "NEAR",
+    "Dealer",
+    "Mistake",
+    "catalogue_expressions",
+    "catalogue_mistakes",
+    "choose_options",
+]
 
 #: two options closer than this (in absolute value) are not both offered
 NEAR = 1
@@ -106,7 +113,11 @@ def catalogue_mistakes(
     rows: Sequence[Row], quantity: str, right: Mapping[str, sympy.Expr]
 ) -> list[Mistake]:
     """The catalogued mistakes of :func:`catalogue_expressions` whose totals are whole numbers."""
-    return [mistake for mistake, total in catalogue_expressions(rows, quantity, right) if total.is_Integer]
+    return [
+        mistake
+        for mistake, total in catalogue_expressions(rows, quantity, right)
+        if total.is_Integer
+    ]
 
 
 def _usable(

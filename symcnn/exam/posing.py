@@ -24,6 +24,7 @@ __all__ = [
     "CONSTRAINT_DRAWS",
     "DRAWS_PER_VARIANT",
     "ENUMERATE_LIMIT",
+    "SMALL_ANSWER",
     "Answer",
     "Exam",
     "Mistake",
@@ -40,6 +41,9 @@ DRAWS_PER_VARIANT = 50
 CONSTRAINT_DRAWS = 10_000
 #: templates with at most this many value combinations are checked exhaustively for constraints
 ENUMERATE_LIMIT = 100_000
+#: answers up to this may equal a number on the sheet: a padding of 1 beside a stride of 1 is a
+#: coincidence of small settings, not the answer given away
+SMALL_ANSWER = 9
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,11 @@ def _uses(template: Template, shown: Network) -> list[tuple[int, ...]]:
     hidden = {shown.symbols[name]: name for name in finder}
     uses = []
     for number, spec in enumerate(template.questions, 1):
-        needed = set().union(*(e.free_symbols for e in asked_expressions(shown, spec)))
+        expressions = asked_expressions(shown, spec)
+        if spec.ask == "solve":  # an inverse question uses the size its unknown is found from
+            unknown = shown.symbols[spec.find or ""]
+            expressions = tuple(e for e in expressions if unknown in e.free_symbols)[:1]
+        needed = set().union(*(e.free_symbols for e in expressions))
         names = sorted(hidden[s] for s in needed if s in hidden and hidden[s] != spec.find)
         late = [name for name in names if finder[name] >= number]
         if late:
@@ -129,15 +137,18 @@ def _pose(
     for number, spec in enumerate(template.questions, 1):
         question = ask(template, network, shown, values, spec, number)
         posed.append(
-            replace(question, prompt=(*_using(uses[number - 1]), *question.prompt),
-                    uses=uses[number - 1])
+            replace(
+                question,
+                prompt=(*_using(uses[number - 1]), *question.prompt),
+                uses=uses[number - 1],
+            )
         )
     given = _given_numbers(shown, posed)
     for question in posed:
         if question.spec.ask == "output_shape":  # 'same' sizes and the filters: given by design
             continue
         for answer in question.answers:
-            if answer.value in given:
+            if answer.value > SMALL_ANSWER and answer.value in given:
                 raise Degenerate(f"an answer ({answer.value}) equals a number the question gives")
     chosen = []
     for question in posed:

@@ -214,9 +214,7 @@ def _ask_shape(net: Network, spec: QuestionSpec, number: int) -> Posed:
     for label, size in zip(labels, row.output_shape, strict=True):
         caught: tuple[Mistake, ...] = ()
         if label != "channels":
-            caught = tuple(
-                catalogue_mistakes([row], AXIS_QUANTITY[label], {row.name: size})
-            )
+            caught = tuple(catalogue_mistakes([row], AXIS_QUANTITY[label], {row.name: size}))
         answers.append(Answer(label, _int(size), caught))
     prompt = (
         Text("What is the shape of the output of "),
@@ -235,10 +233,7 @@ def _ask_shape(net: Network, spec: QuestionSpec, number: int) -> Posed:
 def _network_lines(net: Network, key: str, costs: bool = False) -> tuple[Line, ...]:
     working = derive_network(net, costs=costs)
     lines = tuple(
-        line
-        for layer in working.layers
-        for line in _lines_of(layer.lines, key)
-        if line.result != 0
+        line for layer in working.layers for line in _lines_of(layer.lines, key) if line.result != 0
     )
     return (*lines, working.costs[0] if key == "macs" else working.total)
 
@@ -373,18 +368,23 @@ def solve_for(
     return sympy.Integer(solution.value)
 
 
-def _given_prompt(shown: Network, spec: QuestionSpec, target: tuple[sympy.Expr, ...]) -> list[Inline]:
+def _given_prompt(
+    shown: Network, spec: QuestionSpec, target: tuple[sympy.Expr, ...]
+) -> list[Inline]:
     if spec.given == "total_params":
         return [Text("The network has "), Math(target[0]), Text(" learnable parameters in total. ")]
     if spec.given == "macs" and spec.layer is None:
         return [Text("The whole network does "), Math(target[0]), Text(" MACs for one example. ")]
     assert spec.layer is not None
     row = shown[spec.layer]
-    if spec.given == "output_shape":
-        pieces: list[Inline] = [Text("The output of "), _name(row), Text(" has shape "),
-                                Shape(target)]
-        axes = _spatial_axes(row, shown.layout)
-        if axes and all(target[i] == row.input_shape[i] for i in axes):
+    if spec.given == "output_shape":  # its spatial sizes: the channels would give filters away
+        axes = _spatial_axes(row, shown.layout) or [0]
+        labels = _axis_labels(len(row.output_shape), shown.layout)
+        pieces: list[Inline] = [Text("The output of "), _name(row), Text(" is ")]
+        for position, axis in enumerate(axes):
+            pieces += [Text(" × " if position else ""), Math(target[axis])]
+        pieces.append(Text(f" ({' × '.join(labels[i] for i in axes)})"))
+        if all(target[i] == row.input_shape[i] for i in axes):
             pieces.append(Text(", the same spatial size as its input ('same' padding)"))
         return [*pieces, Text(". ")]
     words = {
@@ -423,9 +423,7 @@ def ask_solve(
     bind = {shown.symbols[name]: sympy.Integer(value) for name, value in known.items()}
     expressions = asked_expressions(shown, spec)
     targets = tuple(_int(value) for value in asked_expressions(net, spec))
-    position = next(
-        (i for i, e in enumerate(expressions) if unknown in e.free_symbols), None
-    )
+    position = next((i for i, e in enumerate(expressions) if unknown in e.free_symbols), None)
     if position is None:
         raise Degenerate(
             f"the inverse question has no unique answer: the {spec.given} does not depend on "
@@ -438,7 +436,9 @@ def ask_solve(
     except SymcnnError as error:
         raise Degenerate(f"the inverse question has no unique answer: {error}") from None
     if value != values[spec.find]:  # one solution, and the drawn value is one: they are equal
-        raise AssertionError(f"solver gave {spec.find} = {value}, the variant drew {values[spec.find]}")
+        raise AssertionError(
+            f"solver gave {spec.find} = {value}, the variant drew {values[spec.find]}"
+        )
     prompt = (
         *_given_prompt(shown, spec, targets),
         Text("What is "),
@@ -450,9 +450,7 @@ def ask_solve(
     if spec.given in ("params", "total_params", "macs"):
         rows = [shown[spec.layer]] if spec.layer else list(shown.rows)
         quantity_name = "macs" if spec.given == "macs" else "params"
-        right = (
-            _costs(shown) if spec.given == "macs" else {row.name: row.params for row in rows}
-        )
+        right = _costs(shown) if spec.given == "macs" else {row.name: row.params for row in rows}
         for mistake, wrong in catalogue_expressions(rows, quantity_name, right):
             try:
                 solution = solve_for(shown, wrong.xreplace(bind), unknown, target, known)

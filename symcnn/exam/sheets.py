@@ -176,13 +176,18 @@ def answer_sheet(exam: Exam, variant: Variant) -> Document:
             Lines(question.working),
         ]
         if question.distractors:
-            wrong = [
-                (Text(f"({LETTERS[question.options.index(m.value)]}) "), Math(m.value),
-                 Text(f": {m.description}."))
-                for m in question.distractors
+            wrong: list[tuple[Inline, ...]] = [
+                (
+                    Text(f"({LETTERS[question.options.index(m.value)]}) "),
+                    Math(m.value),
+                    Text(f": {m.description}."),
+                )
+                for m in sorted(question.distractors, key=lambda m: question.options.index(m.value))
             ]
-            blocks += [Paragraph.of("The wrong options and the mistakes they are:"),
-                       Items(tuple(sorted(wrong, key=lambda item: item[0].text)))]
+            blocks += [
+                Paragraph.of("The wrong options and the mistakes they are:"),
+                Items(tuple(wrong)),
+            ]
         mistakes = question.mistakes or tuple(question.catalogued)
         if mistakes and not question.distractors:
             pieces: list[Inline] = [Text("Common mistakes: ")]

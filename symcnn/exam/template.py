@@ -43,7 +43,7 @@ ASKS = (
 QUESTION_KEYS = ("ask", "layer", "find", "given", "choices", "points", "tolerance", "type")
 #: what an inverse question may state to find its unknown from (a layer's, or the network's total)
 GIVENS = ("params", "buffers", "activation_size", "output_shape", "macs", "total_params")
-#: the question types, as a course system has them; ``shape`` is one Cloze question, a blank per axis
+#: the question types as course systems have them; `shape` is one Cloze question, a blank per axis
 TYPES = ("numerical", "multichoice", "shape", "short")
 #: the most values one variable may take
 MAX_CHOICES = 10_000
@@ -53,7 +53,14 @@ MAX_OPTIONS = 8
 MAX_POINTS = 1000
 #: the most constraints a template may state
 MAX_CONSTRAINTS = 20
-_RELATIONS = {"<=": sympy.Le, ">=": sympy.Ge, "==": sympy.Eq, "!=": sympy.Ne, "<": sympy.Lt, ">": sympy.Gt}
+_RELATIONS = {
+    "<=": sympy.Le,
+    ">=": sympy.Ge,
+    "==": sympy.Eq,
+    "!=": sympy.Ne,
+    "<": sympy.Lt,
+    ">": sympy.Gt,
+}
 _RELATION = re.compile(r"(<=|>=|==|!=|<|>)")
 
 
@@ -250,9 +257,7 @@ def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSp
             )
         given = raw.get("given", "params" if layer else "total_params")
         if given not in GIVENS:
-            raise _fail(
-                f"{where}: `given` = {given!r}: must be one of {', '.join(GIVENS)}", where
-            )
+            raise _fail(f"{where}: `given` = {given!r}: must be one of {', '.join(GIVENS)}", where)
         if given != "total_params" and given != "macs" and layer is None:
             raise _fail(f"{where}: `given: {given}` needs `layer`", where)
     elif "find" in raw or "given" in raw:

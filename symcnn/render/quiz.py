@@ -300,12 +300,16 @@ def _gift_answers(question: Posed, position: int) -> str:
         for option in question.options:
             mistake = question.mistake_for(option)
             feedback = "Right." if mistake is None else mistake_feedback(mistake)
-            choices.append(f"{'=' if mistake is None else '~'}{int(option)}#{escape_gift(feedback)}")
+            choices.append(
+                f"{'=' if mistake is None else '~'}{int(option)}#{escape_gift(feedback)}"
+            )
         return " ".join(choices)
     answer = question.answers[position].value
     if question.spec.type == "short":
-        wrong = [f"~{int(m.value)}#{escape_gift(mistake_feedback(m))}"
-                 for m in _wrong_values(question, position)]
+        wrong = [
+            f"~{int(m.value)}#{escape_gift(mistake_feedback(m))}"
+            for m in _wrong_values(question, position)
+        ]
         return " ".join([f"={int(answer)}#Right.", *wrong])
     parts = [f"={int(answer)}:{_margin(question, position)}#Right."]
     parts += [
