@@ -118,7 +118,8 @@ def _using(uses: tuple[int, ...]) -> tuple[Inline, ...]:
     if not uses:
         return ()
     listed = " and ".join(str(number) for number in uses)
-    return (Text(f"Using your answer to question {listed}: "),)
+    answers = "answers to questions" if len(uses) > 1 else "answer to question"
+    return (Text(f"Using your {answers} {listed}: "),)
 
 
 def _pose(

@@ -14,7 +14,7 @@ from ..formula import Derivation, Fact, Line, Ref, Solved, Value, quantity, time
 from ..layers import Row
 from ..layers.base import with_values
 from ..network import Network
-from ..prose import Inline, Math, Shape, Text
+from ..prose import Inline, Math, Text
 from ..solve import solve
 from ..symbols import bias as bias_symbol
 from .distractors import Mistake, catalogue_expressions, catalogue_mistakes
@@ -456,6 +456,8 @@ def ask_solve(
                 solution = solve_for(shown, wrong.xreplace(bind), unknown, target, known)
             except SymcnnError:  # with this mistake there is no one whole answer
                 continue
+            if solution == value or solution in [m.value for m in catalogued]:
+                continue  # the mistake changes nothing here, or what another already gives
             catalogued.append(
                 Mistake(
                     f"solving with the wrong count: {mistake.description}",
