@@ -367,7 +367,7 @@ def test_exam_command_writes_sheets_keys_moodle_and_gift(tmp_path, capsys) -> No
     sheet = (out / "variant-2-questions.tex").read_text(encoding="utf-8")
     assert "variant 2 of 3" in sheet and "seed" not in sheet and "Answer:" not in sheet
     key = (out / "variant-2-answers.tex").read_text(encoding="utf-8")
-    assert "Answer:" in key and "variant 2 of 3 (seed 7)" in key
+    assert "Answer:" in key and "variant 2 of 3 (answer key, seed 7)" in key
 
 
 def test_exam_command_combined_markdown(tmp_path, capsys) -> None:

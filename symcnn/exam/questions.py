@@ -446,7 +446,7 @@ def ask_solve(
         Text(f", {_role(template, spec.find)}?"),
     )
     solved = Solved(unknown, expression, target, value)
-    catalogued = []
+    catalogued: list[Mistake] = []
     if spec.given in ("params", "total_params", "macs"):
         rows = [shown[spec.layer]] if spec.layer else list(shown.rows)
         quantity_name = "macs" if spec.given == "macs" else "params"
