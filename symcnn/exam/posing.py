@@ -17,7 +17,8 @@ from ..errors import SpecError, SymcnnError
 from ..network import Network
 from ..prose import Inline, Math, Shape, Text
 from .distractors import Dealer, Mistake, choose_options
-from .questions import Answer, Degenerate, Posed, ask, asked_expressions, solve_for
+from .inverse import ask, solve_for
+from .questions import Answer, Degenerate, Posed, asked_expressions
 from .template import Template
 
 __all__ = [
