@@ -350,3 +350,21 @@ def test_the_exam_command_warns_of_little_variety(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert "warning: question 1 has 1 distinct answer in 4 variants" in err
     assert "question 2" not in err
+
+
+def test_keys_show_the_flatten_step_and_name_each_layer_of_a_total() -> None:
+    from pathlib import Path
+
+    from symcnn.formula import Derivation
+
+    lenet = Path(__file__).resolve().parent.parent / "examples" / "exams" / "lenet5_exam.yaml"
+    exam = make_exam(load_template(lenet), 4, seed=7)
+    for variant in exam.variants:
+        fc3, total = variant.questions[3], variant.questions[4]
+        flatten, params = fc3.working[:2]
+        net = variant.network
+        assert flatten.quantity.key == "activation_size" and "Flatten" in flatten.note
+        assert flatten.result == net["FC3"].input_shape[0]  # then FC3 uses p = that
+        assert params.quantity.key == "params" and params.result == net["FC3"].params
+        named = [line.note for line in total.working[:-1] if isinstance(line, Derivation)]
+        assert named == [row.name for row in net.rows if row.params != 0]

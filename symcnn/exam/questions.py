@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy
 
@@ -186,7 +186,7 @@ def _ask_layer(net: Network, spec: QuestionSpec, number: int) -> Posed:
     refused: list[tuple[str, sympy.Expr]] = []
     if spec.ask == "params":
         refused = row.layer.param_mistakes(row)
-        lines = _lines_of(derive(row).lines, "params")
+        lines = (*_input_lines(net, row), *_lines_of(derive(row).lines, "params"))
     elif spec.ask == "buffers":
         lines = _lines_of(derive(row).lines, "buffers")
     else:
@@ -235,12 +235,41 @@ def _ask_shape(net: Network, spec: QuestionSpec, number: int) -> Posed:
     return Posed(number, spec, prompt, tuple(answers), lines, tuple(mistakes))
 
 
+def _named(line: Line, name: str) -> Line:
+    """A line of a total's working with the layer it is for in its note: ``(FC3)``."""
+    if isinstance(line, Derivation):
+        return replace(line, note=f"{name}; {line.note}" if line.note else name)
+    if isinstance(line, Fact):
+        return replace(line, reason=f"{name}; {line.reason}" if line.reason else name)
+    return line
+
+
 def _network_lines(net: Network, key: str, costs: bool = False) -> tuple[Line, ...]:
+    """Each layer's line of ``key``, named, then the total."""
     working = derive_network(net, costs=costs)
     lines = tuple(
-        line for layer in working.layers for line in _lines_of(layer.lines, key) if line.result != 0
+        _named(line, layer.row.name)
+        for layer in working.layers
+        for line in _lines_of(layer.lines, key)
+        if line.result != 0
     )
     return (*lines, working.costs[0] if key == "macs" else working.total)
+
+
+def _input_lines(net: Network, row: Row) -> tuple[Line, ...]:
+    """The working of a layer's input size when a flatten made it (``5·5·16 = 400``, then the
+    layer's ``p = 400``): the step students skip."""
+    names = [r.name for r in net.rows]
+    position = names.index(row.name)
+    source = row.inputs[0] if row.inputs else (names[position - 1] if position else None)
+    if source is None or source not in names:
+        return ()
+    producer = net[source]
+    if len(producer.input_shape) <= len(producer.output_shape):
+        return ()
+    return tuple(
+        _named(line, producer.name) for line in _lines_of(derive(producer).lines, "activation_size")
+    )
 
 
 def _ask_total(net: Network, spec: QuestionSpec, number: int) -> Posed:
