@@ -19,7 +19,15 @@ the questions to ask::
       - {ask: output_shape, layer: POOL1}
       - {ask: activation_size, layer: CONV2}
       - {ask: total_params, choices: 4}          # multiple choice, 4 options
-      - {ask: solve, find: k1, given: params, layer: CONV1}
+      - {ask: solve, find: k1, given: params, layer: CONV1, points: 2}
+      - {ask: solve, find: z, given: output_shape, layer: CONV1}   # which padding keeps it 'same'?
+    constraints: ["z <= (f - 1) / 2"]  # drawn by rejection
+
+Each question may give ``points``, a ``tolerance`` (absolute or relative) and a ``type``
+(numerical, multichoice, short, shape). Multiple-choice options are the mistake catalogue's
+(:mod:`symcnn.exam.distractors`), their rank and position dealt evenly; a question that needs an
+inverse question's answer says so, and a template whose question cannot be answered from its
+sheet is refused.
 
 Each variant draws every variable with a ``random.Random(seed)``, so the same seed gives the same
 exam. The engine computes every answer (the network is rebuilt with the drawn values), and a variant
