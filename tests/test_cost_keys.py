@@ -319,4 +319,8 @@ def test_an_exam_asks_macs_of_a_layer_or_the_network() -> None:
     for variant in exam.variants:
         layer, total = variant.questions
         assert layer.answers[0].value == total.answers[0].value == variant.network.macs
-        assert len(layer.options) == 4 and layer.answers[0].value in layer.options
+        assert 2 <= len(layer.options) <= 4 and layer.answers[0].value in layer.options
+        # every wrong option a catalogued cost mistake (FLOPs for MACs, the bias, no depth...)
+        assert {m.id for m in layer.distractors} <= {
+            "flops-as-macs", "macs-without-output-size", "macs-without-depth", "macs-plus-bias"
+        }

@@ -22,6 +22,7 @@ from symcnn.exam import (
     question_sheet,
     solve_for,
 )
+from symcnn.mistakes import lookup
 from symcnn.render.latex import latex_document
 from symcnn.render.plain import text_document
 from symcnn.render.quiz import escape_gift, gift, moodle_xml
@@ -57,7 +58,7 @@ def test_the_example_templates_load() -> None:
     assert lenet.network.name == "LeNet-5"
     assert {variable.name for variable in lenet.variables} == {s for s in lenet.network.symbols}
     inverse = load_template(INVERSE_EXAM)
-    assert inverse.hidden == ("k",)
+    assert inverse.hidden == ("k", "z")
 
 
 @pytest.mark.parametrize(
@@ -156,8 +157,12 @@ def test_variants_are_distinct_valid_and_answered_by_the_engine() -> None:
                 if getattr(line, "substituted", None) is not None:
                     assert evaluate(line.substituted) == line.result
         choice = variant.questions[3]
-        assert len(choice.options) == 4 and len(set(choice.options)) == 4
+        assert 2 <= len(choice.options) <= 4 and len(set(choice.options)) == len(choice.options)
         assert choice.answers[0].value in choice.options
+        assert {m.value for m in choice.distractors} == set(choice.options) - {
+            choice.answers[0].value
+        }
+        assert all(lookup(m.id).title == m.description for m in choice.distractors)
 
 
 def test_more_variants_than_the_ranges_allow_is_an_error() -> None:
@@ -217,7 +222,9 @@ def test_inverse_questions_hide_the_unknown_and_solve_for_it() -> None:
         sheet = text_document(question_sheet(exam, variant))
         assert "k filters of" in sheet
         assert f"CONV has {int(variant.network['CONV'].params):,} learnable parameters" in sheet
-        assert variant.questions[1].answers[-1].value == k  # the shape's channels
+        assert variant.questions[2].answers[-1].value == k  # the shape's channels
+        assert variant.questions[2].uses == (1, 2)
+        assert variant.questions[1].answers[0].value == variant.values["z"]
 
 
 def test_sheets_state_their_assumptions() -> None:
@@ -259,7 +266,11 @@ def test_single_layer_and_total_inverse_questions() -> None:
         assert first.spec.given == "total_params"
         assert first.answers[0].value == variant.values["c"]
         assert first.answers[0].value * 111 + 10 == variant.network.params
-        assert len(second.options) == 3
+        # (c + 1)·10 has one mistake above it, c·(10 + 1), and one kept below it, 10c + 1 (10c
+        # is too near it): one of each side would leave the answer in the middle, so one option
+        (distractor,) = second.distractors
+        assert distractor.id in ("bias-on-input-side", "dense-bias-once")
+        assert len(second.options) == 2
 
 
 # ------------------------------------------------------------------------------ Moodle and GIFT
@@ -284,15 +295,20 @@ def test_moodle_xml_parses_and_carries_the_engines_answers() -> None:
     )
     numerical = [q for q in questions if q.get("type") == "numerical"]
     multichoice = [q for q in questions if q.get("type") == "multichoice"]
-    # per variant: params, 3 axes of a shape, activation size, total; FC3 is multiple choice
-    assert len(numerical) == 4 * 6 and len(multichoice) == 4
+    cloze = [q for q in questions if q.get("type") == "cloze"]
+    # per variant: params, activation size, total, FC3 (multiple choice when the catalogue has
+    # mistakes on both sides of its answer), and the shape as one Cloze question
+    assert len(numerical) + len(multichoice) == 4 * 4 and len(cloze) == 4
+    assert len(multichoice) >= 1
     first = exam.variants[0]
     name = "LeNet-5, counting parameters and shapes, question 1, variant 1"
     question = next(q for q in numerical if q.findtext("name/text") == name)
     assert question.findtext("answer/text") == str(first.network["CONV1"].params)
     assert question.findtext("answer/tolerance") == "0"
     assert question.find("questiontext").get("format") == "html"
-    choice = next(q for q in multichoice if q.findtext("name/text").endswith("variant 1"))
+    choice = next(
+        q for q in multichoice + numerical if "question 4, variant 1" in q.findtext("name/text")
+    )
     right = [a.findtext("text") for a in choice.findall("answer") if a.get("fraction") == "100"]
     assert right == [str(first.network["FC3"].params)]
 
@@ -300,7 +316,7 @@ def test_moodle_xml_parses_and_carries_the_engines_answers() -> None:
 def test_moodle_xml_escapes_user_strings() -> None:
     text = moodle_xml(hostile_exam())
     root = ElementTree.fromstring(text)  # well-formed despite ]]>, < and &
-    html = root.find("question[@type='multichoice']/questiontext/text").text
+    html = root.find("question/questiontext/text").text
     assert "C&lt;1&gt;&amp;{x}" in html and "<b>&amp;" not in html
 
 
@@ -321,7 +337,7 @@ def test_gift_escapes_its_special_characters() -> None:
 
 def test_numerical_gift_answers_are_the_engines() -> None:
     exam = make_exam(load_template(template()), variants=3, seed=0)
-    answers = re.findall(r"\{#(\d+)\}$", gift(exam), flags=re.M)
+    answers = re.findall(r"\{#=(\d+):0#Right\.", gift(exam), flags=re.M)
     assert answers == [str(v.network["CONV1"].params) for v in exam.variants]
 
 
@@ -349,8 +365,9 @@ def test_exam_command_writes_sheets_keys_moodle_and_gift(tmp_path, capsys) -> No
         "variant-3-questions.tex",
     ]
     sheet = (out / "variant-2-questions.tex").read_text(encoding="utf-8")
-    assert "variant 2 of 3 (seed 7)" in sheet and "Answer:" not in sheet
-    assert "Answer:" in (out / "variant-2-answers.tex").read_text(encoding="utf-8")
+    assert "variant 2 of 3" in sheet and "seed" not in sheet and "Answer:" not in sheet
+    key = (out / "variant-2-answers.tex").read_text(encoding="utf-8")
+    assert "Answer:" in key and "variant 2 of 3 (answer key, seed 7)" in key
 
 
 def test_exam_command_combined_markdown(tmp_path, capsys) -> None:

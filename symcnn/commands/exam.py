@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ..exam import answer_sheet, combined, load_template, make_exam, question_sheet
+from ..exam import answer_sheet, combined, load_template, make_exam, question_sheet, variety
 from ..render.document import Document, Style
+from ..render.exam_sheet import exam_document
 from ..render.latex import latex_document
 from ..render.markdown import markdown_document
 from ..render.pdf import compile_pdf
@@ -24,6 +25,8 @@ may take, and the questions to ask), and write for each variant a question sheet
 key with the working, plus every variant as Moodle XML and GIFT for import into a course.
 The same --seed gives the same variants. Degenerate variants (an invalid network, a repeat, an
 answer that equals a given number or what a common mistake gives) are refused and redrawn.
+A question whose variants have fewer distinct answers than half the variants is reported on
+standard error: students with different variants could share its answer.
 """
 EPILOG = """\
 examples:
@@ -49,7 +52,7 @@ def register(subparsers: Any) -> None:
         "--format",
         choices=sorted(FORMATS),
         default="latex",
-        help="sheets as latex (default), markdown or text",
+        help="sheets as latex (the default: LaTeX's exam document class), markdown or text",
     )
     parser.add_argument("--pdf", action="store_true", help="compile the LaTeX sheets to PDF")
     parser.add_argument(
@@ -71,21 +74,39 @@ def run(arguments: argparse.Namespace) -> int:
         raise SpecError("--pdf compiles LaTeX sheets: drop --format")
     template = load_template(arguments.template)
     exam = make_exam(template, arguments.variants, arguments.seed)
+    for number, count, low in variety(exam):
+        if low:
+            print(
+                f"warning: question {number} has {count} distinct answer{'s' * (count != 1)} "
+                f"in {len(exam.variants)} variants",
+                file=sys.stderr,
+            )
     folder = Path(arguments.output)
     style = Style("times" if arguments.times else "cdot")
     suffix = FORMATS[arguments.format]
     files: dict[str, str] = {}
+    latex = arguments.format == "latex"  # LaTeX's exam class: sheet and key from one source
     if arguments.combined:
-        files[f"questions{suffix}"] = _render(
-            combined(exam, question_sheet, "questions"), arguments.format, style
-        )
-        files[f"answers{suffix}"] = _render(
-            combined(exam, answer_sheet, "answer keys"), arguments.format, style
-        )
+        if latex:
+            files["questions.tex"] = exam_document(exam, style=style)
+            files["answers.tex"] = exam_document(exam, answers=True, style=style)
+        else:
+            files[f"questions{suffix}"] = _render(
+                combined(exam, question_sheet, "questions"), arguments.format, style
+            )
+            files[f"answers{suffix}"] = _render(
+                combined(exam, answer_sheet, "answer keys"), arguments.format, style
+            )
     else:
         width = len(str(len(exam.variants)))
         for variant in exam.variants:
             stem = f"variant-{variant.index:0{width}d}"
+            if latex:
+                files[f"{stem}-questions.tex"] = exam_document(exam, [variant], style=style)
+                files[f"{stem}-answers.tex"] = exam_document(
+                    exam, [variant], answers=True, style=style
+                )
+                continue
             files[f"{stem}-questions{suffix}"] = _render(
                 question_sheet(exam, variant), arguments.format, style
             )

@@ -19,7 +19,15 @@ the questions to ask::
       - {ask: output_shape, layer: POOL1}
       - {ask: activation_size, layer: CONV2}
       - {ask: total_params, choices: 4}          # multiple choice, 4 options
-      - {ask: solve, find: k1, given: params, layer: CONV1}
+      - {ask: solve, find: k1, given: params, layer: CONV1, points: 2}
+      - {ask: solve, find: z, given: output_shape, layer: CONV1}   # which padding keeps it 'same'?
+    constraints: ["z <= (f - 1) / 2"]  # drawn by rejection
+
+Each question may give ``points``, a ``tolerance`` (absolute or relative) and a ``type``
+(numerical, multichoice, short, shape). Multiple-choice options are the mistake catalogue's
+(:mod:`symcnn.exam.distractors`), their rank and position dealt evenly; a question that needs an
+inverse question's answer says so, and a template whose question cannot be answered from its
+sheet is refused.
 
 Each variant draws every variable with a ``random.Random(seed)``, so the same seed gives the same
 exam. The engine computes every answer (the network is rebuilt with the drawn values), and a variant
@@ -35,17 +43,19 @@ not the one integer solution is refused.
 
 from __future__ import annotations
 
-from .posing import Answer, Exam, Mistake, Posed, Variant, make_exam, solve_for
+from .posing import Answer, Exam, Mistake, Posed, Variant, make_exam, solve_for, variety
 from .sheets import answer_sheet, assumptions, combined, network_table, question_sheet
-from .template import QuestionSpec, Template, Variable, load_template
+from .template import Constraint, QuestionSpec, Template, Tolerance, Variable, load_template
 
 __all__ = [
     "Answer",
+    "Constraint",
     "Exam",
     "Mistake",
     "Posed",
     "QuestionSpec",
     "Template",
+    "Tolerance",
     "Variable",
     "Variant",
     "answer_sheet",
@@ -56,4 +66,5 @@ __all__ = [
     "network_table",
     "question_sheet",
     "solve_for",
+    "variety",
 ]

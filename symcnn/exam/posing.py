@@ -1,97 +1,50 @@
-"""Posing questions: drawing a template's variables, asking each question of a variant, and refusing
-degenerate variants (see :mod:`symcnn.exam`)."""
+"""Posing an exam: drawing a template's variables under its constraints, asking each question of
+a variant, choosing the options, refusing degenerate variants and templates whose questions
+cannot be answered from what the sheet shows (see :mod:`symcnn.exam`)."""
 
 from __future__ import annotations
 
 import math
 import random
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import product
 
 import sympy
 
-from ..derive import derive, derive_network
-from ..errors import SolveError, SpecError, SymcnnError
-from ..formula import Derivation, Fact, Line, Ref, Solved, Value, quantity, times
-from ..layers import Row
-from ..layers.base import with_values
-from ..mistakes import wrong_values
+from ..errors import SpecError, SymcnnError
 from ..network import Network
-from ..prose import Inline, Math, Text
-from ..solve import solve
-from ..symbols import bias as bias_symbol
-from .template import QuestionSpec, Template
+from ..prose import Inline, Math, Shape, Text
+from .distractors import Dealer, Mistake, choose_options
+from .inverse import ask, solve_for
+from .questions import Answer, Degenerate, Posed, asked_expressions
+from .template import Template
 
-__all__ = ["Answer", "Exam", "Mistake", "Posed", "Variant", "make_exam", "solve_for"]
+__all__ = [
+    "CONSTRAINT_DRAWS",
+    "DRAWS_PER_VARIANT",
+    "ENUMERATE_LIMIT",
+    "SMALL_ANSWER",
+    "Answer",
+    "Exam",
+    "Mistake",
+    "Posed",
+    "Variant",
+    "make_exam",
+    "solve_for",
+    "variety",
+]
 
 #: draws per requested variant before giving up
 DRAWS_PER_VARIANT = 50
-
-
-def _given_quantity(net: Network, question: QuestionSpec) -> sympy.Expr:
-    if question.given == "params":
-        assert question.layer is not None
-        return net[question.layer].params
-    return net.params
-
-
-def solve_for(
-    shown: Network,
-    expression: sympy.Expr,
-    unknown: sympy.Symbol,
-    target: sympy.Expr,
-    values: Mapping[str, int] | None = None,
-) -> sympy.Integer:
-    """The one integer ``unknown`` with ``expression = target``, found by :func:`symcnn.solve`.
-
-    ``values`` gives the network's other symbols. No solution, or more than one, is a
-    :class:`~symcnn.SolveError`: an inverse question must have exactly one answer.
-
-    >>> import symcnn
-    >>> net = symcnn.load({"input": [32, 32, 3], "layers": [
-    ...     {"type": "conv2d", "name": "C", "out_channels": "k", "kernel_size": 5}]})
-    >>> solve_for(net, net["C"].params, net.symbols["k"], sympy.Integer(608))
-    8
-    """
-    equation = sympy.Eq(expression, target, evaluate=False)
-    solution = solve(shown, equation, unknowns=[unknown.name], values=dict(values or {}))
-    if solution.count != 1 or not solution.complete:
-        raise SolveError(solution.describe())
-    return sympy.Integer(solution.value)
-
-
-# ------------------------------------------------------------------------------ questions
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One number to give: a label (``width``, ``k1``...) and its value."""
-
-    label: str
-    value: sympy.Integer
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """What a common mistake gives, to tell it apart from the answer (and offer it as an option)."""
-
-    description: str
-    value: sympy.Integer
-
-
-@dataclass(frozen=True)
-class Posed:
-    """A question of one variant: its text, its answers, their working, the mistakes it catches and,
-    for multiple choice, the options in the order shown."""
-
-    number: int
-    spec: QuestionSpec
-    prompt: tuple[Inline, ...]
-    answers: tuple[Answer, ...]
-    working: tuple[Line, ...]
-    mistakes: tuple[Mistake, ...]
-    options: tuple[sympy.Integer, ...] = ()
+#: draws in a row that may break a constraint before the constraints are called unsatisfiable
+CONSTRAINT_DRAWS = 10_000
+#: templates with at most this many value combinations are checked exhaustively for constraints
+ENUMERATE_LIMIT = 100_000
+#: answers up to this may equal a number on the sheet: a padding of 1 beside a stride of 1 is a
+#: coincidence of small settings, not the answer given away
+SMALL_ANSWER = 9
 
 
 @dataclass(frozen=True)
@@ -111,348 +64,10 @@ class Exam:
     seed: int
     variants: tuple[Variant, ...]
 
-
-class Degenerate(Exception):  # noqa: N818 - internal signal, never leaves this module
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _int(value: sympy.Expr) -> sympy.Integer:
-    if not (value.is_Integer):
-        raise Degenerate(f"a non-integer answer ({value})")
-    return sympy.Integer(value)
-
-
-def _layer_pieces(row: Row) -> list[Inline]:
-    return [Text(row.name, bold=True)]
-
-
-def _mistakes(
-    candidates: Iterable[tuple[str, sympy.Expr]], answer: sympy.Integer
-) -> tuple[Mistake, ...]:
-    """The applicable mistakes' values; one equal to the answer makes the variant degenerate."""
-    found: list[Mistake] = []
-    for description, value in candidates:
-        if not value.is_Integer:
-            continue
-        if value == answer:
-            raise Degenerate(f"the answer equals what a common mistake gives ({description})")
-        if value > 0 and all(value != mistake.value for mistake in found):
-            found.append(Mistake(description, sympy.Integer(value)))
-    return tuple(found)
-
-
-def _without_bias(rows: Iterable[Row]) -> sympy.Expr:
-    """The parameters of ``rows`` had none of them a bias (a common mistake, not a count)."""
-    total = sympy.Integer(0)
-    for row in rows:
-        if row.values.get(bias_symbol) == 1:
-            total += with_values(row, row.formula.params, {bias_symbol: 0})
-        else:
-            total += row.params
-    return total
-
-
-def _spatial_axes(row: Row, layout: str) -> list[int]:
-    rank = len(row.output_shape)
-    if rank == 1:
-        return []
-    return list(range(rank - 1)) if layout == "HWC" else list(range(1, rank))
-
-
-def _axis_labels(rank: int, layout: str) -> list[str]:
-    spatial = ["depth", "height", "width"][3 - (rank - 1) :] if rank > 1 else []
-    if rank == 1:
-        return ["size"]
-    return [*spatial, "channels"] if layout == "HWC" else ["channels", *spatial]
-
-
-def _ask_params(variant: Network, spec: QuestionSpec, number: int) -> Posed:
-    assert spec.layer is not None
-    row = variant[spec.layer]
-    answer = _int(row.params)
-    prompt = (
-        Text("How many learnable parameters (weights and biases) does "),
-        *_layer_pieces(row),
-        Text(" have?"),
-    )
-    lines = _lines_of(derive(row).lines, "params")
-    mistakes = _mistakes(row.layer.param_mistakes(row), answer)
-    return Posed(number, spec, prompt, (Answer("parameters", answer),), lines, mistakes)
-
-
-def _ask_activation(variant: Network, spec: QuestionSpec, number: int) -> Posed:
-    assert spec.layer is not None
-    row = variant[spec.layer]
-    answer = _int(row.activation_size)
-    prompt = (
-        Text("What is the activation size (the number of values in the output) of "),
-        *_layer_pieces(row),
-        Text("?"),
-    )
-    candidates: list[tuple[str, sympy.Expr]] = []
-    axes = _spatial_axes(row, variant.layout)
-    if axes:
-        spatial = sympy.Mul(*(row.output_shape[i] for i in axes))
-        candidates.append(("forgetting the channels", spatial))
-    candidates.append(("giving the input's size", sympy.Mul(*row.input_shape)))
-    if spec.layer and row.formula.params != 0:
-        candidates.append(("giving the number of parameters", row.params))
-    mistakes = _mistakes(candidates, answer)
-    return Posed(
-        number,
-        spec,
-        prompt,
-        (Answer("activation size", answer),),
-        _lines_without(derive(row).lines, {"params", "buffers"}),
-        mistakes,
-    )
-
-
-def _lines_without(lines: Iterable[Line], keys: set[str]) -> tuple[Line, ...]:
-    return tuple(
-        line
-        for line in lines
-        if not isinstance(line, Derivation | Fact) or line.quantity.key not in keys
-    )
-
-
-def _lines_of(lines: Iterable[Line], key: str) -> tuple[Line, ...]:
-    return tuple(
-        line for line in lines if isinstance(line, Derivation | Fact) and line.quantity.key == key
-    )
-
-
-def _ask_shape(variant: Network, spec: QuestionSpec, number: int) -> Posed:
-    assert spec.layer is not None
-    row = variant[spec.layer]
-    labels = _axis_labels(len(row.output_shape), variant.layout)
-    answers = tuple(
-        Answer(label, _int(size)) for label, size in zip(labels, row.output_shape, strict=True)
-    )
-    order = ", ".join(labels)
-    prompt = (
-        Text("What is the shape of the output of "),
-        *_layer_pieces(row),
-        Text(f", written ({order})?"),
-    )
-    mistakes: list[Mistake] = []
-    for axis in _spatial_axes(row, variant.layout):
-        for mistake in _mistakes(row.layer.size_mistakes(row, axis), answers[axis].value):
-            if mistake not in mistakes:
-                mistakes.append(mistake)
-    lines = _lines_without(derive(row).lines, {"params", "buffers", "activation_size"})
-    return Posed(number, spec, prompt, answers, lines, tuple(mistakes))
-
-
-def _ask_total(variant: Network, spec: QuestionSpec, number: int) -> Posed:
-    answer = _int(variant.params)
-    prompt = (Text("How many learnable parameters does the whole network have?"),)
-    working = derive_network(variant)
-    lines = [
-        line
-        for layer in working.layers
-        for line in _lines_of(layer.lines, "params")
-        if line.result != 0
-    ]
-    candidates: list[tuple[str, sympy.Expr]] = []
-    if any(row.values.get(bias_symbol) == 1 for row in variant.rows):
-        candidates.append(("forgetting the biases", _without_bias(variant.rows)))
-    if variant.buffers != 0:
-        candidates.append(("counting the buffers", variant.params + variant.buffers))
-    mistakes = _mistakes(candidates, answer)
-    return Posed(
-        number,
-        spec,
-        prompt,
-        (Answer("total parameters", answer),),
-        (*lines, working.total),
-        mistakes,
-    )
-
-
-#: the bytes of one parameter on an exam sheet: 32-bit floats, as PyTorch stores them by default
-PARAMETER_BYTES = 4
-
-
-def _ask_param_bytes(variant: Network, spec: QuestionSpec, number: int) -> Posed:
-    """The memory the whole network's parameters take, stored as 32-bit floats."""
-    answer = _int(variant.params * PARAMETER_BYTES)
-    prompt = (
-        Text(
-            "How many bytes do the learnable parameters of the whole network take, stored as "
-            f"32-bit floats ({PARAMETER_BYTES} bytes each)?"
-        ),
-    )
-    working = derive_network(variant)
-    total = working.total
-    memory = Derivation(
-        quantity("param_bytes"),
-        times(Ref(quantity("total_params")), PARAMETER_BYTES),
-        times(Value(variant.params), PARAMETER_BYTES),
-        answer,
-        f"{PARAMETER_BYTES} bytes per 32-bit float",
-    )
-    candidates = [
-        ("counting parameters, not bytes", variant.params),
-        ("counting bits, not bytes", variant.params * 8 * PARAMETER_BYTES),
-        ("8-byte (64-bit) floats", variant.params * 8),
-    ]
-    if variant.buffers != 0:
-        candidates.append(
-            ("counting the buffers", (variant.params + variant.buffers) * PARAMETER_BYTES)
-        )
-    return Posed(
-        number,
-        spec,
-        prompt,
-        (Answer("parameter bytes", answer),),
-        (total, memory),
-        _mistakes(candidates, answer),
-    )
-
-
-def _macs_mistakes(
-    rows: Sequence[Row], costs: Mapping[str, sympy.Expr]
-) -> list[tuple[str, sympy.Expr]]:
-    """The catalogue's wrong MAC counts, each made on every row it applies to: what a student who
-    counts that way gives for these rows (FLOPs for MACs, no output size, no depth, the bias)."""
-    titles: dict[str, str] = {}
-    wrong: dict[str, dict[str, sympy.Expr]] = {}
-    for row in rows:
-        for form, value in wrong_values(row, "macs"):
-            titles[form.mistake.id] = form.mistake.title
-            wrong.setdefault(form.mistake.id, {}).setdefault(row.name, value)
-    return [
-        (titles[mistake], sympy.Add(*(made.get(row.name, costs[row.name]) for row in rows)))
-        for mistake, made in wrong.items()
-    ]
-
-
-def _ask_macs(variant: Network, spec: QuestionSpec, number: int) -> Posed:
-    """The multiply-accumulates of one layer or of the whole network (one example)."""
-    costs = {name: macs for name, (macs, _) in variant.row_costs().items()}
-    if spec.layer is not None:
-        row = variant[spec.layer]
-        answer = _int(costs[row.name])
-        whom: tuple[Inline, ...] = (*_layer_pieces(row), Text(" do"))
-        lines = _lines_without(derive(row, costs=True).lines, {"params", "buffers"})
-        rows: Sequence[Row] = [row]
-        label = "MACs"
-    else:
-        answer = _int(variant.macs)
-        whom = (Text("the whole network do"),)
-        working = derive_network(variant, costs=True)
-        lines = (
-            *(
-                line
-                for layer in working.layers
-                for line in _lines_of(layer.lines, "macs")
-                if line.result != 0
-            ),
-            working.costs[0],
-        )
-        rows = [row for row in variant.rows if costs[row.name] != 0]
-        label = "total MACs"
-    prompt = (
-        Text("How many multiply-accumulates (MACs) does "),
-        *whom,
-        Text(" in one forward pass of one example?"),
-    )
-    mistakes = _mistakes(_macs_mistakes(rows, costs), answer)
-    return Posed(number, spec, prompt, (Answer(label, answer),), tuple(lines), mistakes)
-
-
-_ROLES = {
-    "out_channels": "the number of filters",
-    "out_features": "the number of neurons",
-    "kernel_size": "the kernel size",
-    "stride": "the stride",
-    "padding": "the padding",
-}
-
-
-def _role(template: Template, name: str) -> str:
-    """What a variable stands for, from where the spec uses it (``out_channels`` → filters)."""
-    for layer in template.spec["layers"]:
-        for key, value in layer.items():
-            if value == name and key in _ROLES:
-                return f"{_ROLES[key]} of {layer.get('name', layer['type'])}"
-    return "its value"
-
-
-def _ask_solve(
-    template: Template,
-    variant: Network,
-    shown: Network,
-    values: Mapping[str, int],
-    spec: QuestionSpec,
-    number: int,
-) -> Posed:
-    assert spec.find is not None
-    unknown = shown.symbols[spec.find]
-    # the other unknowns of the sheet are known by the time this question is answered
-    known = {name: values[name] for name in template.hidden if name != spec.find}
-    expression = _given_quantity(shown, spec).xreplace(
-        {shown.symbols[name]: sympy.Integer(value) for name, value in known.items()}
-    )
-    target = _int(_given_quantity(variant, spec))
-    try:
-        value = solve_for(shown, expression, unknown, target, known)
-    except SolveError as error:
-        raise Degenerate(f"the inverse question has no unique answer: {error}") from None
-    if value != values[spec.find]:  # one solution, and the drawn value is one: they are equal
-        raise AssertionError(
-            f"solver gave {spec.find} = {value}, the variant drew {values[spec.find]}"
-        )
-    if spec.given == "params":
-        assert spec.layer is not None
-        row = shown[spec.layer]
-        prompt: tuple[Inline, ...] = (
-            *_layer_pieces(row),
-            Text(" has "),
-            Math(target),
-            Text(" learnable parameters. "),
-        )
-        lines: tuple[Line, ...] = _lines_of(derive(row).lines, "params")
-        rows: Sequence[Row] = [row]
-    else:
-        prompt = (Text("The network has "), Math(target), Text(" learnable parameters in total. "))
-        lines = (derive_network(shown).total,)
-        rows = shown.rows
-    prompt += (Text("What is "), Math(unknown), Text(f", {_role(template, spec.find)}?"))
-    solved = Solved(unknown, expression, target, value)
-    candidates: list[tuple[str, sympy.Expr]] = []
-    if any(row.values.get(bias_symbol) == 1 for row in rows):
-        try:
-            no_bias = _without_bias(rows).xreplace(
-                {shown.symbols[name]: sympy.Integer(v) for name, v in known.items()}
-            )
-            candidates.append(
-                ("forgetting the bias", solve_for(shown, no_bias, unknown, target, known))
-            )
-        except SolveError:  # without the bias there is no one whole answer: nothing to confuse
-            pass
-    mistakes = _mistakes(candidates, value)
-    return Posed(number, spec, prompt, (Answer(spec.find, value),), (*lines, solved), mistakes)
-
-
-def _options(posed: Posed, rng: random.Random) -> tuple[sympy.Integer, ...]:
-    """The answer and ``choices − 1`` wrong options: the mistakes first, then near misses."""
-    answer = posed.answers[0].value
-    wrong = [mistake.value for mistake in posed.mistakes][: posed.spec.choices - 1]
-    step = 1
-    while len(wrong) < posed.spec.choices - 1:
-        for candidate in (answer + step, answer - step):
-            if candidate > 0 and candidate != answer and candidate not in wrong:
-                wrong.append(sympy.Integer(candidate))
-                if len(wrong) == posed.spec.choices - 1:
-                    break
-        step += 1
-    options = [answer, *wrong]
-    rng.shuffle(options)
-    return tuple(options)
+    @property
+    def points(self) -> sympy.Rational:
+        """What one variant is worth."""
+        return sympy.Add(*(question.points for question in self.template.questions))
 
 
 def _given_numbers(shown: Network, posed: Sequence[Posed]) -> set[sympy.Expr]:
@@ -463,11 +78,54 @@ def _given_numbers(shown: Network, posed: Sequence[Posed]) -> set[sympy.Expr]:
             if isinstance(piece, Math):
                 numbers.add(piece.value)
     for question in posed:
-        numbers.update(piece.value for piece in question.prompt if isinstance(piece, Math))
+        for piece in question.prompt:
+            if isinstance(piece, Math):
+                numbers.add(piece.value)
+            elif isinstance(piece, Shape):
+                numbers.update(piece.sizes)
     return {number for number in numbers if isinstance(number, sympy.Integer)}
 
 
-def _pose(template: Template, values: Mapping[str, int], index: int, seed: int) -> Variant:
+def _uses(template: Template, shown: Network) -> list[tuple[int, ...]]:
+    """For each question, the earlier questions whose answers it needs: those that find an
+    unknown its answer depends on. A question that needs an unknown no earlier question finds
+    cannot be answered from the sheet: that is the template's error."""
+    finder = {
+        spec.find: number
+        for number, spec in enumerate(template.questions, 1)
+        if spec.ask == "solve" and spec.find
+    }
+    hidden = {shown.symbols[name]: name for name in finder}
+    uses = []
+    for number, spec in enumerate(template.questions, 1):
+        expressions = asked_expressions(shown, spec)
+        if spec.ask == "solve":  # an inverse question uses the size its unknown is found from
+            unknown = shown.symbols[spec.find or ""]
+            expressions = tuple(e for e in expressions if unknown in e.free_symbols)[:1]
+        needed = set().union(*(e.free_symbols for e in expressions))
+        names = sorted(hidden[s] for s in needed if s in hidden and hidden[s] != spec.find)
+        late = [name for name in names if finder[name] >= number]
+        if late:
+            raise SpecError(
+                f"exam template: question {number} cannot be answered from its sheet: it needs "
+                f"{', '.join(late)}, which question {finder[late[0]]} asks for; ask that first",
+                field=f"questions[{number - 1}]",
+            )
+        uses.append(tuple(sorted({finder[name] for name in names})))
+    return uses
+
+
+def _using(uses: tuple[int, ...]) -> tuple[Inline, ...]:
+    if not uses:
+        return ()
+    listed = " and ".join(str(number) for number in uses)
+    answers = "answers to questions" if len(uses) > 1 else "answer to question"
+    return (Text(f"Using your {answers} {listed}: "),)
+
+
+def _pose(
+    template: Template, values: Mapping[str, int], index: int, seed: int, dealer: Dealer
+) -> Variant:
     try:
         network = template.network.subs(values)
         hidden = set(template.hidden)
@@ -476,42 +134,102 @@ def _pose(template: Template, values: Mapping[str, int], index: int, seed: int) 
         raise Degenerate(f"an invalid network ({' '.join(str(error).split())})") from None
     if network.conditions:
         raise Degenerate("a network whose validity is undecided")
-    posed: list[Posed] = []
+    uses = _uses(template, shown)
+    posed = []
     for number, spec in enumerate(template.questions, 1):
-        if spec.ask == "params":
-            question = _ask_params(network, spec, number)
-        elif spec.ask == "activation_size":
-            question = _ask_activation(network, spec, number)
-        elif spec.ask == "output_shape":
-            question = _ask_shape(network, spec, number)
-        elif spec.ask == "total_params":
-            question = _ask_total(network, spec, number)
-        elif spec.ask == "macs":
-            question = _ask_macs(network, spec, number)
-        elif spec.ask == "param_bytes":
-            question = _ask_param_bytes(network, spec, number)
-        else:
-            question = _ask_solve(template, network, shown, values, spec, number)
-        posed.append(question)
+        question = ask(template, network, shown, values, spec, number)
+        posed.append(
+            replace(
+                question,
+                prompt=(*_using(uses[number - 1]), *question.prompt),
+                uses=uses[number - 1],
+            )
+        )
     given = _given_numbers(shown, posed)
     for question in posed:
-        checked = question.answers
-        if question.spec.ask == "output_shape":  # the channels are the filters: given by design
-            labels = ("channels", "size")
-            checked = tuple(answer for answer in checked if answer.label not in labels)
-        for answer in checked:
-            if answer.value in given:
+        if question.spec.ask == "output_shape":  # 'same' sizes and the filters: given by design
+            continue
+        for answer in question.answers:
+            if answer.value > SMALL_ANSWER and answer.value in given:
                 raise Degenerate(f"an answer ({answer.value}) equals a number the question gives")
-    rng = random.Random(f"{seed}/{index}")
-    posed = [
-        _replace_options(question, _options(question, rng)) if question.spec.choices else question
-        for question in posed
-    ]
-    return Variant(index, dict(values), network, shown, tuple(posed))
+    chosen = []
+    for question in posed:
+        if question.spec.choices:
+            rng = random.Random(f"{seed}/{index}/{question.number}")
+            options, picked = choose_options(
+                question.answers[0].value,
+                question.catalogued,
+                question.spec.choices,
+                given,
+                rng,
+                dealer,
+                (question.number,),
+            )
+            question = replace(question, options=options, distractors=picked)
+        chosen.append(question)
+    return Variant(index, dict(values), network, shown, tuple(chosen))
 
 
-def _replace_options(posed: Posed, options: tuple[sympy.Integer, ...]) -> Posed:
-    return replace(posed, options=options)
+def _satisfying(template: Template) -> int | None:
+    """How many value combinations satisfy the constraints, when few enough to count."""
+    possible = math.prod(len(variable.choices) for variable in template.variables)
+    if not template.constraints:
+        return possible
+    if possible > ENUMERATE_LIMIT:
+        return None
+    names = [variable.name for variable in template.variables]
+    return sum(
+        all(c.holds(dict(zip(names, combination, strict=True))) for c in template.constraints)
+        for combination in product(*(variable.choices for variable in template.variables))
+    )
+
+
+def _draws(template: Template, rng: random.Random) -> Iterator[dict[str, int]]:
+    """Value combinations that satisfy the constraints, drawn by rejection."""
+    broken: Counter[str] = Counter()
+    while True:
+        for _ in range(CONSTRAINT_DRAWS):
+            values = {v.name: rng.choice(v.choices) for v in template.variables}
+            failed = [c.text for c in template.constraints if not c.holds(values)]
+            if not failed:
+                yield values
+                break
+            broken.update(failed)
+        else:
+            worst = ", ".join(f"`{text}`" for text, _ in broken.most_common(2))
+            raise SpecError(
+                f"exam template: {CONSTRAINT_DRAWS} draws in a row broke the constraints "
+                f"(most often {worst}); they may be unsatisfiable with these ranges",
+                field="constraints",
+            )
+
+
+def _identity(variant: Variant, question: Posed) -> tuple[object, ...]:
+    """What a student sees of a question: the network shown, the prompt and the prompts of the
+    questions it uses (two variants that show the same must have the same answers)."""
+    shown = variant.shown
+    sheet = (
+        tuple(shown.input_shape),
+        tuple((row.name, row.layer.describe()) for row in shown.rows),
+    )
+    used = tuple(variant.questions[n - 1].prompt for n in question.uses)
+    return (sheet, question.prompt, used)
+
+
+def _check_answerable(exam: Exam) -> None:
+    for position, _ in enumerate(exam.template.questions):
+        seen: dict[tuple[object, ...], Variant] = {}
+        for variant in exam.variants:
+            question = variant.questions[position]
+            key = _identity(variant, question)
+            earlier = seen.setdefault(key, variant)
+            if earlier.questions[position].answers != question.answers:
+                raise SpecError(
+                    f"exam template: question {question.number} of variants {earlier.index} and "
+                    f"{variant.index} reads the same but has different answers: it depends on "
+                    "something the sheet does not show",
+                    field=f"questions[{position}]",
+                )
 
 
 def make_exam(template: Template, variants: int = 1, seed: int = 0) -> Exam:
@@ -531,8 +249,14 @@ def make_exam(template: Template, variants: int = 1, seed: int = 0) -> Exam:
     """
     if variants < 1:
         raise SpecError(f"--variants = {variants}: ask for at least one variant")
-    possible = math.prod(len(variable.choices) for variable in template.variables)
-    if possible < variants:
+    possible = _satisfying(template)
+    if possible == 0:
+        texts = "; ".join(c.text for c in template.constraints)
+        raise SpecError(
+            f"exam template: no values of the variables satisfy the constraints ({texts})",
+            field="constraints",
+        )
+    if possible is not None and possible < variants:
         raise SymcnnError(
             f"the template's variables allow only {possible} distinct variant"
             f"{'s' * (possible != 1)}, fewer than the {variants} asked for; widen the ranges"
@@ -543,16 +267,18 @@ def make_exam(template: Template, variants: int = 1, seed: int = 0) -> Exam:
     refused: Counter[str] = Counter()
     draws = 0
     limit = DRAWS_PER_VARIANT * variants + 100
-    while len(chosen) < variants and draws < limit and len(seen) < possible:
+    drawn = _draws(template, rng)
+    dealer = Dealer(random.Random(f"{seed}/options"))
+    while len(chosen) < variants and draws < limit and (possible is None or len(seen) < possible):
         draws += 1
-        values = {variable.name: rng.choice(variable.choices) for variable in template.variables}
+        values = next(drawn)
         key = tuple(sorted(values.items()))
         if key in seen:
             refused["the same values as an earlier variant"] += 1
             continue
         seen.add(key)
         try:
-            chosen.append(_pose(template, values, len(chosen) + 1, seed))
+            chosen.append(_pose(template, values, len(chosen) + 1, seed, dealer))
         except Degenerate as degenerate:
             refused[degenerate.reason] += 1
     if len(chosen) < variants:
@@ -561,4 +287,31 @@ def make_exam(template: Template, variants: int = 1, seed: int = 0) -> Exam:
             f"found only {len(chosen)} of {variants} usable variants in {draws} draws "
             f"(refused: {reasons}); widen the ranges or change the questions"
         )
-    return Exam(template, seed, tuple(chosen))
+    exam = Exam(template, seed, tuple(chosen))
+    _check_answerable(exam)
+    return exam
+
+
+def variety(exam: Exam) -> list[tuple[int, int, bool]]:
+    """Per question: its number, how many distinct answers its variants have, and whether that is
+    below half the variants (a warning: students can share answers).
+
+    >>> from symcnn.exam import load_template
+    >>> template = load_template('''
+    ... input: [32, 32, 3]
+    ... layer: {type: conv2d, name: C, out_channels: k, kernel_size: f}
+    ... variables: {k: [4, 8, 16], f: [3, 5]}
+    ... questions: [{ask: params, layer: C}, {ask: output_shape, layer: C}]
+    ... ''')
+    >>> variety(make_exam(template, variants=6, seed=1))
+    [(1, 6, False), (2, 6, False)]
+    """
+    report = []
+    for position in range(len(exam.template.questions)):
+        answers = {
+            tuple(answer.value for answer in variant.questions[position].answers)
+            for variant in exam.variants
+        }
+        count = len(answers)
+        report.append((position + 1, count, 2 * count < len(exam.variants)))
+    return report

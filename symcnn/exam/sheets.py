@@ -91,16 +91,27 @@ def network_table(shown: Network) -> Table:
     return Table(("Layer", "Type", "Settings"), tuple(rows), "lll")
 
 
+LETTERS = "abcdefgh"
+
+
+def _points(question: Posed) -> str:
+    points = question.spec.points
+    return f"{points} point{'s' * (points != 1)}"
+
+
 def _prompt_blocks(variant: Variant) -> list[Block]:
-    items = []
+    """Each question with its points, and its options as a list under it."""
+    blocks: list[Block] = [Heading("Questions", 2)]
     for question in variant.questions:
-        item: tuple[Inline, ...] = question.prompt
+        head = Text(f"Question {question.number} ({_points(question)}). ", bold=True)
+        blocks.append(Paragraph((head, *question.prompt)))
         if question.options:
-            letters = "abcdefgh"
-            for letter, option in zip(letters, question.options, strict=False):
-                item += (Text(f"  ({letter}) "), Math(option))
-        items.append(item)
-    return [Heading("Questions", 2), Items(tuple(items), numbered=True)]
+            options = tuple(
+                (Text(f"({letter}) "), Math(option))
+                for letter, option in zip(LETTERS, question.options, strict=False)
+            )
+            blocks.append(Items(options))
+    return blocks
 
 
 def _header(exam: Exam, variant: Variant) -> list[Block]:
@@ -118,15 +129,28 @@ def _header(exam: Exam, variant: Variant) -> list[Block]:
     return blocks
 
 
-def _variant_title(exam: Exam, variant: Variant, what: str) -> str:
+def _variant_title(exam: Exam, variant: Variant, what: str, seed: bool = True) -> str:
+    """The sheet's title; the seed (which regenerates the key) only on the key."""
     count = len(exam.variants)
-    return f"{exam.template.title}: {what}, variant {variant.index} of {count} (seed {exam.seed})"
+    title = f"{exam.template.title}: {what}, variant {variant.index} of {count}"
+    return f"{title} (seed {exam.seed})" if seed else title
+
+
+#: the line a student fills in at the top of a sheet
+NAME_FIELD = "Name: ______________________________    Student ID: ______________"
 
 
 def question_sheet(exam: Exam, variant: Variant) -> Document:
-    """What students get: assumptions, the network, the questions."""
-    blocks = [*_header(exam, variant), *_prompt_blocks(variant)]
-    return Document(_variant_title(exam, variant, "questions"), tuple(blocks))
+    """What students get: a name field, the points, assumptions, the network, the questions
+    (options as a list); no seed, which would regenerate the key."""
+    total = exam.points
+    blocks = [
+        Paragraph.of(NAME_FIELD),
+        Paragraph.of(f"Total: {total} point{'s' * (total != 1)}."),
+        *_header(exam, variant),
+        *_prompt_blocks(variant),
+    ]
+    return Document(_variant_title(exam, variant, "questions", seed=False), tuple(blocks))
 
 
 def _answer_pieces(question: Posed) -> tuple[Inline, ...]:
@@ -136,7 +160,7 @@ def _answer_pieces(question: Posed) -> tuple[Inline, ...]:
     else:
         pieces.append(Math(question.answers[0].value))
         if question.options:
-            letter = "abcdefgh"[question.options.index(question.answers[0].value)]
+            letter = LETTERS[question.options.index(question.answers[0].value)]
             pieces.append(Text(f" (option {letter})"))
     return tuple(pieces)
 
@@ -146,14 +170,28 @@ def answer_sheet(exam: Exam, variant: Variant) -> Document:
     blocks: list[Block] = [*_header(exam, variant)]
     for question in variant.questions:
         blocks += [
-            Heading(f"Question {question.number}", 2),
+            Heading(f"Question {question.number} ({_points(question)})", 2),
             Paragraph(question.prompt),
             Paragraph(_answer_pieces(question)),
             Lines(question.working),
         ]
-        if question.mistakes:
+        if question.distractors:
+            wrong: list[tuple[Inline, ...]] = [
+                (
+                    Text(f"({LETTERS[question.options.index(m.value)]}) "),
+                    Math(m.value),
+                    Text(f": {m.description}."),
+                )
+                for m in sorted(question.distractors, key=lambda m: question.options.index(m.value))
+            ]
+            blocks += [
+                Paragraph.of("The wrong options and the mistakes they are:"),
+                Items(tuple(wrong)),
+            ]
+        mistakes = question.mistakes or tuple(question.catalogued)
+        if mistakes and not question.distractors:
             pieces: list[Inline] = [Text("Common mistakes: ")]
-            for position, mistake in enumerate(question.mistakes):
+            for position, mistake in enumerate(mistakes):
                 separator = "; " if position else ""
                 pieces += [Text(f"{separator}{mistake.description} gives "), Math(mistake.value)]
             blocks.append(Paragraph((*pieces, Text("."))))
@@ -161,12 +199,15 @@ def answer_sheet(exam: Exam, variant: Variant) -> Document:
 
 
 def combined(exam: Exam, sheet: Any, what: str) -> Document:
-    """Every variant's sheet (``question_sheet`` or ``answer_sheet``) in one document."""
+    """Every variant's sheet (``question_sheet`` or ``answer_sheet``) in one document, a page
+    break before each variant; the seed is in the title of the keys only."""
     blocks: list[Block] = []
     for position, variant in enumerate(exam.variants):
         if position:
             blocks.append(PageBreak())
         document = sheet(exam, variant)
         blocks += [Heading(document.title, 1), *document.blocks]
-    title = f"{exam.template.title}: {what}, {len(exam.variants)} variants (seed {exam.seed})"
+    title = f"{exam.template.title}: {what}, {len(exam.variants)} variants"
+    if sheet is not question_sheet:
+        title += f" (seed {exam.seed})"
     return Document(title, tuple(blocks))

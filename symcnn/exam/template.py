@@ -3,16 +3,21 @@ and the questions to ask; :func:`load_template` reads and checks one (see :mod:`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
+import sympy
+
+from ..errors import SpecError, SymcnnError
 from ..network import Network
+from ..parse import parse_expression
 from ..spec import normalize, read_spec
 
-__all__ = ["QuestionSpec", "Template", "Variable", "load_template"]
+__all__ = ["Constraint", "QuestionSpec", "Template", "Tolerance", "Variable", "load_template"]
 
 TOP_LEVEL = (
     "title",
@@ -22,10 +27,12 @@ TOP_LEVEL = (
     "input",
     "layer",
     "variables",
+    "constraints",
     "questions",
 )
 ASKS = (
     "params",
+    "buffers",
     "activation_size",
     "output_shape",
     "total_params",
@@ -33,9 +40,28 @@ ASKS = (
     "param_bytes",
     "solve",
 )
-QUESTION_KEYS = ("ask", "layer", "find", "given", "choices")
-GIVENS = ("params", "total_params")
+QUESTION_KEYS = ("ask", "layer", "find", "given", "choices", "points", "tolerance", "type")
+#: what an inverse question may state to find its unknown from (a layer's, or the network's total)
+GIVENS = ("params", "buffers", "activation_size", "output_shape", "macs", "total_params")
+#: the question types as course systems have them; `shape` is one Cloze question, a blank per axis
+TYPES = ("numerical", "multichoice", "shape", "short")
+#: the most values one variable may take
 MAX_CHOICES = 10_000
+#: the most options a multiple-choice question may ask for
+MAX_OPTIONS = 8
+#: the most points one question may be worth
+MAX_POINTS = 1000
+#: the most constraints a template may state
+MAX_CONSTRAINTS = 20
+_RELATIONS = {
+    "<=": sympy.Le,
+    ">=": sympy.Ge,
+    "==": sympy.Eq,
+    "!=": sympy.Ne,
+    "<": sympy.Lt,
+    ">": sympy.Gt,
+}
+_RELATION = re.compile(r"(<=|>=|==|!=|<|>)")
 
 
 @dataclass(frozen=True)
@@ -47,15 +73,46 @@ class Variable:
 
 
 @dataclass(frozen=True)
+class Tolerance:
+    """How far an answer may be from the right one and still count: ``absolute`` units, or a
+    ``relative`` fraction of the answer (exact rationals; 0 means exactly)."""
+
+    value: sympy.Rational = sympy.Integer(0)
+    relative: bool = False
+
+    def margin(self, answer: sympy.Integer) -> sympy.Rational:
+        """The absolute margin around ``answer``."""
+        return sympy.Rational(self.value * abs(answer)) if self.relative else self.value
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A relation the drawn variables must satisfy (``z <= (f - 1)/2``), as written and parsed."""
+
+    text: str
+    relation: sympy.Basic
+
+    def holds(self, values: Mapping[str, int]) -> bool:
+        bound = self.relation.xreplace(
+            {sympy.Symbol(name): sympy.Integer(value) for name, value in values.items()}
+        )
+        return bool(bound == sympy.true)
+
+
+@dataclass(frozen=True)
 class QuestionSpec:
     """One question of the template: what to ask, about which layer; ``choices`` > 0 makes it
-    multiple choice with that many options."""
+    multiple choice with at most that many options; ``points`` it is worth; ``tolerance`` of a
+    numerical answer; ``type`` as a course system asks it (see :data:`TYPES`)."""
 
     ask: str
     layer: str | None = None
     find: str | None = None
     given: str | None = None
     choices: int = 0
+    points: sympy.Rational = sympy.Integer(1)
+    tolerance: Tolerance = Tolerance()
+    type: str = "numerical"
 
 
 @dataclass(frozen=True)
@@ -68,6 +125,7 @@ class Template:
     questions: tuple[QuestionSpec, ...]
     #: the network with every variable still a symbol
     network: Network
+    constraints: tuple[Constraint, ...] = ()
 
     @property
     def hidden(self) -> tuple[str, ...]:
@@ -116,6 +174,32 @@ def _variable(name: str, raw: Any) -> Variable:
     return Variable(name, tuple(dict.fromkeys(values)))
 
 
+def _rational(value: Any, where: str) -> sympy.Rational:
+    """An exact number from YAML: an integer, a decimal (read as the decimal written) or ``a/b``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _fail(f"{where} = {value!r}: must be a number", where)
+    try:
+        fraction = Fraction(str(value).strip().replace(" ", ""))
+    except (ValueError, ZeroDivisionError):
+        raise _fail(f"{where} = {value!r}: must be a number (12, 0.5 or 1/2)", where) from None
+    return sympy.Rational(fraction.numerator, fraction.denominator)
+
+
+def _tolerance(raw: Any, where: str) -> Tolerance:
+    where = f"{where}.tolerance"
+    if isinstance(raw, str) and raw.strip().endswith("%"):
+        raw = {"relative": _rational(raw.strip()[:-1], where) / 100}
+    if not isinstance(raw, Mapping):
+        raw = {"absolute": raw}
+    if set(raw) - {"absolute", "relative"} or len(raw) != 1:
+        raise _fail(f"{where}: give a number, `absolute: x`, `relative: x` or `x%`", where)
+    ((kind, value),) = raw.items()
+    amount = value if isinstance(value, sympy.Rational) else _rational(value, where)
+    if amount < 0 or (kind == "relative" and amount >= 1):
+        raise _fail(f"{where} = {value!r}: must be at least 0 (and below 1 when relative)", where)
+    return Tolerance(amount, kind == "relative")
+
+
 def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSpec:
     where = f"questions[{index}]"
     if not isinstance(raw, Mapping) or "ask" not in raw:
@@ -133,17 +217,35 @@ def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSp
     if layer is not None and str(layer) not in layers:
         raise _fail(f"{where}: no layer named {layer!r} (layers: {', '.join(layers)})", where)
     layer = None if layer is None else str(layer)
-    needs_layer = ask in ("params", "activation_size", "output_shape")
+    needs_layer = ask in ("params", "buffers", "activation_size", "output_shape")
     if needs_layer and layer is None:
         raise _fail(f"{where}: `ask: {ask}` needs `layer`", where)
-    choices = raw.get("choices", 0)
+    kind = raw.get("type")
+    if kind is not None and kind not in TYPES:
+        raise _fail(f"{where}: `type` = {kind!r}: must be one of {', '.join(TYPES)}", where)
+    choices = raw.get("choices", 4 if kind == "multichoice" else 0)
     choices = _integer(choices, f"{where}.choices")
-    if choices and not 2 <= choices <= 8:
+    if choices and not 2 <= choices <= MAX_OPTIONS:
         raise _fail(
-            f"{where}.choices = {choices}: a multiple-choice question has 2 to 8 options", where
+            f"{where}.choices = {choices}: a multiple-choice question has 2 to {MAX_OPTIONS} "
+            "options",
+            where,
         )
-    if ask == "output_shape" and choices:
+    shape = ask == "output_shape"
+    if shape and choices:
         raise _fail(f"{where}: a shape has several numbers; ask it without `choices`", where)
+    if kind is None:
+        kind = "shape" if shape else "multichoice" if choices else "numerical"
+    if (kind == "shape") != shape or (kind == "multichoice") != bool(choices):
+        raise _fail(
+            f"{where}: `type: {kind}` does not fit `ask: {ask}`"
+            + (" with `choices`" if choices else ""),
+            where,
+        )
+    points = _rational(raw.get("points", 1), f"{where}.points")
+    if not 0 < points <= MAX_POINTS:
+        raise _fail(f"{where}.points = {points}: must be above 0 and at most {MAX_POINTS}", where)
+    tolerance = _tolerance(raw.get("tolerance", 0), where)
     find = given = None
     if ask == "solve":
         find = raw.get("find")
@@ -155,12 +257,31 @@ def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSp
             )
         given = raw.get("given", "params" if layer else "total_params")
         if given not in GIVENS:
-            raise _fail(f"{where}: `given` = {given!r}: must be params or total_params", where)
-        if given == "params" and layer is None:
-            raise _fail(f"{where}: `given: params` needs `layer`", where)
+            raise _fail(f"{where}: `given` = {given!r}: must be one of {', '.join(GIVENS)}", where)
+        if given != "total_params" and given != "macs" and layer is None:
+            raise _fail(f"{where}: `given: {given}` needs `layer`", where)
     elif "find" in raw or "given" in raw:
         raise _fail(f"{where}: `find` and `given` belong to `ask: solve`", where)
-    return QuestionSpec(ask, layer, find, given, choices)
+    return QuestionSpec(ask, layer, find, given, choices, points, tolerance, kind)
+
+
+def _constraint(index: int, raw: Any, names: set[str]) -> Constraint:
+    where = f"constraints[{index}]"
+    if not isinstance(raw, str):
+        raise _fail(f"{where} must be a relation such as `z <= (f - 1)/2`", where)
+    parts = _RELATION.split(raw)
+    if len(parts) != 3:
+        raise _fail(
+            f"{where} = {raw!r}: write one relation with one of {', '.join(_RELATIONS)}", where
+        )
+    left, relation, right = parts
+    try:
+        sides = [
+            parse_expression(side, sympy.Symbol, allowed_names=names) for side in (left, right)
+        ]
+    except SymcnnError as error:
+        raise _fail(f"{where} = {raw!r}: {error}", where) from None
+    return Constraint(" ".join(raw.split()), _RELATIONS[relation](*sides, evaluate=False))
 
 
 def load_template(source: Any) -> Template:
@@ -216,5 +337,14 @@ def load_template(source: Any) -> Template:
     if not isinstance(raw_questions, list) or not raw_questions:
         raise _fail("`questions` must be a non-empty list", "questions")
     questions = tuple(_question(i, raw, net, names) for i, raw in enumerate(raw_questions))
-    template = Template(title, instructions, tuple(assumptions), spec, variables, questions, net)
-    return template
+    raw_constraints = document.get("constraints") or []
+    if isinstance(raw_constraints, str):
+        raw_constraints = [raw_constraints]
+    if not isinstance(raw_constraints, list) or len(raw_constraints) > MAX_CONSTRAINTS:
+        raise _fail(
+            f"`constraints` must be a list of at most {MAX_CONSTRAINTS} relations", "constraints"
+        )
+    constraints = tuple(_constraint(i, raw, names) for i, raw in enumerate(raw_constraints))
+    return Template(
+        title, instructions, tuple(assumptions), spec, variables, questions, net, constraints
+    )

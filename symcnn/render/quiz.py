@@ -1,11 +1,14 @@
-"""Exam variants for a course: Moodle XML and GIFT.
+r"""Exam variants for a course: Moodle XML and GIFT.
 
-Every numbered question of every variant becomes a Moodle question (numerical, or multiple choice
-when the template asks for options); a shape question becomes one numerical question per axis.
-The variants of one question go into one category, so a Moodle quiz can draw one at random per
-student. The XML is built with :mod:`xml.etree.ElementTree`, which escapes all text; GIFT escapes
-its own special characters (``~ = # { } :`` and the backslash). The question text is HTML made from
-the same document blocks as the sheets, with every user string HTML-escaped.
+Every numbered question of every variant becomes a Moodle question of the template's type:
+numerical (with its tolerance), multiple choice, short answer, or for a shape one Cloze question
+with a blank per axis. Each wrong option, and each catalogued mistake a student may type into a
+numerical blank, carries the mistake's name and explanation as feedback; the general feedback is
+the key's working as HTML with MathJax ``\(...\)``. The variants of one question go into one
+category, so a Moodle quiz can draw one at random per student. The XML is built with
+:mod:`xml.etree.ElementTree`, which escapes all text; GIFT escapes its own special characters
+(``~ = # { } :`` and the backslash), and Cloze its own (``} # ~ / " \``). The question text is HTML
+made from the same document blocks as the sheets, with every user string HTML-escaped.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from collections.abc import Iterable, Iterator
 
 import sympy
 
-from ..exam import Exam, Posed, Variant, assumptions, network_table
+from ..exam import Exam, Mistake, Posed, Variant, assumptions, network_table
 from .document import Heading, Items, Math, Paragraph, Shape, Table, Text
-from .plain import text_line
+from .latex import latex_rows
 from .text import format_expr, format_shape
 
-__all__ = ["escape_gift", "gift", "moodle_xml"]
+__all__ = ["PENALTY", "escape_cloze", "escape_gift", "gift", "moodle_xml"]
+
+#: the fraction of a question's points a wrong try costs in Moodle's interactive mode
+PENALTY = "0.3333333"
 
 
 # ------------------------------------------------------------------------------ HTML
@@ -104,23 +110,66 @@ def _context(exam: Exam, variant: Variant) -> str:
 # ------------------------------------------------------------------------------ questions
 
 
-def _parts(exam: Exam, variant: Variant, question: Posed) -> Iterator[tuple[str, str, Posed, int]]:
-    """(name, question HTML, question, answer index) for each number the question asks."""
+def _parts(exam: Exam, variant: Variant, question: Posed) -> Iterator[tuple[str, str, int | None]]:
+    """(name, question HTML, answer index) for each question a course system gets: one, or for a
+    shape in GIFT (which has no Cloze) one per axis; ``None``: every axis, as Cloze."""
     context = _context(exam, variant)
     prompt = f"<p>{_run(question.prompt)}</p>"
     title = " ".join(exam.template.title.split())
     name = f"{title}, question {question.number}, variant {variant.index}"
-    if len(question.answers) == 1:
-        yield name, context + prompt, question, 0
+    yield name, context + prompt, (0 if len(question.answers) == 1 else None)
+
+
+def _axis_parts(
+    exam: Exam, variant: Variant, question: Posed
+) -> Iterator[tuple[str, str, int | None]]:
+    name, text, position = next(_parts(exam, variant, question))
+    if position is not None:
+        yield name, text, position
         return
     for position, answer in enumerate(question.answers):
         ask = f"<p>Give the {html.escape(answer.label)} (number {position + 1} of the shape).</p>"
-        yield f"{name} ({answer.label})", context + prompt + ask, question, position
+        yield f"{name} ({answer.label})", text + ask, position
 
 
-def _feedback(question: Posed) -> str:
-    lines = "".join(f"<li>{html.escape(text_line(line))}</li>" for line in question.working)
-    return f"<ul>{lines}</ul>"
+def _math(row: str) -> str:
+    return r"\(" + html.escape(row.replace("&", "").strip()) + r"\)"
+
+
+def working_html(question: Posed) -> str:
+    r"""The key's working as HTML paragraphs of MathJax ``\(...\)``."""
+    rows = [row for line in question.working for row in latex_rows(line)]
+    answer = ", ".join(f"{html.escape(a.label)} = {int(a.value)}" for a in question.answers)
+    return "".join(f"<p>{_math(row)}</p>" for row in rows) + f"<p>Answer: {answer}.</p>"
+
+
+def mistake_feedback(mistake: Mistake) -> str:
+    """What a student who made ``mistake`` is told: its name, why, and what it gives."""
+    text = f"This is what {mistake.description} gives ({int(mistake.value)})."
+    if mistake.explanation:
+        text += f" {mistake.explanation}"
+    return text
+
+
+def _margin(question: Posed, position: int) -> str:
+    margin = question.spec.tolerance.margin(question.answers[position].value)
+    if margin.is_Integer:
+        return str(int(margin))
+    return format(float(margin), ".6g")  # Moodle reads a decimal; the margin is exact above
+
+
+def _wrong_values(question: Posed, position: int) -> list[Mistake]:
+    """The catalogued mistakes a numerical blank gives feedback on: outside the tolerance."""
+    answer = question.answers[position]
+    caught = answer.catalogued if len(question.answers) > 1 else question.catalogued
+    margin = question.spec.tolerance.margin(answer.value)
+    kept: list[Mistake] = []
+    for mistake in caught:
+        if abs(mistake.value - answer.value) > margin and mistake.value not in [
+            m.value for m in kept
+        ]:
+            kept.append(mistake)
+    return kept
 
 
 def _category_path(exam: Exam, number: int) -> str:
@@ -145,6 +194,78 @@ def _text(parent: ElementTree.Element, tag: str, text: str, html_format: bool = 
     ElementTree.SubElement(element, "text").text = text
 
 
+def _answer(
+    parent: ElementTree.Element, fraction: str, text: str, feedback: str, tolerance: str | None
+) -> None:
+    choice = ElementTree.SubElement(parent, "answer", fraction=fraction, format="html")
+    ElementTree.SubElement(choice, "text").text = text
+    if tolerance is not None:
+        ElementTree.SubElement(choice, "tolerance").text = tolerance
+    _text(choice, "feedback", html.escape(feedback), html_format=True)
+
+
+_CLOZE_SPECIAL = re.compile(r'([}#~/"\\])')
+
+
+def escape_cloze(text: str) -> str:
+    r"""Text inside a Moodle Cloze blank: its special characters backslash-escaped.
+
+    >>> escape_cloze('a}b#c~d/e"f')
+    'a\\}b\\#c\\~d\\/e\\"f'
+    """
+    return _CLOZE_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def cloze(question: Posed) -> str:
+    """The blanks of a shape question, one NUMERICAL blank per axis with its mistakes' feedback."""
+    weight = 1
+    blanks = []
+    for position, answer in enumerate(question.answers):
+        parts = [f"={int(answer.value)}:{_margin(question, position)}#Right"]
+        parts += [
+            f"%0%{int(m.value)}:0#{escape_cloze(mistake_feedback(m))}"
+            for m in _wrong_values(question, position)
+        ]
+        blank = "{" + f"{weight}:NUMERICAL:" + "~".join(parts) + "}"
+        blanks.append(f"{html.escape(answer.label)} {blank}")
+    return "<p>" + ", ".join(blanks) + "</p>"
+
+
+def _question(quiz: ElementTree.Element, name: str, text: str, question: Posed) -> None:
+    spec = question.spec
+    kind = {"shape": "cloze", "short": "shortanswer"}.get(spec.type, "numerical")
+    if question.options:
+        kind = "multichoice"
+    element = ElementTree.SubElement(quiz, "question", type=kind)
+    _text(element, "name", name)
+    if kind == "cloze":
+        text += cloze(question)
+    _text(element, "questiontext", text, html_format=True)
+    _text(element, "generalfeedback", working_html(question), html_format=True)
+    ElementTree.SubElement(element, "defaultgrade").text = format(float(spec.points), "g")
+    ElementTree.SubElement(element, "penalty").text = PENALTY
+    ElementTree.SubElement(element, "hidden").text = "0"
+    if kind == "cloze":
+        return
+    answer = question.answers[0].value
+    if kind == "multichoice":
+        ElementTree.SubElement(element, "single").text = "true"
+        ElementTree.SubElement(element, "shuffleanswers").text = "0"
+        ElementTree.SubElement(element, "answernumbering").text = "abc"
+        for option in question.options:
+            mistake = question.mistake_for(option)
+            feedback = "Right." if mistake is None else mistake_feedback(mistake)
+            _answer(element, "100" if mistake is None else "0", str(int(option)), feedback, None)
+        return
+    if kind == "shortanswer":
+        ElementTree.SubElement(element, "usecase").text = "0"
+    tolerance = None if kind == "shortanswer" else _margin(question, 0)
+    _answer(element, "100", str(int(answer)), "Right.", tolerance)
+    for mistake in _wrong_values(question, 0):
+        zero = None if kind == "shortanswer" else "0"
+        _answer(element, "0", str(int(mistake.value)), mistake_feedback(mistake), zero)
+
+
 def moodle_xml(exam: Exam) -> str:
     """Every variant as Moodle XML (File > Import > Moodle XML format)."""
     quiz = ElementTree.Element("quiz")
@@ -152,30 +273,8 @@ def moodle_xml(exam: Exam) -> str:
         category = ElementTree.SubElement(quiz, "question", type="category")
         _text(category, "category", _category_path(exam, number))
         for variant, question in slot:
-            for name, text, posed, position in _parts(exam, variant, question):
-                kind = "multichoice" if posed.options else "numerical"
-                element = ElementTree.SubElement(quiz, "question", type=kind)
-                _text(element, "name", name)
-                _text(element, "questiontext", text, html_format=True)
-                _text(element, "generalfeedback", _feedback(posed), html_format=True)
-                ElementTree.SubElement(element, "defaultgrade").text = "1"
-                answer = posed.answers[position].value
-                if posed.options:
-                    ElementTree.SubElement(element, "single").text = "true"
-                    ElementTree.SubElement(element, "shuffleanswers").text = "0"
-                    ElementTree.SubElement(element, "answernumbering").text = "abc"
-                    for option in posed.options:
-                        choice = ElementTree.SubElement(
-                            element,
-                            "answer",
-                            fraction="100" if option == answer else "0",
-                            format="html",
-                        )
-                        ElementTree.SubElement(choice, "text").text = str(int(option))
-                else:
-                    choice = ElementTree.SubElement(element, "answer", fraction="100")
-                    ElementTree.SubElement(choice, "text").text = str(int(answer))
-                    ElementTree.SubElement(choice, "tolerance").text = "0"
+            for name, text, _ in _parts(exam, variant, question):
+                _question(quiz, name, text, question)
     ElementTree.indent(quiz)
     body = ElementTree.tostring(quiz, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
@@ -195,23 +294,41 @@ def escape_gift(text: str) -> str:
     return _GIFT_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
-def gift(exam: Exam) -> str:
-    """Every variant in GIFT (File > Import > GIFT format), one category per question."""
-    out = [
-        f"// {escape_gift(exam.template.title)}: {len(exam.variants)} variants, seed {exam.seed}"
+def _gift_answers(question: Posed, position: int) -> str:
+    if question.options:
+        choices = []
+        for option in question.options:
+            mistake = question.mistake_for(option)
+            feedback = "Right." if mistake is None else mistake_feedback(mistake)
+            choices.append(
+                f"{'=' if mistake is None else '~'}{int(option)}#{escape_gift(feedback)}"
+            )
+        return " ".join(choices)
+    answer = question.answers[position].value
+    if question.spec.type == "short":
+        wrong = [
+            f"~{int(m.value)}#{escape_gift(mistake_feedback(m))}"
+            for m in _wrong_values(question, position)
+        ]
+        return " ".join([f"={int(answer)}#Right.", *wrong])
+    parts = [f"={int(answer)}:{_margin(question, position)}#Right."]
+    parts += [
+        f"=%0%{int(m.value)}:0#{escape_gift(mistake_feedback(m))}"
+        for m in _wrong_values(question, position)
     ]
+    return "#" + " ".join(parts)
+
+
+def gift(exam: Exam) -> str:
+    """Every variant in GIFT (File > Import > GIFT format), one category per question; a shape is
+    one question per axis (GIFT has no Cloze)."""
+    out = [f"// {escape_gift(exam.template.title)}: {len(exam.variants)} variants"]
     for number, slot in _slots(exam):
         out.append(f"\n$CATEGORY: {_category_path(exam, number)}\n")
         for variant, question in slot:
-            for name, text, posed, position in _parts(exam, variant, question):
-                answer = posed.answers[position].value
-                if posed.options:
-                    choices = " ".join(
-                        f"{'=' if option == answer else '~'}{int(option)}"
-                        for option in posed.options
-                    )
-                    body = "{" + choices + "}"
-                else:
-                    body = "{#" + str(int(answer)) + "}"
+            general = escape_gift(working_html(question))
+            for name, text, position in _axis_parts(exam, variant, question):
+                assert position is not None
+                body = "{" + _gift_answers(question, position) + " ####" + general + "}"
                 out.append(f"::{escape_gift(name)}::[html]{escape_gift(text)}{body}\n")
     return "\n".join(out) + "\n"

@@ -1,0 +1,137 @@
+r"""Exam sheets in LaTeX's ``exam`` document class: what a teacher prints and hands out.
+
+One function typesets both documents of a variant from the same source: the students' sheet (a
+name and ID field, a grade table, ``\question[points]`` with its options as a ``choices`` list or an
+answer box, no seed) and, with ``answers=True``, the key (``\printanswers``: each question's answer,
+working and the mistake behind each wrong option in a ``solution``, and the seed in the title).
+A question's solution is one unbreakable box, so its working stays on one page; several variants
+in one document start each on a new page, with its own numbering and grade table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy
+
+from ..exam import Exam, Posed, Variant, assumptions, network_table
+from .document import Math, Shape, Style
+from .latex import PACKAGES, SUPPORT, escape_latex, latex_block, latex_inline, latex_lines
+
+__all__ = ["ANSWER_BOX", "exam_document"]
+
+#: the height of the box a student writes a numerical answer and its working in
+ANSWER_BOX = "4cm"
+DEFAULT = Style()
+
+
+def _points(points: sympy.Rational) -> str:
+    return str(int(points)) if points.is_Integer else format(float(points), "g")
+
+
+def _run(pieces: Sequence[object], style: Style) -> str:
+    return "".join(latex_inline(piece, style) for piece in pieces)
+
+
+def _solution(question: Posed, style: Style) -> str:
+    if len(question.answers) > 1:  # a shape: never digit-grouped
+        answer = "(" + ", ".join(str(int(a.value)) for a in question.answers) + ")"
+    else:
+        answer = latex_inline(Math(question.answers[0].value), style)
+    text = [rf"\textbf{{Answer:}} {answer}", latex_lines(question.working, style)]
+    if question.distractors:
+        items = "".join(
+            rf"\item[({'abcdefgh'[question.options.index(m.value)]})] "
+            rf"{latex_inline(Math(m.value), style)}: {escape_latex(m.description)}" + "\n"
+            for m in sorted(question.distractors, key=lambda m: question.options.index(m.value))
+        )
+        text.append(f"Wrong options:\n\\begin{{itemize}}\n{items}\\end{{itemize}}")
+    body = "\n".join(text)
+    return (
+        f"\\begin{{solution}}\n\\begin{{minipage}}{{\\linewidth}}\n{body}\n"
+        "\\end{minipage}\n\\end{solution}\n"
+    )
+
+
+def _question(question: Posed, style: Style, answers: bool) -> str:
+    out = f"\\question[{_points(question.spec.points)}] {_run(question.prompt, style)}\n"
+    if question.options:
+        right = question.answers[0].value
+        choices = "".join(
+            f"\\{'CorrectChoice' if option == right and answers else 'choice'} "
+            f"{latex_inline(Math(option), style)}\n"
+            for option in question.options
+        )
+        out += f"\\begin{{choices}}\n{choices}\\end{{choices}}\n"
+        if answers:
+            out += _solution(question, style)
+    elif answers:
+        out += _solution(question, style)
+    else:
+        out += f"\\makeemptybox{{{ANSWER_BOX}}}\n"
+    return out
+
+
+def _variant(exam: Exam, variant: Variant, style: Style, answers: bool, grades: bool) -> str:
+    title = f"{exam.template.title}: variant {variant.index} of {len(exam.variants)}"
+    if answers:
+        title += f" (answer key, seed {exam.seed})"
+    parts = [
+        f"\\begin{{center}}\\Large\\bfseries {escape_latex(title)}\\end{{center}}\n",
+        "\\noindent\\makebox[0.6\\textwidth]{Name:\\enspace\\hrulefill}\\hfill"
+        "\\makebox[0.35\\textwidth]{Student ID:\\enspace\\hrulefill}\n",
+    ]
+    if grades:  # the grade table counts the whole document's questions: one variant only
+        parts.append("\\begin{center}\\gradetable[h][questions]\\end{center}\n")
+    template = exam.template
+    if template.instructions:
+        parts.append(escape_latex(" ".join(template.instructions.split())) + "\n")
+    items = "".join(
+        f"\\item {_run(item, style)}\n" for item in assumptions(template, variant.shown)
+    )
+    parts += [
+        f"\\subsection*{{Assumptions}}\n\\begin{{itemize}}\n{items}\\end{{itemize}}\n",
+        "\\subsection*{Network}\n",
+        "Input " + latex_inline(Shape(tuple(variant.shown.input_shape)), style) + ".\n",
+        latex_block(network_table(variant.shown), style),
+        "\\subsection*{Questions}\n\\begin{questions}\n",
+        *(_question(question, style, answers) for question in variant.questions),
+        "\\end{questions}\n",
+    ]
+    return "\n".join(parts)
+
+
+PREAMBLE = (
+    r"""\documentclass[11pt,addpoints]{exam}
+\usepackage[margin=2.5cm]{geometry}
+"""
+    + "".join(f"\\usepackage{{{package}}}\n" for package in PACKAGES)
+    + r"""\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\pointpoints{point}{points}
+\renewcommand{\solutiontitle}{}
+"""
+)
+
+
+def exam_document(
+    exam: Exam,
+    variants: Sequence[Variant] | None = None,
+    *,
+    answers: bool = False,
+    style: Style = DEFAULT,
+) -> str:
+    """The ``exam``-class document of ``variants`` (default: all), the key with ``answers``."""
+    chosen = list(exam.variants if variants is None else variants)
+    body = []
+    for position, variant in enumerate(chosen):
+        if position:
+            body.append("\\clearpage\n\\setcounter{question}{0}\n")
+        body.append(_variant(exam, variant, style, answers, grades=len(chosen) == 1))
+    printing = "\\printanswers\n" if answers else ""
+    header = "% Generated by symcnn; regenerate rather than edit.\n"
+    return (
+        f"{header}{PREAMBLE}{printing}{SUPPORT}\\begin{{document}}\n\n"
+        + "\n".join(body)
+        + "\n\\end{document}\n"
+    )
