@@ -9,6 +9,7 @@ computes a count: results are the engine's (see :mod:`symcnn.derive`).
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -260,10 +261,55 @@ TERMS_PER_ROW = 6
 NOTE_LENGTH = {"derivation": 40, "fact": 60}
 
 
+#: a row of working wider than this many visible characters (about a text line) is broken
+ROW_WIDTH = 64
+#: a note longer than this is set as a paragraph between the rows (``\intertext``)
+PARAGRAPH_NOTE = 80
+
+
+class _NoteRow(str):
+    """A note's row of its own: a paragraph in a document, a ``\text`` row in a display."""
+
+    def display(self) -> str:
+        return rf"&\quad\text{{({self})}}"
+
+    def document(self) -> str:
+        if len(self) > PARAGRAPH_NOTE:
+            return rf"\intertext{{\small ({self})}}"
+        return self.display()
+
+
+def _visible(text: str) -> int:
+    """About how many characters a LaTeX fragment prints: ``\\cdot`` one, other commands and
+    braces none."""
+    text = text.replace("\\cdot", "x")
+    return len(re.sub(r"\\[a-zA-Z]+\s*|[{}]", "", text))
+
+
 def _with_note(rows: list[str], note: str, limit: int) -> list[str]:
     if len(note) > limit:
-        return [*rows, rf"&\quad\text{{({escape_latex(note)})}}"]
+        return [*rows, _NoteRow(escape_latex(note))]
     return [*rows[:-1], rows[-1] + _note(note)]
+
+
+def _broken(node: Node | None, style: Style) -> list[str]:
+    """A formula as rows no wider than :data:`ROW_WIDTH`, broken between the terms of its sum."""
+    if node is None:
+        return []
+    text = latex_node(node, style)
+    if _visible(text) <= ROW_WIDTH or not isinstance(node, Sum):
+        return [text]
+    rows: list[str] = []
+    current: list[tuple[str, Node]] = []
+    for term in node.terms:
+        trial = latex_node(Sum((*current, term)), style)
+        if current and _visible(trial) > ROW_WIDTH:
+            rows.append(latex_node(Sum(tuple(current)), style))
+            current = [term]
+        else:
+            current.append(term)
+    rows.append(latex_node(Sum(tuple(current)), style))
+    return [row if i == 0 or row.startswith("-") else f"+ {row}" for i, row in enumerate(rows)]
 
 
 def _sum_rows(node: Node | None, style: Style) -> list[str] | None:
@@ -293,8 +339,19 @@ def _(line: Derivation, style: Style = DEFAULT) -> list[str]:
         rows = [f"{lhs} &= {' = '.join([*first, long_sum[0]])}"]
         rows += [rf"&\quad {part}" for part in long_sum[1:]]
         rows[-1] += f" = {result}"
-    elif line.result.is_number:
+    elif line.result.is_number and _visible(" = ".join(chain)) <= ROW_WIDTH:
         rows = [f"{lhs} &= {' = '.join(chain)}"]
+    elif line.result.is_number:
+        # too wide for one row: each step on its own row, a long sum broken between its terms
+        rows, steps = [], []
+        for node in (line.formula, line.substituted):
+            pieces = _broken(node, style)
+            if pieces and pieces not in steps:
+                steps.append(pieces)
+        for pieces in steps:
+            rows.append(f"{'' if rows else lhs} &= {pieces[0]}")
+            rows += [rf"&\quad {piece}" for piece in pieces[1:]]
+        rows.append(f"&= {result}")
     else:
         # symbolic results are long: one step per row
         rows = [f"{lhs} &= {chain[0]}", *(f"&= {part}" for part in chain[1:])]
@@ -318,7 +375,15 @@ def _(line: Solved, style: Style = DEFAULT) -> list[str]:
 def latex_lines(lines: Iterable[Line], style: Style = DEFAULT, *, display: bool = False) -> str:
     """Derivation lines as an amsmath ``align*``; ``display``: ``aligned`` in ``$$`` (Jupyter)."""
     rows = [row for line in lines for row in latex_rows(line, style)]
-    body = " \\\\\n".join(rows)
+    rows = [
+        (row.display() if display else row.document()) if isinstance(row, _NoteRow) else row
+        for row in rows
+    ]
+    # \intertext follows a row's \\ and is followed by the next row without one
+    body = "".join(
+        ("" if not i else "\n" if rows[i - 1].startswith("\\intertext") else " \\\\\n") + row
+        for i, row in enumerate(rows)
+    )
     if display:
         return f"$$\\begin{{aligned}}\n{body}\n\\end{{aligned}}$$"
     return f"\\begin{{align*}}\n{body}\n\\end{{align*}}\n"
