@@ -31,6 +31,8 @@ TORCH = register(
             "conv": _matrix_work,
             "conv_transpose": _matrix_work,
             "linear": _matrix_work,
+            # the projections (aten.addmm / aten.mm) and Q·Kᵀ, A·V (aten.bmm)
+            "attention": _matrix_work,
         },
     )
 )

@@ -6,7 +6,7 @@ import difflib
 from collections import Counter
 
 from ..errors import SpecError
-from . import conv, dense, merge, norm, padding, pool, resample, shape
+from . import attention, conv, dense, merge, norm, padding, pool, resample, shape, transformer
 from .base import Check, Formula, Layer, Row, Tensor, Where
 
 __all__ = ["LAYERS", "Check", "Formula", "Layer", "Row", "Tensor", "Where", "lookup"]
@@ -75,6 +75,12 @@ _CLASSES: list[type[Layer]] = [
     resample.PixelShuffle,
     resample.PixelUnshuffle,
     resample.ChannelShuffle,
+    attention.MultiheadAttention,
+    transformer.TransformerEncoderLayer,
+    transformer.TransformerDecoderLayer,
+    transformer.TransformerEncoder,
+    transformer.TransformerDecoder,
+    transformer.Transformer,
 ]
 
 #: lower-cased PyTorch class name -> layer class
