@@ -105,6 +105,8 @@ class _Transformer(Layer):
     choices: ClassVar[Mapping[str, tuple[str, ...]]] = {"activation": ACTIVATIONS}
     #: the names of the tensors ``from`` lists, in order
     roles: ClassVar[tuple[str, ...]] = ("src",)
+    #: the position in ``from`` of the input whose shape the output has
+    output_of: ClassVar[int] = 0
     #: what the working says of the parameters
     note: ClassVar[str] = ""
 
@@ -185,7 +187,7 @@ class _Transformer(Layer):
             name=where.name,
             type=self.torch_name,
             input_shape=xs[0].shape,
-            output_shape=xs[-1].shape,
+            output_shape=xs[self.output_of].shape,
             params=bound.params,
             buffers=bound.buffers,
             formula=general,
@@ -404,6 +406,7 @@ class Transformer(_Transformer):
 
     torch_name = "Transformer"
     roles = ("src", "tgt")
+    output_of = 1
     note = "the encoder's layers and norm, the decoder's layers and norm"
 
     d_model: Expr = arg("size", 512)
