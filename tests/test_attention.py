@@ -55,8 +55,13 @@ class Attention:
         return query, key, value
 
     def spec(self) -> dict[str, Any]:
-        layer = {"type": "MultiheadAttention", "name": "attn", "num_heads": self.heads,
-                 **self.options, **self.stated}
+        layer = {
+            "type": "MultiheadAttention",
+            "name": "attn",
+            "num_heads": self.heads,
+            **self.options,
+            **self.stated,
+        }
         if self.mode == "self":
             return {"input": list(self.query), "layers": [layer]}
         inputs = {"q": list(self.query), "k": list(self.key), "v": list(self.value)}
@@ -141,11 +146,17 @@ def test_symbolic_attention_is_the_formula_at_the_sizes() -> None:
             "layers": [{"type": "MultiheadAttention", "num_heads": 8, "from": ["x", "memory"]}],
         }
     )
-    embed, length, memory = (sympy.Symbol(name, integer=True, positive=True) for name in "E_m L S".split())
+    embed, length, memory = (
+        sympy.Symbol(name, integer=True, positive=True) for name in "E_m L S".split()
+    )
     assert sympy.expand(net.params - (2 * embed**2 + 128 * embed + 4 * embed)) == 0
     assert net.rows[0].output_shape == (length, embed)
-    assert sympy.expand(net.macs - (2 * length * embed**2 + 128 * memory * embed
-                                    + 2 * length * memory * embed)) == 0
+    assert (
+        sympy.expand(
+            net.macs - (2 * length * embed**2 + 128 * memory * embed + 2 * length * memory * embed)
+        )
+        == 0
+    )
     assert any(check.field == "num_heads" for check in net.conditions)
 
 
@@ -169,8 +180,10 @@ def test_bad_attention_is_refused_naming_the_layer_and_field(
     layer = {"type": "MultiheadAttention", "name": "attn", **args}
     spec: dict[str, Any] = {"input": shape, "layers": [layer]}
     if sources is not None:
-        spec = {"inputs": {"input": shape, "k": [7, 6], "v": [9, 3]},
-                "layers": [{**layer, "from": sources}]}
+        spec = {
+            "inputs": {"input": shape, "k": [7, 6], "v": [9, 3]},
+            "layers": [{**layer, "from": sources}],
+        }
     with pytest.raises(error, match=message) as raised:
         symcnn.load(spec)
     assert "'attn' (MultiheadAttention)" in str(raised.value)
@@ -180,7 +193,9 @@ def test_the_working_shows_the_four_projections() -> None:
     from symcnn.derive import derive
     from symcnn.render.plain import text_line
 
-    net = symcnn.load({"input": [10, 8], "layers": [{"type": "MultiheadAttention", "num_heads": 2}]})
+    net = symcnn.load(
+        {"input": [10, 8], "layers": [{"type": "MultiheadAttention", "num_heads": 2}]}
+    )
     line = derive(net.rows[0]).line("params")
     text = text_line(line)
     assert text.startswith("parameters = (e·e + e·e_k + e·e_v + 3·e·bias) + (e·e + e·bias)")

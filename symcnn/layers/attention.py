@@ -250,10 +250,14 @@ class MultiheadAttention(Layer):
         heads = self.num_heads
         candidates: list[tuple[str, Expr]] = [
             ("forgetting the out projection", row.params - out),
-            ("counting each head's projections at e × e", row.params
-             + (heads - 1) * (embed * embed + embed * keys + embed * vals)),
-            ("one e × e projection for q, k and v together", row.params
-             - embed * keys - embed * vals),
+            (
+                "counting each head's projections at e × e",
+                row.params + (heads - 1) * (embed * embed + embed * keys + embed * vals),
+            ),
+            (
+                "one e × e projection for q, k and v together",
+                row.params - embed * keys - embed * vals,
+            ),
         ]
         if flag == 1:
             candidates.append(

@@ -205,11 +205,17 @@ class _Transformer(Layer):
     def expansion(self, xs: Sequence[Tensor], where: Where) -> Expansion | None:
         embed = self.inputs(xs, where)
         inputs = {role: position for position, role in enumerate(self.roles) if position}
-        return Expansion(tuple(self.entries(embed)), inputs, checks=tuple(self.checks(xs, where, embed)))
+        return Expansion(
+            tuple(self.entries(embed)), inputs, checks=tuple(self.checks(xs, where, embed))
+        )
 
     def _norm(self, name: str, source: Any = None) -> dict[str, Any]:
-        entry = {"type": "LayerNorm", "name": name, "eps": self.layer_norm_eps,
-                 "bias": _flag(self.bias)}
+        entry = {
+            "type": "LayerNorm",
+            "name": name,
+            "eps": self.layer_norm_eps,
+            "bias": _flag(self.bias),
+        }
         return entry if source is None else {**entry, "from": source}
 
     def _attention(self, name: str, source: Any, embed: Expr, cross: bool) -> dict[str, Any]:
@@ -231,12 +237,16 @@ class _Transformer(Layer):
 
     def _feedforward(self, source: str, embed: Expr) -> list[dict[str, Any]]:
         return [
-            {"type": "Linear", "name": "linear1", "from": source,
-             "out_features": self.dim_feedforward, "bias": _flag(self.bias)},
+            {
+                "type": "Linear",
+                "name": "linear1",
+                "from": source,
+                "out_features": self.dim_feedforward,
+                "bias": _flag(self.bias),
+            },
             {"type": _ACTIVATION_TYPE[self.activation], "name": "activation"},
             self._dropout("dropout"),
-            {"type": "Linear", "name": "linear2", "out_features": embed,
-             "bias": _flag(self.bias)},
+            {"type": "Linear", "name": "linear2", "out_features": embed, "bias": _flag(self.bias)},
         ]
 
     def _sublayers(
@@ -260,8 +270,9 @@ class _Transformer(Layer):
                     layer = {**layer, "from": [start if item == "@" else item for item in source]}
                 entries.append(layer)
             entries.append(self._dropout(f"dropout{number}"))
-            entries.append({"type": "Add", "name": f"add{number}",
-                            "from": [current, f"dropout{number}"]})
+            entries.append(
+                {"type": "Add", "name": f"add{number}", "from": [current, f"dropout{number}"]}
+            )
             current = f"add{number}"
             if not self.norm_first:
                 entries.append(self._norm(norm_name))
@@ -344,11 +355,17 @@ class _Stack(_Transformer):
     count: ClassVar[sympy.Symbol]
 
     def params_tree(self) -> Node:
-        return plus(times(self.count, Group(self.layer(**_layer_keywords(self)).params_tree())), times(norm, _final_norm()))
+        return plus(
+            times(self.count, Group(self.layer(**_layer_keywords(self)).params_tree())),
+            times(norm, _final_norm()),
+        )
 
     def values(self, embed: Expr) -> dict[Any, Expr]:
-        return {**super().values(embed), self.count: self.num_layers,
-                norm: sympy.Integer(int(self.norm))}
+        return {
+            **super().values(embed),
+            self.count: self.num_layers,
+            norm: sympy.Integer(int(self.norm)),
+        }
 
     def entries(self, embed: Expr) -> list[dict[str, Any]]:
         layer = self.layer(**_layer_keywords(self))
@@ -357,8 +374,14 @@ class _Stack(_Transformer):
         entries: list[dict[str, Any]] = []
         if self.num_layers.is_number:
             for copy in range(int(self.num_layers)):
-                entries.append({"type": layer.torch_name, "name": f"layers.{copy}",
-                                "from": source, **_arguments(layer)})
+                entries.append(
+                    {
+                        "type": layer.torch_name,
+                        "name": f"layers.{copy}",
+                        "from": source,
+                        **_arguments(layer),
+                    }
+                )
                 source = [f"layers.{copy}", *inputs] if inputs else f"layers.{copy}"
         else:
             # a symbolic count: the layer's rows once, counted num_layers times
@@ -423,15 +446,29 @@ class Transformer(_Transformer):
         )
 
     def values(self, embed: Expr) -> dict[Any, Expr]:
-        return {**super().values(embed), l_e: self.num_encoder_layers,
-                l_d: self.num_decoder_layers}
+        return {**super().values(embed), l_e: self.num_encoder_layers, l_d: self.num_decoder_layers}
 
     def entries(self, embed: Expr) -> list[dict[str, Any]]:
-        keywords = {name: value for name, value in _arguments(self).items()
-                    if name not in ("num_encoder_layers", "num_decoder_layers")}
+        keywords = {
+            name: value
+            for name, value in _arguments(self).items()
+            if name not in ("num_encoder_layers", "num_decoder_layers")
+        }
         return [
-            {"type": "TransformerEncoder", "name": "encoder", "from": "input",
-             "num_layers": self.num_encoder_layers, "norm": True, **keywords},
-            {"type": "TransformerDecoder", "name": "decoder", "from": ["tgt", "encoder"],
-             "num_layers": self.num_decoder_layers, "norm": True, **keywords},
+            {
+                "type": "TransformerEncoder",
+                "name": "encoder",
+                "from": "input",
+                "num_layers": self.num_encoder_layers,
+                "norm": True,
+                **keywords,
+            },
+            {
+                "type": "TransformerDecoder",
+                "name": "decoder",
+                "from": ["tgt", "encoder"],
+                "num_layers": self.num_decoder_layers,
+                "norm": True,
+                **keywords,
+            },
         ]
