@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,8 @@ from symcnn.errors import ShapeError, SpecError, SymcnnError
 from symcnn.formula import evaluate
 from symcnn.layers import LAYERS, Tensor, Where
 from symcnn.render.table import summary_table
-from symcnn.symbols import bias, e, f
+from symcnn.symbols import bias, e
+from symcnn.symbols import e_ff as f
 
 torch.set_num_threads(1)
 
@@ -274,7 +276,7 @@ def test_the_layer_formulas_in_symbols(kind: str, expected: sympy.Expr) -> None:
             {
                 "type": kind,
                 "nhead": 1,
-                "dim_feedforward": "f",
+                "dim_feedforward": "e_ff",
                 "bias": "bias",
                 "from": ["a", "b"] if kind in TWO_INPUTS else "a",
             }
@@ -371,3 +373,42 @@ def test_bad_transformers_are_refused(
         symcnn.load(spec)
     assert raised.value.field == field
     assert "'tr" in str(raised.value)
+
+
+# ---------------------------------------------------------------- the examples, against PyTorch
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _bert_encoder() -> torch.nn.Module:
+    layer = torch.nn.TransformerEncoderLayer(768, 12, 3072, activation="gelu", layer_norm_eps=1e-12)
+    return torch.nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
+
+
+def _budget_encoder() -> torch.nn.Module:
+    layer = torch.nn.TransformerEncoderLayer(584, 8, 4 * 584)
+    return torch.nn.TransformerEncoder(
+        layer, 6, torch.nn.LayerNorm(584), enable_nested_tensor=False
+    )
+
+
+#: each transformer example (with values for its symbols) and the PyTorch module it describes
+EXAMPLE_MODULES = {
+    "transformer_encoder.yaml": ({"L": 5}, "encoder", _bert_encoder),
+    "transformer_budget.yaml": ({"L": 3, "w": 584}, "enc", _budget_encoder),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_MODULES))
+def test_transformer_examples_agree_with_pytorch_row_by_row(name: str) -> None:
+    values, prefix, build = EXAMPLE_MODULES[name]
+    net = symcnn.load(EXAMPLES / name).subs(values)
+    module = build()
+    modules = dict(module.named_modules())
+    assert net.params == _count(module)
+    for row in net.rows:
+        if row.params:
+            assert row.params == _count(modules[row.name.removeprefix(prefix + ".")]), row.name
+    with torch.no_grad():
+        output = module(torch.zeros(*(int(size) for size in net.input_shape)))
+    assert tuple(output.shape) == net.output_shape

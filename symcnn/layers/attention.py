@@ -36,7 +36,7 @@ import sympy
 from ..errors import ShapeError, SpecError
 from ..formula import Group, Node, Textbook, Written, plus, times
 from ..prose import Inline, Math, Text, bias_phrase
-from ..symbols import L_k, L_q, bias, bias_kv, e, e_k, e_v, zero_attn
+from ..symbols import L_k, L_q, bias, bias_kv, e, e_k, e_v, heads, zero_attn
 from ._defaults import with_values, written_work
 from ._relations import divides, eq
 from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg, format_shape
@@ -180,6 +180,7 @@ class MultiheadAttention(Layer):
             zero_attn: sympy.Integer(int(self.add_zero_attn)),
             L_q: query.shape[0],
             L_k: key.shape[0],
+            heads: self.num_heads,
         }
         checks = [
             *self.agree(where, "embed_dim", self.embed_dim, embed),

@@ -5,11 +5,13 @@ rows of the layers it is made of, with PyTorch's submodule names — ``self_attn
 (MultiheadAttention), ``linear1``, ``activation``, ``dropout``, ``linear2``, ``norm1``, ``norm2``,
 ``dropout1``, ``dropout2`` and the residual sums ``add1``, ``add2`` — so totals, costs and
 references (``enc.layers.0.self_attn.params``) read them, and ``summary --depth`` folds them into
-one row. With ``e`` = d_model, ``f`` = dim_feedforward::
+one row. With ``e`` = d_model and ``e_ff`` = dim_feedforward (PyTorch's E and F)::
 
-    TransformerEncoderLayer  (4·e·e + 4·e·bias) + (e·f + f·bias) + (f·e + e·bias) + 2·(1 + bias)·e
-                             = 4e² + 2ef + 9e + f   (bias = 1),   4e² + 2ef + 2e   (bias = 0)
-    TransformerDecoderLayer  2·(4·e·e + 4·e·bias) + (e·f + f·bias) + (f·e + e·bias) + 3·(1 + bias)·e
+    TransformerEncoderLayer  (4·e·e + 4·e·bias) + (e·e_ff + e_ff·bias) + (e_ff·e + e·bias)
+                             + 2·(1 + bias)·e
+                             = 4E² + 2EF + 9E + F  (bias = 1),   4E² + 2EF + 2E  (bias = 0)
+    TransformerDecoderLayer  2·(4·e·e + 4·e·bias) + (e·e_ff + e_ff·bias) + (e_ff·e + e·bias)
+                             + 3·(1 + bias)·e
     TransformerEncoder       l_e·(encoder layer) + norm·(1 + bias)·e
     TransformerDecoder       l_d·(decoder layer) + norm·(1 + bias)·e
     Transformer              l_e·(encoder layer) + (1 + bias)·e + l_d·(decoder layer) + (1 + bias)·e
@@ -35,7 +37,7 @@ import sympy
 from ..errors import ShapeError, SpecError
 from ..formula import Group, Node, Textbook, Written, plus, times
 from ..prose import Inline, Math, Text, bias_phrase
-from ..symbols import bias, e, f, l_d, l_e, norm
+from ..symbols import bias, e, e_ff, heads, l_d, l_e, norm
 from .attention import SEQUENCE_RANK
 from .base import Check, Expansion, Expr, Formula, Layer, Row, Tensor, Where, arg, format_shape
 
@@ -68,8 +70,10 @@ def _attention() -> Node:
 
 
 def _feedforward() -> tuple[Node, Node]:
-    """linear1 (e → f) and linear2 (f → e), each with its biases."""
-    return Group(plus(times(e, f), times(f, bias))), Group(plus(times(f, e), times(e, bias)))
+    """linear1 (e → e_ff) and linear2 (e_ff → e), each with its biases."""
+    return Group(plus(times(e, e_ff), times(e_ff, bias))), Group(
+        plus(times(e_ff, e), times(e, bias))
+    )
 
 
 def _norms(count: int) -> Node:
@@ -100,8 +104,6 @@ class _Transformer(Layer):
 
     #: what the cost counters count it as: its rows count, the composite itself never does
     cost_family: ClassVar[str] = "none"
-    arity: ClassVar[int | None] = None
-    mistake_families: ClassVar = ("transformer",)
     choices: ClassVar[Mapping[str, tuple[str, ...]]] = {"activation": ACTIVATIONS}
     #: the names of the tensors ``from`` lists, in order
     roles: ClassVar[tuple[str, ...]] = ("src",)
@@ -142,7 +144,7 @@ class _Transformer(Layer):
         return self.textbook_formula(layout)
 
     def values(self, embed: Expr) -> dict[Any, Expr]:
-        return {e: embed, f: self.dim_feedforward, bias: self.bias}
+        return {e: embed, e_ff: self.dim_feedforward, bias: self.bias, heads: self.nhead}
 
     def inputs(self, xs: Sequence[Tensor], where: Where) -> Expr:
         """Check the inputs' count and ranks; the model width they carry."""
@@ -298,6 +300,7 @@ class TransformerEncoderLayer(_Transformer):
     (``torch.nn.TransformerEncoderLayer``)."""
 
     torch_name = "TransformerEncoderLayer"
+    mistake_families: ClassVar = ("transformer",)
     note = "self_attn, linear1, linear2, norm1 and norm2"
 
     def params_tree(self) -> Node:
@@ -319,6 +322,7 @@ class TransformerDecoderLayer(_Transformer):
     ``from: [tgt, memory]``)."""
 
     torch_name = "TransformerDecoderLayer"
+    arity: ClassVar[int | None] = None
     roles = ("tgt", "memory")
     note = "self_attn, multihead_attn, linear1, linear2, norm1, norm2 and norm3"
 
@@ -416,6 +420,7 @@ class TransformerDecoder(_Stack):
     ``from: [tgt, memory]``)."""
 
     torch_name = "TransformerDecoder"
+    arity: ClassVar[int | None] = None
     roles = ("tgt", "memory")
     layer = TransformerDecoderLayer
     count = l_d
@@ -428,6 +433,7 @@ class Transformer(_Transformer):
     with its final LayerNorm (``torch.nn.Transformer``, ``from: [src, tgt]``)."""
 
     torch_name = "Transformer"
+    arity: ClassVar[int | None] = None
     roles = ("src", "tgt")
     output_of = 1
     note = "the encoder's layers and norm, the decoder's layers and norm"
