@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
 import symcnn
+from symcnn import strategies as sst
 from symcnn.errors import ShapeError, SpecError, SymcnnError
 from symcnn.formula import evaluate
 from symcnn.layers import LAYERS
@@ -200,3 +201,11 @@ def test_the_working_shows_the_four_projections() -> None:
     text = text_line(line)
     assert text.startswith("parameters = (e·e + e·e_k + e·e_v + 3·e·bias) + (e·e + e·bias)")
     assert "= 288" in text and "out_proj" in text
+
+
+@settings(max_examples=60, deadline=None)
+@given(sst.attention_specs())
+def test_drawn_attention_has_the_count_pytorch_s_modules_give(drawn: sst.Counted) -> None:
+    net = symcnn.load(drawn.spec)
+    assert net.params == drawn.params
+    assert net.output_shape == drawn.output_shape

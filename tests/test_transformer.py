@@ -18,6 +18,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 import symcnn
+from symcnn import strategies as sst
 from symcnn.errors import ShapeError, SpecError, SymcnnError
 from symcnn.formula import evaluate
 from symcnn.layers import LAYERS, Tensor, Where
@@ -412,3 +413,11 @@ def test_transformer_examples_agree_with_pytorch_row_by_row(name: str) -> None:
     with torch.no_grad():
         output = module(torch.zeros(*(int(size) for size in net.input_shape)))
     assert tuple(output.shape) == net.output_shape
+
+
+@settings(max_examples=30, deadline=None)
+@given(sst.transformer_specs())
+def test_drawn_transformers_have_the_count_pytorch_s_modules_give(drawn: sst.Counted) -> None:
+    net = symcnn.load(drawn.spec)
+    assert net.params == drawn.params
+    assert net.output_shape == drawn.output_shape
