@@ -209,3 +209,77 @@ def test_drawn_attention_has_the_count_pytorch_s_modules_give(drawn: sst.Counted
     net = symcnn.load(drawn.spec)
     assert net.params == drawn.params
     assert net.output_shape == drawn.output_shape
+
+
+# ---------------------------------------------------------------- the other counters' tools
+
+
+class _Attending(torch.nn.Module):
+    """One MultiheadAttention reading the tool's one input as its query, and fixed key and value
+    tensors (the tools feed a model one tensor)."""
+
+    def __init__(self, case: Attention) -> None:
+        super().__init__()
+        self.attention = case.torch_module()
+        self.case = case
+
+    def forward(self, query: torch.Tensor) -> torch.Tensor:
+        if self.case.mode == "self":
+            return self.attention(query, query, query)[0]
+        key = torch.zeros(1, *self.case.key)
+        value = key if self.case.mode == "kv" else torch.zeros(1, *self.case.value)
+        return self.attention(query, key, value)[0]
+
+
+def _tool_macs(tool: str, module: torch.nn.Module, shape: tuple[int, int]) -> int:
+    import contextlib
+    import io
+    import warnings
+
+    module.eval()
+    with (
+        warnings.catch_warnings(),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
+        warnings.simplefilter("ignore")  # the tools' own notices (unsupported ops...)
+        if tool == "ptflops":
+            from ptflops import get_model_complexity_info
+
+            macs, _ = get_model_complexity_info(
+                module, shape, as_strings=False, backend="aten", print_per_layer_stat=False
+            )
+            return int(macs)
+        if tool == "fvcore":
+            from fvcore.nn import FlopCountAnalysis
+
+            analysis = FlopCountAnalysis(module, torch.zeros(1, *shape))
+            analysis.unsupported_ops_warnings(False)
+            analysis.uncalled_modules_warnings(False)
+            return int(analysis.total())
+        import torchinfo
+
+        return int(torchinfo.summary(module, input_size=(1, *shape), verbose=0).total_mult_adds)
+
+
+@settings(max_examples=25, deadline=None)
+@given(attentions(), st.sampled_from(["ptflops", "fvcore", "torchinfo"]))
+def test_attention_costs_agree_with_each_tool(case: Attention, tool: str) -> None:
+    """ptflops (aten) counts the projections with their biases and the two products, fvcore the
+    same without the biases, torchinfo nothing (the projections are not child modules it calls)."""
+    case = Attention(
+        case.embed,
+        case.heads,
+        case.mode,
+        case.query,
+        case.key,
+        case.value,
+        {**case.options, "dropout": 0.0, "batch_first": True},
+        {},
+    )
+    if _torch_result(case) is None:
+        return  # which configurations are valid is the test above's business
+    module = _Attending(case)
+    expected = _tool_macs(tool, module, case.query)
+    net = symcnn.load(case.spec())
+    assert net.costs(tool)["macs"] == expected

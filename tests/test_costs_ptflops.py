@@ -137,7 +137,17 @@ EXAMPLES = {"conv": 300, "conv_transpose": 200, "linear": 150}
 def test_the_families_cover_every_layer_type():
     covered = {name for _, names in FAMILIES.values() for name in names}
     merges = {"Add", "Mul", "Cat"}  # random DAGs below
-    assert covered | merges == {cls.torch_name for cls in symcnn.LAYERS.values()}
+    # the attention (against ptflops, fvcore and torchinfo) in tests/test_attention.py; the
+    # transformer layers are rows of attention, Linear, LayerNorm... (tests/test_transformer.py)
+    attention = {
+        "MultiheadAttention",
+        "TransformerEncoderLayer",
+        "TransformerDecoderLayer",
+        "TransformerEncoder",
+        "TransformerDecoder",
+        "Transformer",
+    }
+    assert covered | merges | attention == {cls.torch_name for cls in symcnn.LAYERS.values()}
 
 
 def _family_test(family: str) -> Callable[..., None]:
