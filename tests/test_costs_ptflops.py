@@ -79,7 +79,7 @@ def symcnn_macs(spec: dict[str, Any]) -> Any:
 def test_the_counter_is_registered():
     counter = COUNTERS["ptflops"]
     assert counter.reports == "macs"
-    assert set(counter.rules) == {"conv", "conv_transpose", "linear"}
+    assert set(counter.rules) == {"conv", "conv_transpose", "linear", "attention"}
 
 
 # ------------------------------------------------------------------- single layers, every type

@@ -446,12 +446,15 @@ EXAMPLES = {"conv": 400, "conv_transpose": 300, "pool": 400}
 
 
 #: the modules whose layers other files check against PyTorch (test_shape_layers.py; merges,
-#: which read several inputs, test_graph.py)
+#: which read several inputs, test_graph.py; attention and transformers, test_attention.py and
+#: test_transformer.py)
 SHAPE_MODULES = (
     "symcnn.layers.shape",
     "symcnn.layers.padding",
     "symcnn.layers.resample",
     "symcnn.layers.merge",
+    "symcnn.layers.attention",
+    "symcnn.layers.transformer",
 )
 
 

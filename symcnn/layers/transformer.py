@@ -373,7 +373,7 @@ class _Stack(_Transformer):
 
     def entries(self, embed: Expr) -> list[dict[str, Any]]:
         layer = self.layer(**_layer_keywords(self))
-        inputs = [role for role in self.roles[1:]]
+        inputs = list(self.roles[1:])
         source: Any = ["input", *inputs] if inputs else "input"
         entries: list[dict[str, Any]] = []
         if self.num_layers.is_number:
