@@ -11,6 +11,9 @@ engine, so a property that compares the two compares independent computations.
   expected output shape (:func:`specs_with_shapes`);
 * :func:`symbolic_specs` — a spec with some numbers replaced by symbols, and the values that turn it
   back into the numeric spec;
+* :func:`attention_specs` and :func:`transformer_specs` — a ``MultiheadAttention`` or one of the
+  transformer layers on named sequences, with the parameters and output shape PyTorch's modules
+  have (:class:`Counted`; in ``symcnn._strategies_attention``);
 * :func:`writings` — a formula written the ways people write it (``×``, ``·``, ``\\cdot``,
   implicit products, reordered terms), for testing the parser and :func:`symcnn.check.check`;
 * :func:`recurrent_layers` and :func:`sequence_specs_with_shapes` — sequence models: an RNN, GRU
@@ -56,12 +59,21 @@ from ._sequence_strategies import (
     sequence_specs,
     sequence_specs_with_shapes,
 )
+from ._strategies_attention import (
+    TRANSFORMER_TYPES,
+    Counted,
+    attention_specs,
+    transformer_specs,
+)
 
 __all__ = [
     "ACTIVATIONS",
     "LAYER_TYPES",
+    "TRANSFORMER_TYPES",
+    "Counted",
     "Drawn",
     "DrawnSequence",
+    "attention_specs",
     "layer_configs",
     "layer_values",
     "layers",
@@ -73,6 +85,7 @@ __all__ = [
     "specs",
     "specs_with_shapes",
     "symbolic_specs",
+    "transformer_specs",
     "writings",
 ]
 

@@ -93,6 +93,32 @@ v = _define(
     "v", "bias vectors per gate set of a recurrent layer: 2 in PyTorch (b_ih and b_hh)", TORCH
 )
 l = _define("l", "time steps of a recurrent layer's input (the sequence length)", TORCH)  # noqa: E741
+# -- attention and transformers (MultiheadAttention, Transformer*): PyTorch's E is `e` (a Symbol
+# named E would print and read as SymPy's Euler number) and its F `e_ff` (`f` and `F` are taken
+# by the checker's hint that the filter size is m)
+e = _define("e", "embedding size of attention (embed_dim, d_model: E in PyTorch's docs)", TORCH)
+e_k = _define("e_k", "width of attention's key input (kdim)", TORCH)
+e_v = _define("e_v", "width of attention's value input (vdim)", TORCH)
+bias_kv = _define(
+    "bias_kv", "1 if attention learns bias_k and bias_v (add_bias_kv), else 0", TORCH, **COUNT
+)
+zero_attn = _define(
+    "zero_attn",
+    "1 if attention appends a zero key and value (add_zero_attn), else 0",
+    TORCH,
+    **COUNT,
+)
+heads = _define("heads", "attention heads (num_heads, nhead); no count depends on them", TORCH)
+L_q = _define("L_q", "length of attention's query sequence", TORCH)
+L_k = _define("L_k", "length of attention's key and value sequences", TORCH)
+e_ff = _define(
+    "e_ff", "width of a transformer layer's feedforward network (dim_feedforward)", TORCH
+)
+l_e = _define("l_e", "encoder layers of a transformer (num_layers, num_encoder_layers)", TORCH)
+l_d = _define("l_d", "decoder layers of a transformer (num_layers, num_decoder_layers)", TORCH)
+norm = _define(
+    "norm", "1 if a transformer stack ends with a LayerNorm (norm), else 0", TORCH, **COUNT
+)
 
 #: spatial axes by suffix, in PyTorch's order for 3-D inputs (depth/time, height, width)
 AXES = {"t": "depth", "h": "height", "w": "width"}

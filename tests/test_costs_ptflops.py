@@ -80,8 +80,11 @@ def symcnn_macs(spec: dict[str, Any]) -> Any:
 def test_the_counter_is_registered():
     counter = COUNTERS["ptflops"]
     assert counter.reports == "macs"
-    # the recurrent families are compared with ptflops in tests/test_recurrent.py
-    assert set(counter.rules) == {"conv", "conv_transpose", "linear", "rnn", "rnn_cell", "lstm"}
+    # the recurrent families are compared with ptflops in tests/test_recurrent.py, attention in
+    # tests/test_attention.py
+    assert set(counter.rules) == {
+        "conv", "conv_transpose", "linear", "rnn", "rnn_cell", "lstm", "attention"
+    }
 
 
 # ------------------------------------------------------------------- single layers, every type
@@ -142,7 +145,18 @@ def test_the_families_cover_every_layer_type():
     tensors = {"Parameter"}  # reads no input: ConvNeXt-T's layer scales, in the zoo below
     # sequence layers: compared with ptflops (and fvcore, torchinfo) in tests/test_recurrent.py
     sequence = set(test_recurrent.COST_COMPARED)
-    assert covered | merges | tensors | sequence == {cls.torch_name for cls in symcnn.LAYERS.values()}
+    # the attention (against ptflops, fvcore and torchinfo) in tests/test_attention.py; the
+    # transformer layers are rows of attention, Linear, LayerNorm... (tests/test_transformer.py)
+    attention = {
+        "MultiheadAttention",
+        "TransformerEncoderLayer",
+        "TransformerDecoderLayer",
+        "TransformerEncoder",
+        "TransformerDecoder",
+        "Transformer",
+    }
+    every = {cls.torch_name for cls in symcnn.LAYERS.values()}
+    assert covered | merges | tensors | sequence | attention == every
 
 
 def _family_test(family: str) -> Callable[..., None]:

@@ -162,6 +162,11 @@ CASES: dict[str, list[tuple[list[Any], str, dict[str, Any]]]] = {
     "rnncell": [([10], "HWC", {"hidden_size": 20})],
     "lstmcell": [([10], "HWC", {"hidden_size": 20, "bias": False})],
     "grucell": [([10], "HWC", {"hidden_size": 20})],
+    "transformerencoderlayer": [
+        ([10, 16], "HWC", {"nhead": 4, "dim_feedforward": 32}),
+        (["L", 8], "CHW", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "bias": False}),
+    ],
+    "transformerencoder": [([6, 8], "HWC", {"nhead": 2, "num_layers": 2, "norm": True})],
 }
 #: inputs tried, with no arguments, for the layer types the table does not list
 DEFAULT_INPUTS = ([4, 6, 6], [4, 6], [4, 6, 6, 6])
@@ -186,6 +191,22 @@ MERGES: dict[str, list[tuple[dict[str, list[Any]], str, dict[str, Any]]]] = {
         ({"a": [5, 4, 6], "b": [5, 3, 6]}, "HWC", {"dim": 1}),
         ({"a": [2, 3, 4, 5], "b": [2, 9, 4, 5]}, "CHW", {"dim": 1}),
         ({"a": [10], "b": [20]}, "CHW", {}),
+    ],
+    "multiheadattention": [
+        ({"x": [10, 16]}, "HWC", {"num_heads": 4}),
+        ({"q": [10, 16], "kv": [7, 5]}, "HWC", {"num_heads": 2, "add_bias_kv": True}),
+        ({"q": ["L", 8], "k": ["S", 3], "v": ["S", 6]}, "CHW", {"num_heads": 2, "bias": False}),
+    ],
+    "transformerdecoderlayer": [({"tgt": [5, 8], "memory": [7, 8]}, "HWC", {"nhead": 2})],
+    "transformerdecoder": [
+        ({"tgt": [5, 8], "memory": [7, 8]}, "HWC", {"nhead": 2, "num_layers": 2, "norm": True})
+    ],
+    "transformer": [
+        (
+            {"src": [7, 8], "tgt": [5, 8]},
+            "HWC",
+            {"d_model": 8, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 1},
+        )
     ],
 }
 

@@ -634,6 +634,7 @@ EXAMPLE_VALUES: dict[str, dict[str, int]] = {
     "solve_small_kernels.yaml": {"k": 8},
     "solve_strided.yaml": {"H": 71},
     "resnet_stage.yaml": {"H": 56, "W": 56, "L": 2},
+    "transformer_budget.yaml": {"L": 7, "w": 584},
 }
 
 #: totals the examples' comments promise (checked here so the comments stay true)
@@ -656,6 +657,8 @@ EXAMPLE_TOTALS: dict[str, int] = {
     "resnet_stage.yaml": 147_968,  # L = 2: ResNet-18's layer1
     "lstm_budget.yaml": 9_988_152,
     "lstm_course.yaml": 4_458_496,  # h = 765, the largest hidden size under 10M parameters
+    "transformer_encoder.yaml": 85_054_464,  # BERT-base's encoder, whatever L is
+    "transformer_budget.yaml": 24_602_752,  # w = 584
 }
 
 #: graph examples (skips, concatenations, blocks, shared weights): not a ``torch.nn.Sequential``,
@@ -674,6 +677,8 @@ GRAPH_EXAMPLES = frozenset(
         "se_block.yaml",
         "shared_weights_exam.yaml",
         "shared_weights_exam_padded.yaml",
+        "transformer_budget.yaml",
+        "transformer_encoder.yaml",
         "unet.yaml",
     }
 )
@@ -759,6 +764,8 @@ def _to_chw(shape: tuple[Any, ...], layout: str) -> tuple[int, ...]:
 def test_graph_examples_are_compared_in_test_zoo() -> None:
     source = (ROOT / "tests" / "test_zoo.py").read_text(encoding="utf-8")
     source += (ROOT / "tests" / "zoo_models.py").read_text(encoding="utf-8")
+    # the transformer examples are compared with PyTorch's own transformer modules there
+    source += (ROOT / "tests" / "test_transformer.py").read_text(encoding="utf-8")
     for name in sorted(GRAPH_EXAMPLES):
         assert (EXAMPLES / name).is_file(), name
         assert f'"{name}"' in source, f"{name} is not compared with PyTorch in tests/test_zoo.py"

@@ -355,9 +355,9 @@ INVALID: dict[str, tuple[Any, type[Exception], list[str]]] = {
         [r"unknown layer type 'Conv2'", r"did you mean Conv2d"],
     ),
     "unknown type with no near name": (
-        net({"type": "multiheadattention", "name": "X"}),
+        net({"type": "capsulenet", "name": "X"}),
         SpecError,
-        [r"unknown layer type 'multiheadattention' \(valid types: "],
+        [r"unknown layer type 'capsulenet' \(valid types: "],
     ),
     "type that is not text": (
         net({"type": 3, "name": "X"}),

@@ -2,7 +2,8 @@
 its mistakes and its documentation, and the central modules never switch on layer classes.
 
 A new layer type passes these tests with a configuration in ``CASES`` of tests/test_derive.py (or
-none, if it builds from a default input with no arguments) and a section in docs/layers.md (or a family page docs/layers-*.md).
+none, if it builds from a default input with no arguments) and a section in docs/layers.md (or a
+family page docs/layers-*.md).
 """
 
 from __future__ import annotations

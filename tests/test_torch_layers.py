@@ -447,7 +447,7 @@ EXAMPLES = {"conv": 400, "conv_transpose": 300, "pool": 400}
 
 #: the modules whose layers other files check against PyTorch (test_shape_layers.py; merges,
 #: which read several inputs, test_graph.py; learnable tensors, which read none,
-#: test_parameter.py)
+#: test_parameter.py; attention and transformers, test_attention.py and test_transformer.py)
 SHAPE_MODULES = (
     "symcnn.layers.shape",
     "symcnn.layers.padding",
@@ -458,6 +458,8 @@ SHAPE_MODULES = (
     # tests/test_recurrent.py and tests/test_embedding.py compare them with PyTorch
     "symcnn.layers.recurrent",
     "symcnn.layers.embedding",
+    "symcnn.layers.attention",
+    "symcnn.layers.transformer",
 )
 
 

@@ -22,6 +22,8 @@ mode (``model.eval()``), as symcnn describes it. With N the input's elements and
   3-d mode are ops fvcore does not handle: 0.
 * ``adaptive_avg_pool``: N for AdaptiveAvgPool2d (``aten::adaptive_avg_pool2d``); the 1-d and
   3-d ones are not handled: 0.
+* ``attention`` (MultiheadAttention returning its weights, as it does by default): the
+  projections (``aten::linear``, no bias) and the two products (``aten::bmm``): the layer's MACs.
 * everything else (pooling, adaptive max pooling, activations, softmax, PReLU, GLU, dropout,
   padding, reshapes, shuffles, add, mul, cat): 0.
 
@@ -114,6 +116,8 @@ FVCORE = register(
             "linear": _matrix_work,
             # a cell's aten::*_cell op has a handler; a whole RNN/LSTM/GRU (aten::lstm...) has none
             "rnn_cell": _matrix_work,
+            # aten::linear for the projections (no bias), aten::bmm for Q·Kᵀ and A·V
+            "attention": _matrix_work,
             "batch_norm": _batch_norm,
             "instance_norm": _norm("affine"),
             "group_norm": _norm("affine"),

@@ -11,7 +11,9 @@ them, so a module applied twice counts twice:
   ``k·(d/g)·(kernel volume)·H'·W' + bias·k·H'·W'``;
 * ``aten.addmm`` (``nn.Linear`` with a bias): ``in_features·out_features`` per position, plus one
   per output element for the bias; ``aten.mm`` (a Linear without bias): the products only;
-  ``aten.bmm``, ``aten.matmul``: no symcnn layer calls them.
+  ``aten.bmm`` (MultiheadAttention's two products, when it returns its weights, as it does by
+  default: the attention family counts its projections with their biases and the products);
+  ``aten.matmul``: no symcnn layer calls it.
 
 Nothing else counts: batch norm in eval mode (``aten._native_batch_norm_legit_no_training``),
 instance, group and layer norm, max, average and adaptive pooling, activations, softmax, PReLU,
@@ -74,6 +76,8 @@ PTFLOPS = register(
             "rnn": _with_bias,
             "rnn_cell": _with_bias,
             "lstm": _lstm_with_bias,
+            # the projections (aten.addmm, with their biases) and Q·Kᵀ, A·V (aten.bmm)
+            "attention": _with_bias,
         },
     )
 )

@@ -48,6 +48,8 @@ TORCH = register(
             "rnn": _matrix_work,
             "rnn_cell": _matrix_work,
             "lstm": _lstm_work,
+            # the projections (aten.addmm / aten.mm) and Q·Kᵀ, A·V (aten.bmm)
+            "attention": _matrix_work,
         },
     )
 )

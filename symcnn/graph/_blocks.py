@@ -12,7 +12,7 @@ import sympy
 
 from ..errors import ParseError, ShapeError, SpecError
 from ..layers import Check, Row, Where
-from ..layers.base import ONE, ZERO, Expr, format_shape
+from ..layers.base import ONE, ZERO, Expansion, Expr, format_shape
 from ..parse import parse_expression
 from ..quantities import QUANTITIES
 from ..symbols import user_symbol
@@ -292,6 +292,53 @@ class _Blocks:
             return _Arg(raw, parse_expression(text, symbol))
         except (ParseError, SpecError):
             return _Arg(raw, None)  # a word (a mode, an activation's name...)
+
+    # -- composite layers
+
+    def composite(
+        self,
+        expansion: Expansion,
+        sources: Sequence[_Entry],
+        qualified: str,
+        scope: _Scope,
+        where: Where,
+    ) -> _Entry:
+        """A composite layer (``TransformerEncoderLayer``...) walked as an inline block of its
+        inner layers under its own name, as PyTorch names its submodules (``enc.self_attn``);
+        its group shows it as one row at its depth."""
+        self.keep(expansion.checks)
+        start = len(self.rows)
+        group_index = len(self.groups)
+        self.groups.append(None)  # type: ignore[arg-type]  # filled in below, in order
+        shares = (
+            None if scope.shares is None else f"{scope.shares}{qualified[len(scope.prefix) :]}."
+        )
+        child = _Scope(
+            qualified + ".",
+            _Table({}, self.symbols, where.type),
+            [sources[0]],
+            index=scope.index,
+            depth=scope.depth + 1,
+            multiplicity=scope.multiplicity,
+            stack=scope.stack,
+            shares=shares,
+        )
+        child.local.update({name: sources[position] for name, position in expansion.inputs.items()})
+        out = self.walk(expansion.entries, child, expansion.output)
+        self.groups[group_index] = Group(
+            qualified,
+            where.type,
+            scope.depth,
+            start,
+            len(self.rows),
+            sources[0].tensor.shape,
+            out.tensor.shape,
+            multiplicity=scope.multiplicity,
+            shares=None if shares is None else shares[:-1],
+        )
+        entry = _Entry(out.name, out.tensor, row=out.row)
+        self.made[qualified] = entry
+        return entry
 
     # -- shared weights
 

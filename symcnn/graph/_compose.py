@@ -165,6 +165,9 @@ class _Composer(_Blocks):
         }
         sources = self.sources(raw.get("from"), scope, where, reads=layer_class.arity != 0)
         layer = layer_class.from_spec(where, arguments, scope.table)  # type: ignore[arg-type]
+        expansion = layer.expansion([source.tensor for source in sources], where)
+        if expansion is not None:
+            return self.composite(expansion, sources, qualified, scope, where), local
         row, checks = layer.bind_inputs([source.tensor for source in sources], where)
         checks = [*_whole(layer, where), *checks]
         row = self.place(row, qualified, sources, scope)

@@ -6,7 +6,21 @@ import difflib
 from collections import Counter
 
 from ..errors import SpecError
-from . import conv, dense, embedding, merge, norm, padding, parameter, pool, recurrent, resample, shape
+from . import (
+    attention,
+    conv,
+    dense,
+    embedding,
+    merge,
+    norm,
+    padding,
+    parameter,
+    pool,
+    recurrent,
+    resample,
+    shape,
+    transformer,
+)
 from .base import Check, Formula, Layer, Row, Tensor, Where
 
 __all__ = ["LAYERS", "Check", "Formula", "Layer", "Row", "Tensor", "Where", "lookup"]
@@ -84,6 +98,12 @@ _CLASSES: list[type[Layer]] = [
     recurrent.RNNCell,
     recurrent.LSTMCell,
     recurrent.GRUCell,
+    attention.MultiheadAttention,
+    transformer.TransformerEncoderLayer,
+    transformer.TransformerDecoderLayer,
+    transformer.TransformerEncoder,
+    transformer.TransformerDecoder,
+    transformer.Transformer,
 ]
 
 #: lower-cased PyTorch class name -> layer class

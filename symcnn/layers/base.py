@@ -27,6 +27,7 @@ __all__ = [
     "INTEGER_DTYPES",
     "LAYER_OUTPUT_DTYPE",
     "Check",
+    "Expansion",
     "Expr",
     "Formula",
     "Layer",
@@ -144,6 +145,21 @@ class Formula:
             None if shape is None else tuple(size.xreplace(mapping) for size in shape),
             {name: expr.xreplace(mapping) for name, expr in self.extra.items()},
         )
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A composite layer's inner layers (a transformer layer's attention, linears, norms...): spec
+    entries the graph walks as an inline block under the layer's name, so each is a row of its
+    own and the layer is their group. ``entries`` read the layer's first input as ``input`` and
+    its others by the names of ``inputs`` (name -> position in ``from``); ``output`` names the
+    entry whose output is the layer's (``None``: the last)."""
+
+    entries: tuple[Mapping[str, Any], ...]
+    inputs: Mapping[str, int] = field(default_factory=dict)
+    output: str | None = None
+    #: what the composite's inputs must satisfy, checked before its rows are made
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -323,6 +339,12 @@ class Layer:
 
     #: how many inputs the layer reads: 1, or ``None`` for two or more (merges)
     arity: ClassVar[int | None] = 1
+
+    def expansion(self, xs: Sequence[Tensor], where: Where) -> Expansion | None:
+        """The inner layers of a composite layer reading ``xs`` (``None``: the layer is one row).
+        The graph expands a composite instead of binding it; :meth:`bind_inputs` still gives
+        its one-row total, for the layer alone."""
+        return None
 
     def bind_inputs(self, xs: Sequence[Tensor], where: Where) -> tuple[Row, list[Check]]:
         """Bind to the tensors the layer reads; a one-input layer binds to its one tensor."""
