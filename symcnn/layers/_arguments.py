@@ -15,9 +15,9 @@ from typing import Any
 
 import sympy
 
-from ..errors import ParseError, SpecError
+from ..errors import ParseError, SpecError, describe
 from ..formula import Expr
-from ..parse import parse_expression
+from ..parse import ExactFloat, parse_expression
 from ..symbols import user_symbol
 
 __all__ = ["Where", "arg", "coerce"]
@@ -54,8 +54,7 @@ def arg(kind: str, default: Any = dataclasses.MISSING, *, inferred: bool = False
     return field(default=default, metadata=metadata)
 
 
-def _describe(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else str(value)
+_describe = describe
 
 
 class _Coercer:
@@ -71,8 +70,8 @@ class _Coercer:
         """An error naming the field and its value; ``value`` is what the text evaluated to,
         when symbols in it were given values (``bias`` = 'b' (= 2))."""
         shown = _describe(self.raw)
-        if value is not None and str(value) != str(self.raw):
-            shown += f" (= {value})"
+        if value is not None and describe(value) != shown:
+            shown += f" (= {describe(value)})"
         return SpecError(f"`{self.name}` = {shown}: {reason}", where=self.where, field=self.name)
 
     def parse(self, text: str, symbol: Any) -> Expr:
@@ -100,7 +99,8 @@ class _Coercer:
         if isinstance(value, bool) or value is None:
             raise self.fail(f"must be {what}")
         if isinstance(value, float):
-            if not value.is_integer():
+            exact = value.exact if isinstance(value, ExactFloat) else None
+            if not value.is_integer() or (exact is not None and exact.denominator != 1):
                 raise self.fail(f"must be {what} (sizes are whole numbers)")
             value = int(value)
         if isinstance(value, int):
@@ -234,6 +234,8 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
                 raise coercer.fail("must be a number or a list of numbers")
             if isinstance(item, float) and not math.isfinite(item):
                 raise coercer.fail("must be a finite number")
+            if isinstance(item, ExactFloat):
+                return sympy.Rational(item.exact.numerator, item.exact.denominator)
             return sympy.Rational(str(item))
 
         if isinstance(raw, list | tuple):
