@@ -188,7 +188,9 @@ def normalize(document: Any) -> dict[str, Any]:
         inputs = {}
         for key, value in raw_inputs.items():
             if not isinstance(key, str) or not key.isidentifier():
-                raise SpecError(f"`inputs`: {describe(key)} is not a valid input name", field="inputs")
+                raise SpecError(
+                    f"`inputs`: {describe(key)} is not a valid input name", field="inputs"
+                )
             inputs[key] = _shape(value, f"inputs.{key}")
     symbols = document.get("symbols") or {}
     if not isinstance(symbols, Mapping) or not all(

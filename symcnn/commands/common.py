@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -38,6 +39,40 @@ def parse_assignment(text: str) -> tuple[str, str]:
     if not equals or not name.strip() or not value.strip():
         raise SpecError(f"--set {text!r}: expected NAME=VALUE, such as H=32")
     return name.strip(), value.strip()
+
+
+def positive_integer(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--limit 0`` lists nothing: refused)."""
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+def count(text: str) -> int:
+    """An argparse type: a whole number of at least 0 (a depth, a seed)."""
+    value = _whole(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a nonnegative integer")
+    return value
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0 (not -1, nan or inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text.strip().replace("_", ""), 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def add_spec_argument(parser: argparse.ArgumentParser) -> None:

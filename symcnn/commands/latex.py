@@ -13,7 +13,14 @@ from ..render.latex import latex_document
 from ..render.markdown import markdown_document
 from ..render.pdf import compile_pdf
 from ..render.plain import text_document
-from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
+from .common import (
+    add_command,
+    add_set_option,
+    add_spec_argument,
+    count,
+    load_with_values,
+    write,
+)
 
 HELP = "write an answer key (table, step-by-step working, total) as LaTeX, Markdown or text"
 DESCRIPTION = """\
@@ -63,7 +70,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--depth",
-        type=int,
+        type=count,
         default=None,
         metavar="N",
         help="fold the table's blocks nested deeper than N into one row with their subtotal (0: "

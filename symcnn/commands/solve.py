@@ -24,7 +24,15 @@ from ..solve import (
     Stated,
     solve,
 )
-from .common import add_command, add_set_option, add_spec_argument, parse_assignment, write
+from .common import (
+    add_command,
+    add_set_option,
+    add_spec_argument,
+    parse_assignment,
+    positive_integer,
+    seconds,
+    write,
+)
 
 __all__ = ["register", "run", "solution_data", "solution_text"]
 
@@ -92,18 +100,22 @@ def register(subparsers: Any) -> None:
         "--format", choices=("text", "json"), default="text", help="text (default) or json"
     )
     parser.add_argument(
-        "--limit", type=int, default=20, metavar="N", help="list at most N solutions (default 20)"
+        "--limit",
+        type=positive_integer,
+        default=20,
+        metavar="N",
+        help="list at most N solutions (default 20)",
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=10.0,
         metavar="SECONDS",
         help="stop a search after this long and say so (default 10)",
     )
     parser.add_argument(
         "--max-points",
-        type=int,
+        type=positive_integer,
         default=10_000_000,
         metavar="N",
         help="refuse searches over more grid points than this (default 10^7)",
