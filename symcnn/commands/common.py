@@ -49,14 +49,6 @@ def positive_integer(text: str) -> int:
     return value
 
 
-def count(text: str) -> int:
-    """An argparse type: a whole number of at least 0 (a depth, a seed)."""
-    value = _whole(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a nonnegative integer")
-    return value
-
-
 def seconds(text: str) -> float:
     """An argparse type: a finite number of seconds above 0 (not -1, nan or inf)."""
     try:

@@ -17,7 +17,6 @@ from .common import (
     add_command,
     add_set_option,
     add_spec_argument,
-    count,
     load_with_values,
     write,
 )
@@ -70,7 +69,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--depth",
-        type=count,
+        type=int,
         default=None,
         metavar="N",
         help="fold the table's blocks nested deeper than N into one row with their subtotal (0: "
@@ -88,6 +87,11 @@ def register(subparsers: Any) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
+    if arguments.output and Path(arguments.output).name.startswith("-"):
+        raise SpecError(
+            f"-o {arguments.output!r}: a file name may not start with '-' (LaTeX tools "
+            "would read it as an option); choose another name"
+        )
     if arguments.pdf and not arguments.output:
         raise SpecError("--pdf needs -o FILE.tex: the PDF is written next to it")
     if arguments.pdf and (arguments.fragment or arguments.format != "latex"):

@@ -13,7 +13,6 @@ from .common import (
     add_command,
     add_set_option,
     add_spec_argument,
-    count,
     load_with_values,
     write,
 )
@@ -54,7 +53,7 @@ def register(subparsers: Any) -> None:
     add_set_option(parser)
     parser.add_argument(
         "--depth",
-        type=count,
+        type=int,
         default=None,
         metavar="N",
         help="fold blocks nested deeper than N into one row with their subtotal (0: only the "
