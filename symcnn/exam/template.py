@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, describe
 from ..network import Network
 from ..spec import normalize, read_spec
 
@@ -81,7 +81,7 @@ def _fail(message: str, field: str | None = None) -> SpecError:
 
 def _integer(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(f"{where} = {value!r}: must be an integer", where)
+        raise _fail(f"{where} = {describe(value)}: must be an integer", where)
     return value
 
 
@@ -126,12 +126,14 @@ def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSp
             f"{where}: unknown key `{unknown[0]}` (valid keys: {', '.join(QUESTION_KEYS)})", where
         )
     ask = raw["ask"]
-    if ask not in ASKS:
-        raise _fail(f"{where}: `ask` = {ask!r}: must be one of {', '.join(ASKS)}", where)
+    if not isinstance(ask, str) or ask not in ASKS:
+        raise _fail(f"{where}: `ask` = {describe(ask)}: must be one of {', '.join(ASKS)}", where)
     layer = raw.get("layer")
     layers = [row.name for row in net.rows]
-    if layer is not None and str(layer) not in layers:
-        raise _fail(f"{where}: no layer named {layer!r} (layers: {', '.join(layers)})", where)
+    if layer is not None and (not isinstance(layer, str | int) or str(layer) not in layers):
+        raise _fail(
+            f"{where}: no layer named {describe(layer)} (layers: {', '.join(layers)})", where
+        )
     layer = None if layer is None else str(layer)
     needs_layer = ask in ("params", "activation_size", "output_shape")
     if needs_layer and layer is None:
@@ -147,15 +149,17 @@ def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSp
     find = given = None
     if ask == "solve":
         find = raw.get("find")
-        if find not in names:
+        if not isinstance(find, str) or find not in names:
             raise _fail(
-                f"{where}: `find` = {find!r} must be one of the variables "
+                f"{where}: `find` = {describe(find)} must be one of the variables "
                 f"({', '.join(sorted(names))})",
                 where,
             )
         given = raw.get("given", "params" if layer else "total_params")
-        if given not in GIVENS:
-            raise _fail(f"{where}: `given` = {given!r}: must be params or total_params", where)
+        if not isinstance(given, str) or given not in GIVENS:
+            raise _fail(
+                f"{where}: `given` = {describe(given)}: must be params or total_params", where
+            )
         if given == "params" and layer is None:
             raise _fail(f"{where}: `given: params` needs `layer`", where)
     elif "find" in raw or "given" in raw:
@@ -200,7 +204,13 @@ def load_template(source: Any) -> Template:
     raw_variables = document.get("variables") or {}
     if not isinstance(raw_variables, Mapping):
         raise _fail("`variables` must map each name to its choices", "variables")
-    variables = tuple(_variable(str(name), raw) for name, raw in sorted(raw_variables.items()))
+    for name in raw_variables:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise _fail(
+                f"`variables`: {describe(name)} is not a symbol's name (quote it if it is)",
+                "variables",
+            )
+    variables = tuple(_variable(name, raw) for name, raw in sorted(raw_variables.items()))
     net = Network.build(spec)
     names = {variable.name for variable in variables}
     symbols = set(net.symbols)
