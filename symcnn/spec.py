@@ -22,6 +22,8 @@ from .errors import SpecError, describe
 __all__ = ["normalize", "read_spec"]
 
 TOP_LEVEL = ("name", "input", "inputs", "layout", "symbols", "blocks", "layers", "output")
+#: keys symcnn itself adds to a normalized spec (accepted when a normalized spec is normalized)
+NORMALIZED_KEYS = ("warnings",)
 BLOCK_KEYS = ("args", "layers", "output")
 LAYOUTS = ("HWC", "CHW")
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -149,7 +151,7 @@ def normalize(document: Any) -> dict[str, Any]:
         raise SpecError(
             f"a spec must be a mapping with `input` and `layers`, got {type(document).__name__}"
         )
-    unknown = [key for key in document if key not in TOP_LEVEL]
+    unknown = [key for key in document if key not in (*TOP_LEVEL, *NORMALIZED_KEYS)]
     if unknown:
         raise SpecError(
             f"unknown top-level key `{unknown[0]}` (valid keys: {', '.join(TOP_LEVEL)})",
@@ -221,4 +223,26 @@ def normalize(document: Any) -> dict[str, Any]:
         spec["blocks"] = blocks
     if output is not None:
         spec["output"] = str(output)
+    warnings = [str(text) for text in document.get("warnings") or ()]
+    if "layout" not in document:
+        warnings += _layout_warnings(inputs)
+    if warnings:
+        spec["warnings"] = warnings
     return spec
+
+
+def _layout_warnings(inputs: Mapping[str, list[Any]]) -> list[str]:
+    """A spec written in PyTorch's order without ``layout: CHW`` reads as a tiny image with many
+    channels: say so when the first axis is at most 4 and the last, a number, is not."""
+    found = []
+    for name, shape in inputs.items():
+        first, last = shape[0], shape[-1]
+        numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (first, last))
+        if len(shape) == 3 and numbers and first <= 4 < last:
+            label = "`input`" if name == "input" else f"`inputs.{name}`"
+            found.append(
+                f"{label} = {describe(shape)} is read as height, width, channels (HWC): "
+                f"{first} pixels high with {last} channels. If it is channels first (PyTorch's "
+                "order), add `layout: CHW` to the spec; add `layout: HWC` to silence this"
+            )
+    return found

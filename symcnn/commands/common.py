@@ -85,8 +85,15 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
 def load_with_values(spec: str, assignments: list[str]) -> Network:
     """Load ``spec`` and substitute the ``--set`` values."""
     net = load(spec)
+    warn(net)
     values = dict(parse_assignment(text) for text in assignments)
     return net.subs(values) if values else net
+
+
+def warn(net: Network) -> None:
+    """Print the network's warnings on stderr, one line each."""
+    for warning in net.warnings:
+        print(f"symcnn: warning: {warning}", file=sys.stderr)
 
 
 def write(text: str) -> None:
