@@ -53,7 +53,7 @@ def _first_error(log: Path, output: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def compile_pdf(tex: str | os.PathLike[str]) -> Path:
+def compile_pdf(tex: str | os.PathLike[str], *, keep_log: bool = False) -> Path:
     """Compile ``tex``; return the PDF's path, next to it.
 
     The engine runs in a private temporary folder on a copy named ``document.tex``: whatever the
@@ -61,7 +61,7 @@ def compile_pdf(tex: str | os.PathLike[str]) -> Path:
     no other file of its folder is visible to it, and no ``.aux``, ``.log``, ``.fls`` or
     ``.fdb_latexmk`` is left behind. Raises :class:`LatexError` when no engine is installed
     (saying what to install) or when the document does not compile (quoting LaTeX's first
-    error).
+    error). ``keep_log`` copies LaTeX's log next to the PDF (``FILE.log``).
     """
     source = Path(tex).resolve()
     command = find_engine()
@@ -71,7 +71,13 @@ def compile_pdf(tex: str | os.PathLike[str]) -> Path:
             f"but not compiled. Install TeX Live, on Debian or Ubuntu: "
             f"apt-get install {' '.join(DEBIAN_PACKAGES)}"
         )
-    environment = {**os.environ, "openin_any": "p", "openout_any": "p"}
+    # TEXINPUTS: a document may \\input the files beside it (an answer-key fragment), as before
+    environment = {
+        **os.environ,
+        "openin_any": "p",
+        "openout_any": "p",
+        "TEXINPUTS": f"{source.parent}{os.pathsep}{os.environ.get('TEXINPUTS', '')}",
+    }
     pdf = source.with_suffix(".pdf")
     with tempfile.TemporaryDirectory(prefix="symcnn-latex-") as folder:
         work = Path(folder)
@@ -94,4 +100,6 @@ def compile_pdf(tex: str | os.PathLike[str]) -> Path:
             error = _first_error(work / "document.log", result.stdout + result.stderr)
             raise LatexError(f"{source.name} did not compile: {error}")
         shutil.move(built, pdf)
+        if keep_log and (work / "document.log").exists():
+            shutil.copyfile(work / "document.log", source.with_suffix(".log"))
     return pdf
