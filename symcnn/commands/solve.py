@@ -44,6 +44,9 @@ feasible range, or with --max/--min the extreme value. Floors in strided output 
 several inputs can give the same output, and the whole range is reported. Every answer also passes
 the network's validity checks. When no integer works, the nearest real solution and the values of
 the neighbouring integers are shown.
+
+Exit status: 0 when there is a solution, 1 when no integer satisfies the targets (the answer is
+no, as check's is for a wrong claim), 2 on bad input.
 """
 #: the registry's quantities, as --help lists them
 _LISTED = textwrap.fill(
@@ -153,7 +156,8 @@ def run(arguments: argparse.Namespace) -> int:
         write(json.dumps(solution_data(solution), indent=2, ensure_ascii=False) + "\n")
     else:
         write(solution_text(solution))
-    return 0
+    # one rule for every command that answers a question: 1 is a well-posed "no"
+    return 1 if solution.count == 0 and solution.complete else 0
 
 
 # ------------------------------------------------------------------------------ text

@@ -109,6 +109,15 @@ class _Coercer:
             # a symbol first met as a padding may be 0; one met as a size is at least 1
             expr = self.parse(value, lambda name: self.symbol(name, nonnegative=minimum == 0))
         elif isinstance(value, sympy.Basic):
+            loose = sorted(
+                str(s) for s in value.free_symbols if not (s.is_integer and s.is_nonnegative)
+            )
+            if loose:
+                raise self.fail(
+                    f"must be {what}; the symbol {loose[0]} may be any number (give it integer "
+                    f"assumptions: sympy.Symbol({loose[0]!r}, integer=True, positive=True), or "
+                    "write the size as text)"
+                )
             expr = value
         else:
             raise self.fail(f"must be {what}")
