@@ -17,7 +17,7 @@ import sympy
 
 from ..errors import ParseError, SpecError, describe
 from ..formula import Expr
-from ..parse import ExactFloat, parse_expression
+from ..parse import ExactFloat, check_digits, parse_expression
 from ..symbols import user_symbol
 
 __all__ = ["Where", "arg", "coerce"]
@@ -104,6 +104,10 @@ class _Coercer:
                 raise self.fail(f"must be {what} (sizes are whole numbers)")
             value = int(value)
         if isinstance(value, int):
+            try:
+                check_digits(value, "the number")
+            except ParseError as error:
+                raise self.fail(str(error)) from None
             expr: Expr = sympy.Integer(value)
         elif isinstance(value, str):
             # a symbol first met as a padding may be 0; one met as a size is at least 1
@@ -185,6 +189,9 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
             stripped = raw.strip().lower()
             if stripped in ("true", "false"):
                 return ONE if stripped == "true" else ZERO
+            if stripped in ("yes", "no", "on", "off"):
+                # YAML 1.1 read these as booleans; symcnn reads YAML 1.2, where they are text
+                raise coercer.fail("must be true, false, 0, 1 or a symbol (write true or false)")
             expr = coercer.parse(raw, lambda name: coercer.symbol(name, flag=True))
         elif isinstance(raw, int):
             expr = sympy.Integer(raw)
