@@ -485,3 +485,38 @@ def test_exit_status_stays_within_the_documented_rule(capsys) -> None:
     assert code == 0
     code, _, _ = run(capsys, "check", "m*n*k", "--against", "conv2d.params")
     assert code == 1
+
+
+def test_a_whole_shape_is_checked_axis_by_axis(capsys) -> None:
+    spec = str(EXAMPLES / "lenet5.yaml")
+    conv = torch.nn.Conv2d(3, 8, 5)
+    truth = "x".join(str(size) for size in (*conv(torch.zeros(1, 3, 32, 32)).shape[2:], 8))
+    code, out, _ = run(
+        capsys, "check", truth, "--against", spec, "--quantity", "CONV1.output_shape"
+    )
+    assert code == 0 and "3 of 3 axes right" in out
+    code, out, _ = run(
+        capsys, "check", "29x29x8", "--against", spec, "--quantity", "CONV1.output_shape"
+    )
+    assert code == 1 and "1 of 3 axes right" in out
+    code, out, _ = run(capsys, "check", "[H-n+1, W-m+1, k]", "--against", "conv2d.output_shape")
+    assert code == 0 and "3 of 3 axes right" in out
+    refused(capsys, "check", "28x28", "--against", "conv2d.output_shape", match="2 axes")
+
+
+@pytest.mark.parametrize(
+    ("claim", "book", "letters"),
+    [
+        ("(n+2p-f)/s+1", "Andrew Ng", "f = m"),
+        ("(W-F+2P)/S+1", "CS231n", "P = z_w"),
+        ("(i+2p-k)/s+1", "Dumoulin", "k = m"),
+    ],
+)
+def test_a_textbook_alphabet_is_read_and_named(claim, book, letters, capsys) -> None:
+    code, out, _ = run(capsys, "check", claim, "--against", "conv2d.output_shape[1]")
+    assert code == 1  # right but for the floor: the catalogued mistake
+    assert "read as:" in out and book in out and letters in out
+    assert "output-size-no-floor" in out
+    floored = f"floor({claim[: claim.rindex('+')]})+1"
+    code, out, _ = run(capsys, "check", floored, "--against", "conv2d.output_shape[1]")
+    assert code == 0, out

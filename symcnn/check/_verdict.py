@@ -78,6 +78,8 @@ class Verdict:
     counterexample: Counterexample | None
     diagnoses: tuple[Diagnosis, ...]
     tried: int = 0
+    #: how a claim written in a textbook's alphabet was read (``n = W, f = m...``), or ""
+    reading: str = ""
 
     @property
     def truth(self) -> Expr:
@@ -161,6 +163,8 @@ def format_verdict(verdict: Verdict) -> str:
     target = verdict.target
     text = verdict.claim_text.strip()
     lines = [f"claim:     {text}"]
+    if verdict.reading:
+        lines.append(f"read as:   {verdict.reading}")
     plain = "".join(text.split()).replace(",", "")
     if plain not in (sympy.sstr(verdict.claim), sympy.sstr(verdict.claim).replace(" ", "")):
         lines[0] += f"  =  {_number(verdict.claim)}"
