@@ -112,7 +112,7 @@ for _tag, _pattern, _first in (
         )
 
 
-def _constructors(loader: type) -> None:
+def _constructors(loader: Any) -> None:
     loader.add_constructor("tag:yaml.org,2002:int", _Core.construct_yaml_int)
     loader.add_constructor("tag:yaml.org,2002:float", _Core.construct_yaml_float)
 

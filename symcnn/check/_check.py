@@ -116,10 +116,12 @@ def _textbook_reading(claim: Any) -> tuple[Expr, str] | None:
     used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", claim)) - FUNCTION_NAMES
     for book, alphabet in ALPHABETS.items():
         if used and used <= set(alphabet):
+
+            def letter(name: str, alphabet: Mapping[str, str] = alphabet) -> Expr:
+                return NOTATION[alphabet[name]].symbol
+
             try:
-                expression = parse_expression(
-                    claim, lambda name, alphabet=alphabet: NOTATION[alphabet[name]].symbol
-                )
+                expression = parse_expression(claim, letter)
             except ParseError:
                 continue
             letters = ", ".join(

@@ -44,6 +44,11 @@ class _Grid:
     runs: list[IntRange] = field(default_factory=list)
 
 
+def _size(values: IntSet) -> int:
+    """How many integers ``values`` holds (every range has an end by the time a grid is made)."""
+    return sum(int(r.high) - int(r.low) + 1 for r in values.ranges if r.high is not None)
+
+
 def _array(values: IntSet) -> np.ndarray:
     return (
         np.concatenate(
@@ -161,7 +166,7 @@ class _GridSearch(_Question):
         holds, and the nearest misses when nothing does. ``keep_all`` (one symbol) also keeps
         every solution, as runs of consecutive values."""
         # counted before any array is made: 1..1e12 must be refused, not allocated
-        shape = tuple(sum(int(r.high) - int(r.low) + 1 for r in d.ranges) for d in domains)  # type: ignore[arg-type]
+        shape = tuple(_size(d) for d in domains)
         total = math.prod(shape)
         grid = _Grid(total=total, alone=[False] * len(constraints))
         if total > self.max_points:
