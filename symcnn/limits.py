@@ -12,6 +12,8 @@ from __future__ import annotations
 
 __all__ = [
     "MAX_BITS",
+    "MAX_BLOCK_NESTING",
+    "MAX_CHOICES",
     "MAX_DEPTH",
     "MAX_DESCRIBED",
     "MAX_EXPANDED_TERMS",
@@ -19,7 +21,10 @@ __all__ = [
     "MAX_INTEGER_DIGITS",
     "MAX_LENGTH",
     "MAX_LITERAL_DIGITS",
+    "MAX_ROWS",
+    "MAX_SEARCH_POINTS",
     "MAX_SPEC_BYTES",
+    "MAX_SWEEP_POINTS",
     "MAX_YAML_NODES",
     "how_to_raise",
 ]
@@ -47,6 +52,16 @@ MAX_SPEC_BYTES = 16 * 2**20
 MAX_YAML_NODES = 1_000_000
 #: characters of a value shown in an error message; longer values are cut with ``…``
 MAX_DESCRIBED = 200
+#: rows a network may have once every numeric ``repeat`` is unrolled
+MAX_ROWS = 100_000
+#: block uses nested inside each other (a block that uses a block that uses a block...)
+MAX_BLOCK_NESTING = 32
+#: points of a sweep grid, counted before any value is listed (``max_points=`` per call)
+MAX_SWEEP_POINTS = 20_000_000
+#: grid points a solve search may visit, counted before any array is made (``--max-points``)
+MAX_SEARCH_POINTS = 10_000_000
+#: values one exam-template variable may take
+MAX_CHOICES = 10_000
 
 
 def how_to_raise(name: str) -> str:

@@ -32,8 +32,10 @@ import numpy as np
 import sympy
 from sympy import Expr
 
+from . import limits
 from .errors import ParseError, SolveError
 from .evaluate import compile_numpy, substitute
+from .limits import how_to_raise
 from .network import Network
 from .parse import parse_expression
 from .references import check_value, network_quantity, parse_number_text, values_table
@@ -53,7 +55,7 @@ __all__ = [
 
 EXACT = 2**53
 CHUNK = 1 << 17
-MAX_POINTS = 20_000_000
+MAX_POINTS = limits.MAX_SWEEP_POINTS  # its value at import; the checks read symcnn.limits
 
 
 # ------------------------------------------------------------------------------ the grid
@@ -100,10 +102,11 @@ def parse_values(text: str, name: str = "value") -> list[int]:
             if high < low:
                 raise SolveError(f"{context}: the range {low}..{high} is empty")
             span_values = range(low, high + 1, step)
-            if len(values) + len(span_values) > MAX_POINTS:  # counted before it is listed
+            most = limits.MAX_SWEEP_POINTS
+            if len(values) + len(span_values) > most:  # counted before it is listed
                 raise SolveError(
-                    f"{context}: {len(span_values):,} values, more than the {MAX_POINTS:,} "
-                    "points a sweep may have (MAX_POINTS; max_points= in the Python API)"
+                    f"{context}: {len(span_values):,} values, more than the {most:,} points a "
+                    "sweep may have " + how_to_raise("MAX_SWEEP_POINTS")
                 )
             values += span_values
         elif colon:
@@ -223,7 +226,7 @@ def sweep(
     values: Mapping[str, Any] | None = None,
     where: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
-    max_points: int = MAX_POINTS,
+    max_points: int | None = None,
 ) -> Sweep:
     """Evaluate ``quantities`` at every point of ``grid`` (the Cartesian product of its axes).
 
@@ -243,6 +246,7 @@ def sweep(
         for value in (min(axes[symbol.name]), max(axes[symbol.name])):
             check_value(symbol, sympy.Integer(value), symbol.name)
     total = math.prod(len(v) for v in axes.values())
+    max_points = limits.MAX_SWEEP_POINTS if max_points is None else max_points
     if total > max_points:
         raise SolveError(f"the sweep has {total:,} points, more than max_points={max_points:,}")
     if not quantities:

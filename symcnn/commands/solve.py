@@ -118,9 +118,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--max-points",
         type=positive_integer,
-        default=10_000_000,
+        default=None,
         metavar="N",
-        help="refuse searches over more grid points than this (default 10^7)",
+        help="refuse searches over more grid points than this (default 10^7, "
+        "symcnn.limits.MAX_SEARCH_POINTS)",
     )
     parser.set_defaults(run=run)
 

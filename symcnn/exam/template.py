@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import limits
 from ..errors import SpecError, describe
+from ..limits import how_to_raise
 from ..network import Network
 from ..spec import normalize, read_spec
 
@@ -35,7 +37,7 @@ ASKS = (
 )
 QUESTION_KEYS = ("ask", "layer", "find", "given", "choices")
 GIVENS = ("params", "total_params")
-MAX_CHOICES = 10_000
+MAX_CHOICES = limits.MAX_CHOICES  # its value at import; the check reads symcnn.limits
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,11 @@ def _variable(name: str, raw: Any) -> Variable:
         step = _integer(raw.get("step", 1), f"{where}.step")
         if step < 1 or high < low:
             raise _fail(f"{where}: range [{low}, {high}] with step {step} is empty", where)
-        if (high - low) // step >= MAX_CHOICES:
-            raise _fail(f"{where}: more than {MAX_CHOICES} values", where)
+        if (high - low) // step >= limits.MAX_CHOICES:
+            raise _fail(
+                f"{where}: more than {limits.MAX_CHOICES} values " + how_to_raise("MAX_CHOICES"),
+                where,
+            )
         values = list(range(low, high + 1, step))
     return Variable(name, tuple(dict.fromkeys(values)))
 
