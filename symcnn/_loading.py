@@ -26,7 +26,8 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, SequenceNode
 
-from . import limits
+import symcnn.limits as limits
+
 from .errors import ParseError, SpecError
 from .limits import how_to_raise
 from .parse import exact_number

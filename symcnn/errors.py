@@ -9,7 +9,7 @@ from __future__ import annotations
 import reprlib
 from typing import Any
 
-from . import limits
+import symcnn.limits as limits
 
 __all__ = ["ParseError", "ShapeError", "SolveError", "SpecError", "SymcnnError", "describe"]
 

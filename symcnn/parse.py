@@ -47,7 +47,8 @@ from fractions import Fraction
 
 import sympy
 
-from . import limits
+import symcnn.limits as limits
+
 from .errors import ParseError
 from .limits import how_to_raise
 from .symbols import NOTATION, user_symbol

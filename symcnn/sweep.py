@@ -32,7 +32,8 @@ import numpy as np
 import sympy
 from sympy import Expr
 
-from . import limits
+import symcnn.limits as limits
+
 from .errors import ParseError, SolveError
 from .evaluate import compile_numpy, substitute
 from .limits import how_to_raise

@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping, Sequence
 import sympy
 from sympy import Expr
 
-from .. import limits
+import symcnn.limits as limits
+
 from ..errors import ParseError
 from ..limits import how_to_raise
 from ..parse import expanded_terms

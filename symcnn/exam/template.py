@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import limits
+import symcnn.limits as limits
+
 from ..errors import SpecError, describe
 from ..limits import how_to_raise
 from ..network import Network

@@ -10,7 +10,8 @@ from typing import Any
 
 import sympy
 
-from .. import limits
+import symcnn.limits as limits
+
 from ..errors import ParseError, ShapeError, SpecError
 from ..layers import Check, Row, Where
 from ..layers.base import ONE, ZERO, Expr, format_shape

@@ -19,7 +19,8 @@ from typing import Any
 
 import sympy
 
-from .. import limits
+import symcnn.limits as limits
+
 from ..errors import SpecError
 from ..layers import Check, Row, Tensor, Where, lookup
 from ..layers.base import Expr, _Coercer

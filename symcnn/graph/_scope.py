@@ -11,7 +11,8 @@ from typing import Any
 
 import sympy
 
-from .. import limits
+import symcnn.limits as limits
+
 from ..errors import SpecError
 from ..layers import Check, Row, Tensor, Where
 from ..layers.base import ONE, Expr

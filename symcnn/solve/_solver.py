@@ -20,7 +20,8 @@ from typing import Any
 
 import sympy
 
-from .. import limits
+import symcnn.limits as limits
+
 from ..errors import SolveError
 from ..evaluate import exact, substitute, to_sympy
 from ._integers import FLIPPED, IntRange, Polynomial
