@@ -520,3 +520,18 @@ def test_a_textbook_alphabet_is_read_and_named(claim, book, letters, capsys) -> 
     floored = f"floor({claim[: claim.rindex('+')]})+1"
     code, out, _ = run(capsys, "check", floored, "--against", "conv2d.output_shape[1]")
     assert code == 0, out
+
+
+def test_every_limit_is_one_documented_constant() -> None:
+    page = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
+    names = [name for name in symcnn.limits.__all__ if name.startswith("MAX_")]
+    assert names and all(isinstance(getattr(symcnn.limits, name), int) for name in names)
+    missing = [name for name in names if f"`{name}`" not in page]
+    assert not missing, f"docs/limits.md does not document {missing}"
+
+
+def test_a_raised_limit_takes_effect_at_once(monkeypatch) -> None:
+    with pytest.raises(ParseError, match="MAX_EXPONENT"):
+        symcnn.parse_expression("2^300")
+    monkeypatch.setattr(symcnn.limits, "MAX_EXPONENT", 512)
+    assert symcnn.parse_expression("2^300") == 2**300
