@@ -280,12 +280,13 @@ def read_file_text(path: Path, what: str = "spec file") -> str:
         raise SpecError(f"{what} {name} is a directory; give a .yaml or .json file") from None
     except OSError as error:
         raise SpecError(f"cannot read {what} {name}: {error.strerror}") from None
-    with os.fdopen(descriptor, "rb") as file:
-        info = os.fstat(file.fileno())
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
         if stat.S_ISDIR(info.st_mode):
             raise SpecError(f"{what} {name} is a directory; give a .yaml or .json file")
-        if not stat.S_ISREG(info.st_mode):
-            raise SpecError(f"{what} {name} is not a regular file (a FIFO, a device or a socket)")
+        raise SpecError(f"{what} {name} is not a regular file (a FIFO, a device or a socket)")
+    with os.fdopen(descriptor, "rb") as file:
         limit = limits.MAX_SPEC_BYTES
         if info.st_size > limit:
             raise SpecError(

@@ -9,7 +9,7 @@ from typing import Any
 import sympy
 
 from ..errors import SpecError
-from .common import add_command, positive_integer, write
+from .common import add_command, write
 
 HELP = "list the identities between layer formulas, each proved and checked on numbers"
 DESCRIPTION = """\
@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--samples",
-        type=positive_integer,
+        type=int,
         default=25,
         metavar="N",
         help="random configurations to check each identity on (default 25)",
