@@ -4,7 +4,8 @@ Only the module of the command that runs is imported; the others are listed in `
 the table :data:`symcnn.commands.COMMANDS`, so ``symcnn summary`` does not pay for the solver.
 
 Every symcnn error becomes one line on stderr and exit status 2; there is never a traceback for
-bad input.
+bad input: as a last resort a ``RecursionError`` or ``MemoryError`` (an input past what the limits
+of :mod:`symcnn.limits` foresee) is one line and exit status 2 too.
 """
 
 from __future__ import annotations
@@ -75,6 +76,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. piped into head
         return 0
+    except (RecursionError, MemoryError) as error:
+        # the last resort: an input past what the limits foresee is still one line, not a
+        # traceback (docs/limits.md)
+        what = "nested too deeply" if isinstance(error, RecursionError) else "too large"
+        print(
+            f"symcnn {arguments.command}: error: the input is {what} to handle "
+            f"({type(error).__name__}); see docs/limits.md",
+            file=sys.stderr,
+        )
+        return 2
+    except ValueError as error:
+        if "integer string conversion" not in str(error):
+            raise
+        print(
+            f"symcnn {arguments.command}: error: a number has more digits than can be printed "
+            "(limit symcnn.limits.MAX_INTEGER_DIGITS; see docs/limits.md)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

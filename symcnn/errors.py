@@ -6,9 +6,41 @@ what would be valid, so that the one line the CLI prints is enough to fix the sp
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
-__all__ = ["ParseError", "ShapeError", "SolveError", "SpecError", "SymcnnError"]
+import symcnn.limits as limits
+
+__all__ = ["ParseError", "ShapeError", "SolveError", "SpecError", "SymcnnError", "describe"]
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxtuple, _SHORT.maxset = 3, 8, 8, 8, 8
+_SHORT.maxstring = _SHORT.maxother = limits.MAX_DESCRIBED
+
+
+def describe(value: Any) -> str:
+    """A value as an error message shows it: text quoted, and never longer than
+    :data:`symcnn.limits.MAX_DESCRIBED` characters, however large or deeply aliased the value.
+
+    >>> describe("k")
+    "'k'"
+    >>> describe([[1, 2]] * 20)
+    '[[1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], ...]'
+    """
+    written = getattr(value, "exact", None) and getattr(value, "text", None)
+    if isinstance(written, str):  # a decimal read exactly (symcnn.parse.ExactFloat)
+        shown = written
+    elif isinstance(value, str | list | tuple | dict | set):
+        shown = _SHORT.repr(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3000:
+        shown = f"an integer of {value.bit_length():,} bits"
+    else:
+        try:
+            shown = str(value)
+        except ValueError:  # a number past Python's printing limit
+            shown = f"a {type(value).__name__} too large to print"
+    limit = limits.MAX_DESCRIBED
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 class SymcnnError(ValueError):

@@ -311,8 +311,14 @@ class Compiled:
     def __init__(self, exprs: Sequence[sympy.Basic], symbols: Iterable[sympy.Symbol]) -> None:
         self.symbols = list(symbols)
         self.exprs = integer_floors(list(exprs))
+        # dummify: a user symbol named like a name the generated code uses (FloorDiv, numpy,
+        # floor, x0...) must not shadow it
         self.function = sympy.lambdify(
-            self.symbols, self.exprs, modules=[{"FloorDiv": np.floor_divide}, "numpy"], cse=True
+            self.symbols,
+            self.exprs,
+            modules=[{"FloorDiv": np.floor_divide}, "numpy"],
+            cse=True,
+            dummify=True,
         )
 
     def __call__(self, *arrays: Any) -> list[np.ndarray]:

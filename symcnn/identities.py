@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import sympy
-import yaml
 
+from ._loading import load_text, read_file_text
 from ._recurrent_examples import directions_example, gates_example
 from .check import normalize
-from .errors import SpecError, SymcnnError
+from .errors import SpecError, SymcnnError, describe
 from .parse import parse_expression
 from .references import quantity
 from .symbols import NOTATION, bias
@@ -542,16 +542,14 @@ def load_identities(source: str | Path | Mapping[str, Any]) -> list[Identity]:
         document: Any = source
     else:
         path = Path(source)
-        try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise SpecError(
-                f"cannot read identities file {str(path)!r}: {error.strerror}"
-            ) from None
-        except yaml.YAMLError as error:
-            raise SpecError(
-                f"{str(path)!r} is not valid YAML: {str(error).splitlines()[0]}"
-            ) from None
+        document = load_text(read_file_text(path, "identities file"), repr(str(path)))
+    try:
+        return _identities(document)
+    except RecursionError:
+        raise SpecError("the identities are nested too deeply to read") from None
+
+
+def _identities(document: Any) -> list[Identity]:
     entries = document.get("identities") if isinstance(document, Mapping) else None
     if not isinstance(entries, list):
         raise SpecError("an identities file needs a list under `identities`")
@@ -563,18 +561,31 @@ def load_identities(source: str | Path | Mapping[str, Any]) -> list[Identity]:
         for key in ("name", "lhs", "rhs"):
             if key not in entry:
                 raise SpecError(f"{where} has no `{key}`")
+        for key in ("name", "statement", "source"):
+            value = entry.get(key, "")
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                raise SpecError(f"{where}: `{key}` = {describe(value)} must be text")
         minimum = entry.get("minimum") or {}
         if not isinstance(minimum, Mapping) or not all(
             isinstance(value, int) and not isinstance(value, bool) for value in minimum.values()
         ):
             raise SpecError(f"{where}: `minimum` must map names to integers")
+        bounds = {}
+        for name, value in minimum.items():
+            symbol = _notation(str(name))
+            low = 1 if symbol.is_positive else 0
+            if value < low:
+                raise SpecError(
+                    f"{where}: `minimum` {name} = {value}: {name} is at least {low} already"
+                )
+            bounds[symbol] = value
         identities.append(
             Identity(
                 name=str(entry["name"]),
                 statement=str(entry.get("statement", "")),
                 lhs=(_side(entry["lhs"], f"{where}.lhs"),),
                 rhs=(_side(entry["rhs"], f"{where}.rhs"),),
-                minimum={_notation(str(name)): value for name, value in minimum.items()},
+                minimum=bounds,
                 source=str(entry.get("source", "")),
             )
         )

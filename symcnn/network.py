@@ -78,6 +78,9 @@ class Network:
     cost_cache: dict[str, dict[str, tuple[Expr, Expr]]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    #: what may be wrong with the spec although it is valid (an input in PyTorch's order
+    #: without ``layout: CHW``); the CLI prints them on stderr
+    warnings: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @classmethod
     def build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Self:
@@ -120,6 +123,7 @@ class Network:
             groups=tuple(built.groups),
             output=built.output,
             output_shape=built.output_shape,
+            warnings=tuple(spec.get("warnings", ())),
         )
 
     # -- totals

@@ -9,9 +9,13 @@ and ``⌈ ⌉``, and the functions ``floor``, ``ceil``, ``min`` and ``max``. Eve
 characters, names starting with ``_``, Python keywords, unknown functions — is refused with a
 :class:`~symcnn.errors.ParseError` that points at the position.
 
-Limits keep adversarial text cheap: at most :data:`MAX_LENGTH` characters, :data:`MAX_DEPTH` levels
-of nesting, integer exponents up to :data:`MAX_EXPONENT` and numbers of at most :data:`MAX_BITS`
-bits.
+Numbers may be written in scientific notation (``1e3`` is 1000, ``1.5e2`` is 150), exactly.
+
+Limits keep adversarial text cheap (:mod:`symcnn.limits`, ``docs/limits.md``): at most
+``MAX_LENGTH`` characters, ``MAX_DEPTH`` levels of nesting, exponents that are integers written as
+numbers up to ``MAX_EXPONENT`` (``2^k`` is refused: its size has no bound), powers of at most
+``MAX_BITS`` bits, numbers of at most ``MAX_LITERAL_DIGITS`` digits as written and
+``MAX_INTEGER_DIGITS`` once computed, and at most ``MAX_EXPANDED_TERMS`` terms once expanded.
 
 >>> parse_expression("((m*n*d)+1)*k")
 k*(d*m*n + 1)
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import difflib
 import keyword
+import math
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -42,17 +47,24 @@ from fractions import Fraction
 
 import sympy
 
+import symcnn.limits as limits
+
 from .errors import ParseError
+from .limits import how_to_raise
 from .symbols import NOTATION, user_symbol
 
-__all__ = ["parse_expression"]
+__all__ = [
+    "ExactFloat",
+    "check_digits",
+    "exact_number",
+    "expanded_terms",
+    "parse_expression",
+]
 
-MAX_LENGTH = 2000
-MAX_DEPTH = 60
-MAX_EXPONENT = 256
-MAX_DIGITS = 200
-#: the largest number (in bits) a power may produce; 2**256**256 would take gigabytes
-MAX_BITS = 20_000
+# the values when this module was imported, for readers; the checks read symcnn.limits
+MAX_LENGTH = limits.MAX_LENGTH
+MAX_DEPTH = limits.MAX_DEPTH
+MAX_EXPONENT = limits.MAX_EXPONENT
 
 FUNCTIONS: dict[str, Callable[..., sympy.Expr]] = {
     "floor": sympy.floor,
@@ -66,7 +78,7 @@ _ARITY = {"floor": 1, "ceil": 1, "ceiling": 1}
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
-  | (?P<number>[0-9]+(?:\.[0-9]+)?)  # ASCII digits only: '٣' is not 3 here
+  | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)  # ASCII digits only: '٣' is not 3
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<latex>\\(?:cdot|times|div|left|right|lfloor|rfloor|lceil|rceil|frac|[,;!\ ]))
   | (?P<superscript>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)
@@ -147,8 +159,8 @@ def tokenize(text: str) -> list[Token]:
             raise ParseError(
                 f"{value!r} is a Python keyword, not a name", text=text, position=position
             )
-        if kind == "number" and len(value) > MAX_DIGITS:
-            raise ParseError("number too long", text=text, position=position)
+        if kind == "number":
+            _check_literal(value, text, position)
         if kind != "space":
             tokens.append(Token(kind, value, position))
         position = match.end()
@@ -156,12 +168,95 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+def _check_literal(value: str, text: str, position: int) -> None:
+    mantissa, _, exponent = value.lower().partition("e")
+    digits = len(mantissa.replace(".", ""))
+    if digits > limits.MAX_LITERAL_DIGITS or (
+        exponent and abs(int(exponent)) > limits.MAX_LITERAL_DIGITS
+    ):
+        raise ParseError(
+            f"number too long (more than {limits.MAX_LITERAL_DIGITS} digits) "
+            + how_to_raise("MAX_LITERAL_DIGITS"),
+            text=text,
+            position=position,
+        )
+
+
 def _too_big(base: sympy.Expr, exponent: sympy.Expr) -> bool:
-    """Whether ``base ** exponent`` (both numbers) would have more than :data:`MAX_BITS` bits."""
+    """Whether ``base ** exponent`` (both numbers) would have more than ``MAX_BITS`` bits."""
     if not (base.is_Rational and exponent.is_Integer):
         return False
     bits = max(int(abs(base.p)).bit_length(), int(base.q).bit_length())
-    return bits * abs(int(exponent)) > MAX_BITS
+    return bits * abs(int(exponent)) > limits.MAX_BITS
+
+
+class ExactFloat(float):
+    """A float read from text that is not an integer, with the exact value as written
+    (``8.0000000000000001`` is not 8): a spec loader's reading of a decimal number."""
+
+    exact: Fraction
+    text: str
+
+    def __new__(cls, text: str) -> ExactFloat:
+        value = super().__new__(cls, text)
+        value.exact = Fraction(text)
+        value.text = text
+        return value
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def exact_number(text: str) -> int | ExactFloat:
+    """A number written as text (``1e3``, ``1.5e2``, ``0.25``) read exactly: an ``int`` when it is
+    an integer as written, else an :class:`ExactFloat`. Raises ``ValueError`` on other text and
+    :class:`~symcnn.errors.ParseError` past the digit limits."""
+    text = text.strip().replace("_", "")
+    _check_literal(text.lstrip("+-"), text, 0)
+    value = Fraction(text)
+    if value.denominator == 1:
+        return value.numerator
+    return ExactFloat(text)
+
+
+def check_digits(value: sympy.Basic | int, what: str = "a number") -> None:
+    """Refuse an integer (or a number inside an expression) of more than ``MAX_INTEGER_DIGITS``
+    decimal digits, before anything tries to print it."""
+    limit = limits.MAX_INTEGER_DIGITS
+    numbers = [value] if isinstance(value, int) else [
+        atom for atom in value.atoms(sympy.Rational)
+    ]
+    for number in numbers:
+        p, q = (number, 1) if isinstance(number, int) else (int(number.p), int(number.q))
+        for part in (abs(int(p)), q):
+            # a number of b bits has floor(b·log10 2) + 1 digits, give or take one: print only
+            # the borderline ones, which are short enough to print
+            estimate = part.bit_length() * 0.30103
+            if estimate > limit + 1 or (estimate > limit - 1 and len(str(part)) > limit):
+                raise ParseError(
+                    f"{what} has more than {limit:,} digits " + how_to_raise("MAX_INTEGER_DIGITS")
+                )
+
+
+def expanded_terms(expr: sympy.Basic) -> float:
+    """An upper bound on the number of terms ``sympy.expand(expr)`` can produce."""
+    cap = limits.MAX_EXPANDED_TERMS
+    if expr.is_Add:
+        return sum(expanded_terms(arg) for arg in expr.args)
+    if expr.is_Mul:
+        return math.prod(expanded_terms(arg) for arg in expr.args)
+    if expr.is_Pow:
+        base, exponent = expr.args
+        if exponent.is_Integer and int(exponent) > 0:
+            # a sum of t terms to the power e has at most C(t + e - 1, e) monomials
+            terms = expanded_terms(base)
+            if terms <= 1 or terms > cap:
+                return terms
+            return math.comb(int(terms) + int(exponent) - 1, int(exponent))
+        return 1
+    if isinstance(expr, sympy.Function):
+        return max((expanded_terms(arg) for arg in expr.args), default=1)
+    return 1
 
 
 class _Parser:
@@ -217,8 +312,11 @@ class _Parser:
 
     def nested(self) -> None:
         self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.error(f"expression nested deeper than {MAX_DEPTH} levels")
+        if self.depth > limits.MAX_DEPTH:
+            raise self.error(
+                f"expression nested deeper than {limits.MAX_DEPTH} levels "
+                + how_to_raise("MAX_DEPTH")
+            )
 
     def expression(self) -> sympy.Expr:
         self.nested()
@@ -282,12 +380,28 @@ class _Parser:
             self.nested()
             exponent = self.unary()
             self.depth -= 1
-            if exponent.is_number and (not exponent.is_integer or abs(exponent) > MAX_EXPONENT):
-                raise self.error(f"exponent must be an integer of at most {MAX_EXPONENT}", token)
-            if base == 0 and exponent.is_number and exponent < 0:
+            largest = limits.MAX_EXPONENT
+            if not exponent.is_number:
+                # 2^k or k^(k^k): a value whose size no limit on k can bound
+                raise self.error(
+                    f"exponent must be a number (an integer of at most {largest}), not "
+                    f"{exponent}; a power of a symbol such as d^2 is fine",
+                    token,
+                )
+            if not exponent.is_integer or abs(exponent) > largest:
+                raise self.error(
+                    f"exponent must be an integer of at most {largest} "
+                    + how_to_raise("MAX_EXPONENT"),
+                    token,
+                )
+            if base == 0 and exponent < 0:
                 raise self.error("division by zero", token)
             if _too_big(base, exponent):
-                raise self.error(f"number too large (more than {MAX_BITS} bits)", token)
+                raise self.error(
+                    f"number too large (more than {limits.MAX_BITS:,} bits) "
+                    + how_to_raise("MAX_BITS"),
+                    token,
+                )
             return sympy.Pow(base, exponent)
         return base
 
@@ -406,6 +520,16 @@ def parse_expression(
     """
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ParseError(f"expression longer than {MAX_LENGTH} characters")
-    return _Parser(text, symbol or user_symbol, allowed_names).parse()
+    if len(text) > limits.MAX_LENGTH:
+        raise ParseError(
+            f"expression longer than {limits.MAX_LENGTH} characters " + how_to_raise("MAX_LENGTH")
+        )
+    result = _Parser(text, symbol or user_symbol, allowed_names).parse()
+    check_digits(result, "the expression")
+    if expanded_terms(result) > limits.MAX_EXPANDED_TERMS:
+        raise ParseError(
+            f"expression would have more than {limits.MAX_EXPANDED_TERMS:,} terms expanded "
+            + how_to_raise("MAX_EXPANDED_TERMS"),
+            text=text if len(text) <= limits.MAX_DESCRIBED else "",
+        )
+    return result

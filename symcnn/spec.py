@@ -12,19 +12,19 @@ The format::
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .errors import SpecError
+from ._loading import load_text, read_file_text
+from .errors import SpecError, describe
 
 __all__ = ["normalize", "read_spec"]
 
 TOP_LEVEL = ("name", "input", "inputs", "layout", "symbols", "blocks", "layers", "output")
+#: keys symcnn itself adds to a normalized spec (accepted when a normalized spec is normalized)
+NORMALIZED_KEYS = ("warnings",)
 BLOCK_KEYS = ("args", "layers", "output")
 LAYOUTS = ("HWC", "CHW")
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -41,12 +41,7 @@ def read_spec(source: Any) -> Any:
     if isinstance(source, bytes):
         source = source.decode("utf-8", errors="replace")
     if isinstance(source, str) and _names_a_path(source):
-        path = Path(source.strip())
-        if path.is_dir():
-            raise SpecError(f"spec {str(path)!r} is a directory; give a .yaml or .json file")
-        if not path.exists():
-            raise SpecError(f"no such spec file {str(path)!r}")
-        return _read_file(path)
+        return _read_file(Path(source.strip()))
     if isinstance(source, str):
         return _parse_text(source, "spec text")
     raise SpecError(
@@ -55,40 +50,8 @@ def read_spec(source: Any) -> Any:
     )
 
 
-#: the deepest nesting (brackets, or indentation counted in characters) a spec may have and still
-#: be read by libyaml's C parser, which is twenty times faster but recurses in C without a limit
-#: (deep enough text crashes the process); deeper text is read by PyYAML's pure-Python parser,
-#: whose recursion limit becomes a clear error. Both build values with the same safe constructor.
-FAST_YAML_NESTING = 200
-
-def _nesting(text: str) -> int:
-    """An upper bound of the text's nesting: bracket depth plus the deepest indentation, where a
-    run of ``- `` counts as indentation too (``- - - x`` nests three sequences)."""
-    depth = deepest = 0
-    for char in text:
-        if char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    indent = max((len(line) - len(line.lstrip(" -")) for line in text.splitlines()), default=0)
-    return deepest + indent
-
-
-def _load_yaml(text: str) -> Any:
-    if hasattr(yaml, "CSafeLoader") and _nesting(text) <= FAST_YAML_NESTING:
-        return yaml.load(text, Loader=yaml.CSafeLoader)  # safe: libyaml's SafeLoader
-    return yaml.safe_load(text)
-
-
 def _read_file(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError(f"cannot read spec file {str(path)!r}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"spec file {str(path)!r} is not UTF-8 text") from None
-    return _parse_text(text, str(path))
+    return _parse_text(read_file_text(path), str(path))
 
 
 def _names_a_path(text: str) -> bool:
@@ -101,13 +64,7 @@ def _names_a_path(text: str) -> bool:
 
 
 def _parse_text(text: str, origin: str) -> Any:
-    try:
-        if origin.lower().endswith(".json"):
-            return json.loads(text)
-        return _load_yaml(text)
-    except (yaml.YAMLError, json.JSONDecodeError, RecursionError) as error:
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise SpecError(f"{origin} is not valid YAML/JSON: {detail}") from None
+    return load_text(text, origin, json_only=origin.lower().endswith(".json"))
 
 
 #: the keys of an input given as a mapping: ``{shape: [L], dtype: int64}``
@@ -135,7 +92,7 @@ def _input(raw: Any, label: str) -> list[Any] | dict[str, Any]:
     dtype = raw["dtype"]
     if not isinstance(dtype, str):
         raise SpecError(
-            f"`{label}.dtype` = {dtype!r}: must be a dtype name such as int64 or float32",
+            f"`{label}.dtype` = {describe(dtype)}: must be a dtype name such as int64 or float32",
             field=f"{label}.dtype",
         )
     return {"shape": shape, "dtype": dtype}
@@ -146,7 +103,7 @@ def _shape(raw: Any, label: str) -> list[Any]:
         raw = [raw]
     if not isinstance(raw, list | tuple) or not raw:
         raise SpecError(
-            f"`{label}` = {raw!r}: must be a list of sizes such as [32, 32, 3]", field=label
+            f"`{label}` = {describe(raw)}: must be a list of sizes such as [32, 32, 3]", field=label
         )
     return list(raw)
 
@@ -163,12 +120,12 @@ def _entries(layers: Any, where: str) -> list[dict[str, Any]]:
         here = f"{where}[{index}]"
         if not isinstance(layer, Mapping):
             raise SpecError(
-                f"{here} must be a mapping such as {{type: conv2d, ...}}, got {layer!r}",
+                f"{here} must be a mapping such as {{type: conv2d, ...}}, got {describe(layer)}",
                 field="layers",
             )
         for key in layer:
             if not isinstance(key, str):
-                raise SpecError(f"{here} has a non-text key {key!r}", field=str(key))
+                raise SpecError(f"{here} has a non-text key {describe(key)}", field=str(key))
         kinds = [key for key in ("type", "block", "shares") if key in layer]
         if not kinds:
             raise SpecError(f"{here} has no `type`", field="type")
@@ -178,8 +135,12 @@ def _entries(layers: Any, where: str) -> list[dict[str, Any]]:
                 "a block use (`block`) or a shared application (`shares`)",
                 field=kinds[1],
             )
-        if "name" in layer and not isinstance(layer["name"], str | int):
-            raise SpecError(f"{here}: `name` must be text", field="name")
+        if "name" in layer and (
+            isinstance(layer["name"], bool) or not isinstance(layer["name"], str | int)
+        ):
+            raise SpecError(
+                f"{here}: `name` = {describe(layer['name'])} must be text (quote it)", field="name"
+            )
         entry = dict(layer)
         if "name" in entry:
             entry["name"] = str(entry["name"])
@@ -222,7 +183,7 @@ def normalize(document: Any) -> dict[str, Any]:
         raise SpecError(
             f"a spec must be a mapping with `input` and `layers`, got {type(document).__name__}"
         )
-    unknown = [key for key in document if key not in TOP_LEVEL]
+    unknown = [key for key in document if key not in (*TOP_LEVEL, *NORMALIZED_KEYS)]
     if unknown:
         raise SpecError(
             f"unknown top-level key `{unknown[0]}` (valid keys: {', '.join(TOP_LEVEL)})",
@@ -244,11 +205,11 @@ def normalize(document: Any) -> dict[str, Any]:
     if "layers" not in document:
         raise SpecError("missing `layers`", field="layers")
     name = document.get("name")
-    if name is not None and not isinstance(name, str | int):
+    if name is not None and (isinstance(name, bool) or not isinstance(name, str | int)):
         raise SpecError(f"`name` must be text, got {type(name).__name__}", field="name")
     layout = document.get("layout", "HWC")
     if not isinstance(layout, str) or layout.upper() not in LAYOUTS:
-        raise SpecError(f"`layout` = {layout!r}: must be HWC or CHW", field="layout")
+        raise SpecError(f"`layout` = {describe(layout)}: must be HWC or CHW", field="layout")
     if "input" in document:
         inputs = {"input": _input(document["input"], "input")}
     else:
@@ -261,7 +222,9 @@ def normalize(document: Any) -> dict[str, Any]:
         inputs = {}
         for key, value in raw_inputs.items():
             if not isinstance(key, str) or not key.isidentifier():
-                raise SpecError(f"`inputs`: {key!r} is not a valid input name", field="inputs")
+                raise SpecError(
+                    f"`inputs`: {describe(key)} is not a valid input name", field="inputs"
+                )
             inputs[key] = _input(value, f"inputs.{key}")
     symbols = document.get("symbols") or {}
     if not isinstance(symbols, Mapping) or not all(
@@ -274,7 +237,7 @@ def normalize(document: Any) -> dict[str, Any]:
     blocks = {}
     for key, value in raw_blocks.items():
         if not isinstance(key, str):
-            raise SpecError(f"`blocks`: {key!r} is not a valid block name", field="blocks")
+            raise SpecError(f"`blocks`: {describe(key)} is not a valid block name", field="blocks")
         blocks[key] = _block(value, f"blocks.{key}")
     output = document.get("output")
     if output is not None and not isinstance(output, str | int):
@@ -292,4 +255,27 @@ def normalize(document: Any) -> dict[str, Any]:
         spec["blocks"] = blocks
     if output is not None:
         spec["output"] = str(output)
+    warnings = [str(text) for text in document.get("warnings") or ()]
+    if "layout" not in document:
+        warnings += _layout_warnings(inputs)
+    if warnings:
+        spec["warnings"] = warnings
     return spec
+
+
+def _layout_warnings(inputs: Mapping[str, list[Any] | dict[str, Any]]) -> list[str]:
+    """A spec written in PyTorch's order without ``layout: CHW`` reads as a tiny image with many
+    channels: say so when the first axis is at most 4 and the last, a number, is not."""
+    found = []
+    for name, declared in inputs.items():
+        shape = declared["shape"] if isinstance(declared, dict) else declared
+        first, last = shape[0], shape[-1]
+        numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (first, last))
+        if len(shape) == 3 and numbers and first <= 4 < last:
+            label = "`input`" if name == "input" else f"`inputs.{name}`"
+            found.append(
+                f"{label} = {describe(shape)} is read as height, width, channels (HWC): "
+                f"{first} pixels high with {last} channels. If it is channels first (PyTorch's "
+                "order), add `layout: CHW` to the spec; add `layout: HWC` to silence this"
+            )
+    return found

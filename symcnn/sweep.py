@@ -32,11 +32,14 @@ import numpy as np
 import sympy
 from sympy import Expr
 
+import symcnn.limits as limits
+
 from .errors import ParseError, SolveError
 from .evaluate import compile_numpy, substitute
+from .limits import how_to_raise
 from .network import Network
 from .parse import parse_expression
-from .references import network_quantity, parse_number_text, values_table
+from .references import check_value, network_quantity, parse_number_text, values_table
 from .solve._targets import parse_target
 
 __all__ = [
@@ -53,7 +56,7 @@ __all__ = [
 
 EXACT = 2**53
 CHUNK = 1 << 17
-MAX_POINTS = 20_000_000
+MAX_POINTS = limits.MAX_SWEEP_POINTS  # its value at import; the checks read symcnn.limits
 
 
 # ------------------------------------------------------------------------------ the grid
@@ -99,7 +102,14 @@ def parse_values(text: str, name: str = "value") -> list[int]:
                 raise SolveError(f"{context}: the step must be a positive integer")
             if high < low:
                 raise SolveError(f"{context}: the range {low}..{high} is empty")
-            values += range(low, high + 1, step)
+            span_values = range(low, high + 1, step)
+            most = limits.MAX_SWEEP_POINTS
+            if len(values) + len(span_values) > most:  # counted before it is listed
+                raise SolveError(
+                    f"{context}: {len(span_values):,} values, more than the {most:,} points a "
+                    "sweep may have " + how_to_raise("MAX_SWEEP_POINTS")
+                )
+            values += span_values
         elif colon:
             raise SolveError(f"{context}: a step needs a range, such as 8..64:8")
         else:
@@ -217,7 +227,7 @@ def sweep(
     values: Mapping[str, Any] | None = None,
     where: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
-    max_points: int = MAX_POINTS,
+    max_points: int | None = None,
 ) -> Sweep:
     """Evaluate ``quantities`` at every point of ``grid`` (the Cartesian product of its axes).
 
@@ -234,7 +244,10 @@ def sweep(
     for symbol in variables:
         if symbol in table:
             raise SolveError(f"{symbol} is both swept and given a value")
+        for value in (min(axes[symbol.name]), max(axes[symbol.name])):
+            check_value(symbol, sympy.Integer(value), symbol.name)
     total = math.prod(len(v) for v in axes.values())
+    max_points = limits.MAX_SWEEP_POINTS if max_points is None else max_points
     if total > max_points:
         raise SolveError(f"the sweep has {total:,} points, more than max_points={max_points:,}")
     if not quantities:
@@ -277,12 +290,13 @@ def sweep(
             "nor given and were not checked"
         )
     compiled = compile_numpy([*shown, *testable, *filters], variables)
-    arrays = [np.asarray(axes[s.name], dtype=np.int64) for s in variables]
+    # values past int64 are Python integers in object arrays (exact, slower)
+    arrays = [np.asarray(axes[s.name], dtype=_dtype(axes[s.name])) for s in variables]
     shape = tuple(len(a) for a in arrays)
     chunks: list[list[np.ndarray]] = [[] for _ in shown]
     valid = np.ones(total, dtype=bool)
     kept = np.ones(total, dtype=bool)
-    grid_columns = {s.name: np.empty(total, dtype=np.int64) for s in variables}
+    grid_columns = {s.name: np.empty(total, dtype=_dtype(axes[s.name])) for s in variables}
     for start in range(0, total, CHUNK):
         stop = min(total, start + CHUNK)
         coords = np.unravel_index(np.arange(start, stop), shape)
@@ -321,6 +335,10 @@ def sweep(
         valid=valid[kept],
         notes=tuple(notes),
     )
+
+
+def _dtype(values: Sequence[int]) -> Any:
+    return np.int64 if all(-(2**63) <= v < 2**63 for v in values) else object
 
 
 def _load(source: Any) -> Network:

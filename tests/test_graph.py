@@ -690,7 +690,7 @@ def test_a_network_prints_as_its_table_has_a_length_and_suggests_names() -> None
 
 
 def test_a_spec_argument_that_names_no_file_says_so(tmp_path: Path) -> None:
-    with pytest.raises(symcnn.SpecError, match=r"no such spec file 'nope.txt'"):
+    with pytest.raises(symcnn.SpecError, match=r"spec file 'nope.txt': no such file"):
         symcnn.load("nope.txt")
     with pytest.raises(symcnn.SpecError, match=r"is a directory"):
         symcnn.load(str(tmp_path))

@@ -290,7 +290,7 @@ def compiled(folder: Path, name: str, tex: str) -> tuple[Path, str]:
     """Compile ``tex`` as ``folder/name``; the PDF and the log (checked for lost characters)."""
     path = folder / name
     path.write_text(tex, encoding="utf-8")
-    pdf = compile_pdf(path)
+    pdf = compile_pdf(path, keep_log=True)
     log = path.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
     assert "Missing character" not in log, f"{name}: a character has no glyph"
     assert pdf.stat().st_size > 1000
@@ -347,7 +347,7 @@ def test_hostile_names_compile_as_text_and_run_nothing(engine, tmp_path) -> None
     (tmp_path / "secret.tex").write_text("TOPSECRETMARKER\n", encoding="utf-8")
     key = answer_key(hostile_network(), title=r"\write18{touch pwned} \input{secret.tex}")
     pdf, log = compiled(tmp_path, "hostile.tex", latex_document(key))
-    assert "(./secret.tex" not in log  # how TeX logs a file it opens
+    assert not re.search(r"\(\S*secret\.tex", log)  # how TeX logs a file it opens
     assert not (tmp_path / "pwned").exists()
     text = pdf_text(pdf)
     if text is not None:
@@ -359,7 +359,7 @@ def test_hostile_names_compile_as_text_and_run_nothing(engine, tmp_path) -> None
         "control.tex",
         latex_document(key).replace("\\begin{document}", "\\begin{document}\\input{secret.tex}"),
     )
-    assert "(./secret.tex" in log
+    assert re.search(r"\(\S*secret\.tex", log)
 
 
 def test_a_document_that_does_not_compile_is_an_error(engine, tmp_path) -> None:

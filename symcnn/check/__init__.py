@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from ._algebra import MAX_TERMS, SEARCH_BUDGET, SEARCH_COST, equivalent, normalize
 from ._algebra import _assignments as _assignments  # the tests walk the search order
-from ._check import check, compare
+from ._check import check, check_shape, compare, shape_claim
 from ._targets import HINTS, network_target, parse_claim
 from ._text import format_verdict
 from ._verdict import Counterexample, Diagnosis, Target, Verdict
@@ -47,10 +47,12 @@ __all__ = [
     "Target",
     "Verdict",
     "check",
+    "check_shape",
     "compare",
     "equivalent",
     "format_verdict",
     "network_target",
     "normalize",
     "parse_claim",
+    "shape_claim",
 ]

@@ -3,49 +3,37 @@ counterexample among small positive integers."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping, Sequence
 
 import sympy
 from sympy import Expr
 
+import symcnn.limits as limits
+
 from ..errors import ParseError
+from ..limits import how_to_raise
+from ..parse import expanded_terms
 from ..symbols import NOTATION
 from ._verdict import Counterexample
 
 __all__ = ["MAX_TERMS", "SEARCH_BUDGET", "SEARCH_COST", "equivalent", "normalize"]
 
 
-#: the most terms an expanded claim may have before symcnn refuses to compare it
-MAX_TERMS = 5000
+#: the most terms an expanded claim may have before symcnn refuses to compare it (the value of
+#: :data:`symcnn.limits.MAX_EXPANDED_TERMS` at import; the check reads the live value)
+MAX_TERMS = limits.MAX_EXPANDED_TERMS
 #: how many assignments the counterexample search tries, and up to which total size
 SEARCH_BUDGET = 3000
 SEARCH_COST = 16
 
 
-def _term_bound(expr: sympy.Basic) -> float:
-    """An upper bound on the number of terms ``expand(expr)`` can produce."""
-    if expr.is_Add:
-        return sum(_term_bound(arg) for arg in expr.args)
-    if expr.is_Mul:
-        return math.prod(_term_bound(arg) for arg in expr.args)
-    if expr.is_Pow:
-        base, exponent = expr.args
-        if exponent.is_Integer and int(exponent) > 0:
-            # a sum of t terms to the power e has at most C(t + e - 1, e) monomials
-            terms = _term_bound(base)
-            if terms <= 1:
-                return 1
-            if terms > MAX_TERMS:
-                return terms
-            return math.comb(int(terms) + int(exponent) - 1, int(exponent))
-        return 1
-    return 1
-
-
 def _guard(expr: Expr, what: str) -> None:
-    if _term_bound(expr) > MAX_TERMS:
-        raise ParseError(f"{what} is too large to compare (more than {MAX_TERMS} terms expanded)")
+    cap = limits.MAX_EXPANDED_TERMS
+    if expanded_terms(expr) > cap:
+        raise ParseError(
+            f"{what} is too large to compare (more than {cap} terms expanded) "
+            + how_to_raise("MAX_EXPANDED_TERMS")
+        )
 
 
 def _ceiling_as_floor(argument: Expr) -> Expr:

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import sympy
 from sympy import Expr
 
-from ..errors import SpecError
+from ..errors import ParseError, SpecError
+from ..parse import FUNCTIONS, parse_expression
 from ..references import layer_quantity
+from ..symbols import NOTATION
 from ._algebra import _condition, _guard, _is_zero, _search, _simplified, normalize
 from ._diagnosis import _bias_for_mistakes, _diagnose
 from ._targets import _is_spec, _layer_target, _load, network_target, parse_claim
 from ._verdict import Diagnosis, Target, Verdict
 
-__all__ = ["check", "compare"]
+__all__ = ["check", "check_shape", "compare", "shape_claim"]
 
 
 def check(
@@ -61,12 +64,74 @@ def check(
         if quantity is not None and "." not in str(against) and " " not in str(against).strip():
             against = f"{against}.{quantity}"
             quantity = None
-        expression = parse_claim(claim)
+        reading = ""
+        try:
+            expression = parse_claim(claim)
+        except ParseError as error:
+            found = _textbook_reading(claim)
+            if found is None:
+                raise
+            (expression, reading) = found
+            del error
         resolved = layer_quantity(
             str(against), values, keep=set(expression.free_symbols), quantity=quantity
         )
         target = _layer_target(resolved)
+        if reading:
+            return dataclasses.replace(compare(claim_text, expression, target), reading=reading)
     return compare(claim_text, expression, target)
+
+
+#: the alphabets of common textbooks and courses, each letter as symcnn's notation writes it: a
+#: claim that the notation cannot read but one of these can is read in it, and the verdict says so
+ALPHABETS: dict[str, dict[str, str]] = {
+    "Andrew Ng's (deeplearning.ai)": {
+        "n": "W",
+        "f": "m",
+        "p": "z_w",
+        "s": "s_w",
+        "n_c": "d",
+        "n_H": "H",
+        "n_W": "W",
+    },
+    "CS231n's": {"W": "W", "H": "H", "F": "m", "P": "z_w", "S": "s_w", "K": "k", "D": "d"},
+    "Dumoulin & Visin's": {"i": "W", "k": "m", "p": "z_w", "s": "s_w"},
+}
+_MEANINGS = {
+    "W": "input width",
+    "H": "input height",
+    "m": "filter width",
+    "z_w": "padding",
+    "s_w": "stride",
+    "d": "input depth",
+    "k": "filters",
+}
+
+
+def _textbook_reading(claim: Any) -> tuple[Expr, str] | None:
+    """The claim read in the first textbook alphabet that has every name it uses, with a note
+    saying which letter means what here; ``None`` when none does."""
+    if not isinstance(claim, str):
+        return None
+    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", claim)) - FUNCTION_NAMES
+    for book, alphabet in ALPHABETS.items():
+        if used and used <= set(alphabet):
+
+            def letter(name: str, alphabet: Mapping[str, str] = alphabet) -> Expr:
+                return NOTATION[alphabet[name]].symbol
+
+            try:
+                expression = parse_expression(claim, letter)
+            except ParseError:
+                continue
+            letters = ", ".join(
+                f"{name} = {alphabet[name]} ({_MEANINGS.get(alphabet[name], '')})".replace(
+                    " ()", ""
+                )
+                for name in sorted(used)
+            )
+            return expression, f"{book} notation: {letters}"
+    return None
 
 
 def compare(claim_text: str, claim: Expr, target: Target) -> Verdict:
@@ -144,3 +209,56 @@ def _as_note(diagnosis: Diagnosis) -> Diagnosis:
         diagnosis.rows,
         note or diagnosis.note,
     )
+
+
+FUNCTION_NAMES = frozenset(FUNCTIONS)
+_SHAPE_CLAIM = re.compile(r"\s*\d+(?:\s*[x×]\s*\d+)+\s*")
+_LISTED_CLAIM = re.compile(r"\s*[\[(](?P<items>[^\[\]()]*,[^\[\]()]*)[\])]\s*")
+
+
+def shape_claim(claim: Any) -> list[str] | None:
+    """The sizes of a claim that is a whole shape (``29x29x32``, ``[29, 29, 32]``,
+    ``(H-4, W-4, 8)``), or ``None`` for a claim of one number or formula."""
+    if not isinstance(claim, str):
+        return None
+    if _SHAPE_CLAIM.fullmatch(claim):
+        return [part.strip() for part in re.split(r"[x×]", claim)]
+    listed = _LISTED_CLAIM.fullmatch(claim)
+    if listed:
+        return [part.strip() for part in listed["items"].split(",")]
+    return None
+
+
+def check_shape(
+    claim: str,
+    against: Any,
+    *,
+    quantity: str | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> tuple[Verdict, ...]:
+    """Check a whole shape (``"29x29x32"``, ``"[H-4, W-4, 8]"``) axis by axis: one verdict per
+    axis of ``quantity`` (``output_shape`` by default; for a layer reference, the shape it names,
+    such as ``conv2d.output_shape``). A claim with the wrong number of axes is refused."""
+    sizes = shape_claim(claim)
+    if sizes is None or not all(sizes):
+        raise SpecError(f"{claim!r} is not a shape such as 29x29x32 or [29, 29, 32]")
+    if _is_spec(against):
+        net = _load(against)
+        name = quantity or "output_shape"
+
+        def one(index: int, text: str) -> Verdict:
+            return check(text, net, quantity=f"{name}[{index}]", values=values)
+    else:
+        reference = str(against) if quantity is None else f"{against}.{quantity}"
+        if not re.search(r"(?:^|[. ])\w*shape$", reference):
+            reference += ".output_shape" if "." not in reference else ""
+
+        def one(index: int, text: str) -> Verdict:
+            return check(text, f"{reference}[{index}]", values=values)
+
+    verdicts = tuple(one(index, text) for index, text in enumerate(sizes))
+    try:
+        one(len(sizes), "1")
+    except SpecError:
+        return verdicts  # no axis past the claim's: the ranks agree
+    raise SpecError(f"the claim {claim!r} has {len(sizes)} axes, fewer than the shape's")

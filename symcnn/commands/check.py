@@ -7,7 +7,7 @@ import json
 import textwrap
 from typing import Any
 
-from ..check import check, format_verdict
+from ..check import check, check_shape, format_verdict, shape_claim
 from ..quantities import QUANTITIES
 from .common import add_command, add_set_option, parse_assignment, write
 
@@ -75,6 +75,19 @@ def register(subparsers: Any) -> None:
 
 def run(arguments: argparse.Namespace) -> int:
     values = dict(parse_assignment(text) for text in arguments.values)
+    if shape_claim(arguments.claim) is not None:  # a whole shape, 29x29x32: axis by axis
+        verdicts = check_shape(
+            arguments.claim, arguments.against, quantity=arguments.quantity, values=values
+        )
+        if arguments.format == "json":
+            data = [verdict.as_dict() for verdict in verdicts]
+            write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        else:
+            for index, verdict in enumerate(verdicts):
+                write(f"{'' if index == 0 else chr(10)}axis {index}:\n{format_verdict(verdict)}")
+            right = sum(verdict.right for verdict in verdicts)
+            write(f"\nshape: {right} of {len(verdicts)} axes right\n")
+        return 0 if all(verdict.right for verdict in verdicts) else 1
     verdict = check(arguments.claim, arguments.against, quantity=arguments.quantity, values=values)
     if arguments.format == "json":
         write(json.dumps(verdict.as_dict(), indent=2, ensure_ascii=False) + "\n")

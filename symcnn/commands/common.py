@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -40,6 +41,32 @@ def parse_assignment(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def positive_integer(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (``--limit 0`` lists nothing: refused)."""
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0 (not -1, nan or inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text.strip().replace("_", ""), 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
 def add_spec_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", metavar="SPEC", help="network spec: a .yaml, .yml or .json file")
 
@@ -58,8 +85,15 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
 def load_with_values(spec: str, assignments: list[str]) -> Network:
     """Load ``spec`` and substitute the ``--set`` values."""
     net = load(spec)
+    warn(net)
     values = dict(parse_assignment(text) for text in assignments)
     return net.subs(values) if values else net
+
+
+def warn(net: Network) -> None:
+    """Print the network's warnings on stderr, one line each."""
+    for warning in net.warnings:
+        print(f"symcnn: warning: {warning}", file=sys.stderr)
 
 
 def write(text: str) -> None:

@@ -16,7 +16,7 @@ from ..render.markdown import markdown_document
 from ..render.pdf import compile_pdf
 from ..render.plain import text_document
 from ..render.quiz import gift, moodle_xml
-from .common import add_command
+from .common import add_command, positive_integer
 
 HELP = "write exam variants: question sheets, answer keys, Moodle XML and GIFT"
 DESCRIPTION = """\
@@ -39,7 +39,9 @@ FORMATS = {"latex": ".tex", "markdown": ".md", "text": ".txt"}
 def register(subparsers: Any) -> None:
     parser = add_command(subparsers, "exam", HELP, DESCRIPTION, EPILOG)
     parser.add_argument("template", metavar="TEMPLATE", help="question template: a .yaml file")
-    parser.add_argument("--variants", type=int, default=1, metavar="N", help="how many (default 1)")
+    parser.add_argument(
+        "--variants", type=positive_integer, default=1, metavar="N", help="how many (default 1)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write to")
     parser.add_argument(

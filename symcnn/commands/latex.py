@@ -13,7 +13,13 @@ from ..render.latex import latex_document
 from ..render.markdown import markdown_document
 from ..render.pdf import compile_pdf
 from ..render.plain import text_document
-from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
+from .common import (
+    add_command,
+    add_set_option,
+    add_spec_argument,
+    load_with_values,
+    write,
+)
 
 HELP = "write an answer key (table, step-by-step working, total) as LaTeX, Markdown or text"
 DESCRIPTION = """\
@@ -81,6 +87,11 @@ def register(subparsers: Any) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
+    if arguments.output and Path(arguments.output).name.startswith("-"):
+        raise SpecError(
+            f"-o {arguments.output!r}: a file name may not start with '-' (LaTeX tools "
+            "would read it as an option); choose another name"
+        )
     if arguments.pdf and not arguments.output:
         raise SpecError("--pdf needs -o FILE.tex: the PDF is written next to it")
     if arguments.pdf and (arguments.fragment or arguments.format != "latex"):

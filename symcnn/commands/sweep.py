@@ -10,7 +10,14 @@ from typing import Any, TextIO
 
 from ..quantities import QUANTITIES
 from ..sweep import plot_sweep, sweep, sweep_csv, sweep_json, sweep_table
-from .common import add_command, add_set_option, add_spec_argument, parse_assignment, write
+from .common import (
+    add_command,
+    add_set_option,
+    add_spec_argument,
+    parse_assignment,
+    positive_integer,
+    write,
+)
 
 __all__ = ["ProgressBar", "register", "run"]
 
@@ -62,7 +69,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--limit",
-        type=int,
+        type=positive_integer,
         default=100,
         metavar="N",
         help="rows of the table (default 100; csv and json give every row)",

@@ -12,7 +12,10 @@ from typing import Any
 
 import sympy
 
-from ..errors import SpecError, SymcnnError
+import symcnn.limits as limits
+
+from ..errors import SpecError, SymcnnError, describe
+from ..limits import how_to_raise
 from ..network import Network
 from ..parse import parse_expression
 from ..spec import normalize, read_spec
@@ -46,7 +49,7 @@ GIVENS = ("params", "buffers", "activation_size", "output_shape", "macs", "total
 #: the question types as course systems have them; `shape` is one Cloze question, a blank per axis
 TYPES = ("numerical", "multichoice", "shape", "short")
 #: the most values one variable may take
-MAX_CHOICES = 10_000
+MAX_CHOICES = limits.MAX_CHOICES  # its value at import; the check reads symcnn.limits
 #: the most options a multiple-choice question may ask for
 MAX_OPTIONS = 8
 #: the most points one question may be worth
@@ -139,7 +142,7 @@ def _fail(message: str, field: str | None = None) -> SpecError:
 
 def _integer(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(f"{where} = {value!r}: must be an integer", where)
+        raise _fail(f"{where} = {describe(value)}: must be an integer", where)
     return value
 
 
@@ -168,8 +171,11 @@ def _variable(name: str, raw: Any) -> Variable:
         step = _integer(raw.get("step", 1), f"{where}.step")
         if step < 1 or high < low:
             raise _fail(f"{where}: range [{low}, {high}] with step {step} is empty", where)
-        if (high - low) // step >= MAX_CHOICES:
-            raise _fail(f"{where}: more than {MAX_CHOICES} values", where)
+        if (high - low) // step >= limits.MAX_CHOICES:
+            raise _fail(
+                f"{where}: more than {limits.MAX_CHOICES} values " + how_to_raise("MAX_CHOICES"),
+                where,
+            )
         values = list(range(low, high + 1, step))
     return Variable(name, tuple(dict.fromkeys(values)))
 
@@ -210,12 +216,14 @@ def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSp
             f"{where}: unknown key `{unknown[0]}` (valid keys: {', '.join(QUESTION_KEYS)})", where
         )
     ask = raw["ask"]
-    if ask not in ASKS:
-        raise _fail(f"{where}: `ask` = {ask!r}: must be one of {', '.join(ASKS)}", where)
+    if not isinstance(ask, str) or ask not in ASKS:
+        raise _fail(f"{where}: `ask` = {describe(ask)}: must be one of {', '.join(ASKS)}", where)
     layer = raw.get("layer")
     layers = [row.name for row in net.rows]
-    if layer is not None and str(layer) not in layers:
-        raise _fail(f"{where}: no layer named {layer!r} (layers: {', '.join(layers)})", where)
+    if layer is not None and (not isinstance(layer, str | int) or str(layer) not in layers):
+        raise _fail(
+            f"{where}: no layer named {describe(layer)} (layers: {', '.join(layers)})", where
+        )
     layer = None if layer is None else str(layer)
     needs_layer = ask in ("params", "buffers", "activation_size", "output_shape")
     if needs_layer and layer is None:
@@ -249,15 +257,17 @@ def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSp
     find = given = None
     if ask == "solve":
         find = raw.get("find")
-        if find not in names:
+        if not isinstance(find, str) or find not in names:
             raise _fail(
-                f"{where}: `find` = {find!r} must be one of the variables "
+                f"{where}: `find` = {describe(find)} must be one of the variables "
                 f"({', '.join(sorted(names))})",
                 where,
             )
         given = raw.get("given", "params" if layer else "total_params")
-        if given not in GIVENS:
-            raise _fail(f"{where}: `given` = {given!r}: must be one of {', '.join(GIVENS)}", where)
+        if not isinstance(given, str) or given not in GIVENS:
+            raise _fail(
+                f"{where}: `given` = {describe(given)}: must be one of {', '.join(GIVENS)}", where
+            )
         if given != "total_params" and given != "macs" and layer is None:
             raise _fail(f"{where}: `given: {given}` needs `layer`", where)
     elif "find" in raw or "given" in raw:
@@ -321,7 +331,13 @@ def load_template(source: Any) -> Template:
     raw_variables = document.get("variables") or {}
     if not isinstance(raw_variables, Mapping):
         raise _fail("`variables` must map each name to its choices", "variables")
-    variables = tuple(_variable(str(name), raw) for name, raw in sorted(raw_variables.items()))
+    for name in raw_variables:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise _fail(
+                f"`variables`: {describe(name)} is not a symbol's name (quote it if it is)",
+                "variables",
+            )
+    variables = tuple(_variable(name, raw) for name, raw in sorted(raw_variables.items()))
     net = Network.build(spec)
     names = {variable.name for variable in variables}
     symbols = set(net.symbols)

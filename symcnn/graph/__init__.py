@@ -7,8 +7,8 @@ modules); ``shares`` binds an earlier layer (or block) again with its weights, s
 parameters of its own. Checks that wait for symbols are collected, and a check that fails now
 raises at once. Nothing here renders, solves or simplifies.
 
-Input limits (named, documented in ``docs/spec.md``): :data:`MAX_ROWS` rows after unrolling,
-:data:`MAX_BLOCK_NESTING` block uses inside each other.
+Input limits (in :mod:`symcnn.limits`, documented in ``docs/limits.md``): ``MAX_ROWS`` rows
+after unrolling, ``MAX_BLOCK_NESTING`` block uses inside each other.
 """
 
 from ._compose import compose

@@ -10,14 +10,16 @@ from typing import Any
 
 import sympy
 
+import symcnn.limits as limits
+
 from ..errors import ParseError, ShapeError, SpecError
 from ..layers import Check, Row, Where
 from ..layers.base import ONE, ZERO, Expansion, Expr, format_shape
+from ..limits import how_to_raise
 from ..parse import parse_expression
 from ..quantities import QUANTITIES
 from ..symbols import user_symbol
 from ._scope import (
-    MAX_BLOCK_NESTING,
     USE_KEYS,
     Group,
     _Arg,
@@ -88,9 +90,12 @@ class _Blocks:
         if not inline and label in scope.stack:
             chain = " → ".join([*scope.stack[scope.stack.index(label) :], label])
             raise SpecError(f"block {label!r} uses itself ({chain})", where=where, field="block")
-        if len(scope.stack) >= MAX_BLOCK_NESTING:
+        if len(scope.stack) >= limits.MAX_BLOCK_NESTING:
             raise SpecError(
-                f"blocks are nested more than {MAX_BLOCK_NESTING} deep", where=where, field="block"
+                f"blocks are nested more than {limits.MAX_BLOCK_NESTING} deep "
+                + how_to_raise("MAX_BLOCK_NESTING"),
+                where=where,
+                field="block",
             )
         qualified = self.claim(scope, local, where)
         args = self.block_args(definition, raw, scope, where, label, inline)

@@ -7,8 +7,8 @@ modules); ``shares`` binds an earlier layer (or block) again with its weights, s
 parameters of its own. Checks that wait for symbols are collected, and a check that fails now
 raises at once. Nothing here renders, solves or simplifies.
 
-Input limits (named, documented in ``docs/spec.md``): :data:`MAX_ROWS` rows after unrolling,
-:data:`MAX_BLOCK_NESTING` block uses inside each other.
+Input limits (in :mod:`symcnn.limits`, documented in ``docs/limits.md``): ``MAX_ROWS`` rows
+after unrolling, ``MAX_BLOCK_NESTING`` block uses inside each other.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from typing import Any
 
 import sympy
 
+import symcnn.limits as limits
+
 from ..errors import SpecError
 from ..layers import Check, Row, Tensor, Where, lookup
 from ..layers.base import DTYPES, LAYER_OUTPUT_DTYPE, Expr, _Coercer
+from ..limits import how_to_raise
 from ._blocks import _Blocks
 from ._scope import (
     ENTRY_KEYS,
-    MAX_ROWS,
     Built,
     Group,
     _Arg,
@@ -208,10 +210,11 @@ class _Composer(_Blocks):
         )
 
     def add_row(self, row: Row, where: Where) -> _Entry:
-        if len(self.rows) >= MAX_ROWS:
+        if len(self.rows) >= limits.MAX_ROWS:
             raise SpecError(
-                f"the network has more than {MAX_ROWS:,} layers once its blocks are unrolled; "
-                "use a symbolic `repeat` for long stacks of one block",
+                f"the network has more than {limits.MAX_ROWS:,} layers once its blocks are "
+                "unrolled; use a symbolic `repeat` for long stacks of one block "
+                + how_to_raise("MAX_ROWS"),
                 where=where,
                 field="repeat",
             )

@@ -11,16 +11,17 @@ from typing import Any
 
 import sympy
 
+import symcnn.limits as limits
+
 from ..errors import SpecError
 from ..layers import Check, Row, Tensor, Where
 from ..layers.base import ONE, Expr
 
 __all__ = ["MAX_BLOCK_NESTING", "MAX_ROWS", "Built", "Group"]
 
-#: rows a network may have once every numeric ``repeat`` is unrolled
-MAX_ROWS = 100_000
-#: block uses nested inside each other (a block that uses a block that uses a block...)
-MAX_BLOCK_NESTING = 32
+# the limits live in symcnn.limits (docs/limits.md); these names are their values at import
+MAX_ROWS = limits.MAX_ROWS
+MAX_BLOCK_NESTING = limits.MAX_BLOCK_NESTING
 #: keys of a layer entry that are not the layer's own arguments
 ENTRY_KEYS = ("type", "name", "from")
 #: keys of a block use that are not the block's arguments

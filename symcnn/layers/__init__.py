@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 
-from ..errors import SpecError
+from ..errors import SpecError, describe
 from . import (
     attention,
     conv,
@@ -121,7 +121,7 @@ def lookup(type_name: object, where: object) -> type[Layer]:
     """The layer class for a spec's ``type``; a misspelt name gets the nearest valid one."""
     if not isinstance(type_name, str) or not type_name.strip():
         raise SpecError(
-            f"`type` = {type_name!r}: must be a layer type name", where=where, field="type"
+            f"`type` = {describe(type_name)}: must be a layer type name", where=where, field="type"
         )
     key = type_name.strip().lower()
     key = ALIASES.get(key, key)
@@ -134,7 +134,7 @@ def lookup(type_name: object, where: object) -> type[Layer]:
     hint = f"; did you mean {' or '.join(names[n] for n in near)}?" if near else ""
     valid = ", ".join(sorted(cls.torch_name for cls in _CLASSES))
     raise SpecError(
-        f"unknown layer type {type_name!r}{hint} (valid types: {valid})",
+        f"unknown layer type {describe(type_name)}{hint} (valid types: {valid})",
         where=where,
         field="type",
     )

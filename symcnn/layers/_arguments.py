@@ -15,9 +15,9 @@ from typing import Any
 
 import sympy
 
-from ..errors import ParseError, SpecError
+from ..errors import ParseError, SpecError, describe
 from ..formula import Expr
-from ..parse import parse_expression
+from ..parse import ExactFloat, check_digits, parse_expression
 from ..symbols import user_symbol
 
 __all__ = ["Where", "arg", "coerce"]
@@ -54,8 +54,7 @@ def arg(kind: str, default: Any = dataclasses.MISSING, *, inferred: bool = False
     return field(default=default, metadata=metadata)
 
 
-def _describe(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else str(value)
+_describe = describe
 
 
 class _Coercer:
@@ -71,8 +70,8 @@ class _Coercer:
         """An error naming the field and its value; ``value`` is what the text evaluated to,
         when symbols in it were given values (``bias`` = 'b' (= 2))."""
         shown = _describe(self.raw)
-        if value is not None and str(value) != str(self.raw):
-            shown += f" (= {value})"
+        if value is not None and describe(value) != shown:
+            shown += f" (= {describe(value)})"
         return SpecError(f"`{self.name}` = {shown}: {reason}", where=self.where, field=self.name)
 
     def parse(self, text: str, symbol: Any) -> Expr:
@@ -100,15 +99,29 @@ class _Coercer:
         if isinstance(value, bool) or value is None:
             raise self.fail(f"must be {what}")
         if isinstance(value, float):
-            if not value.is_integer():
+            exact = value.exact if isinstance(value, ExactFloat) else None
+            if not value.is_integer() or (exact is not None and exact.denominator != 1):
                 raise self.fail(f"must be {what} (sizes are whole numbers)")
             value = int(value)
         if isinstance(value, int):
+            try:
+                check_digits(value, "the number")
+            except ParseError as error:
+                raise self.fail(str(error)) from None
             expr: Expr = sympy.Integer(value)
         elif isinstance(value, str):
             # a symbol first met as a padding may be 0; one met as a size is at least 1
             expr = self.parse(value, lambda name: self.symbol(name, nonnegative=minimum == 0))
         elif isinstance(value, sympy.Basic):
+            loose = sorted(
+                str(s) for s in value.free_symbols if not (s.is_integer and s.is_nonnegative)
+            )
+            if loose:
+                raise self.fail(
+                    f"must be {what}; the symbol {loose[0]} may be any number (give it integer "
+                    f"assumptions: sympy.Symbol({loose[0]!r}, integer=True, positive=True), or "
+                    "write the size as text)"
+                )
             expr = value
         else:
             raise self.fail(f"must be {what}")
@@ -176,6 +189,9 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
             stripped = raw.strip().lower()
             if stripped in ("true", "false"):
                 return ONE if stripped == "true" else ZERO
+            if stripped in ("yes", "no", "on", "off"):
+                # YAML 1.1 read these as booleans; symcnn reads YAML 1.2, where they are text
+                raise coercer.fail("must be true, false, 0, 1 or a symbol (write true or false)")
             expr = coercer.parse(raw, lambda name: coercer.symbol(name, flag=True))
         elif isinstance(raw, int):
             expr = sympy.Integer(raw)
@@ -234,6 +250,8 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
                 raise coercer.fail("must be a number or a list of numbers")
             if isinstance(item, float) and not math.isfinite(item):
                 raise coercer.fail("must be a finite number")
+            if isinstance(item, ExactFloat):
+                return sympy.Rational(item.exact.numerator, item.exact.denominator)
             return sympy.Rational(str(item))
 
         if isinstance(raw, list | tuple):

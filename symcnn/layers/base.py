@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 
 import sympy
 
-from ..errors import ShapeError, SpecError
+from ..errors import ParseError, ShapeError, SpecError
 from ..formula import Expr, Line, Textbook, evaluate
+from ..parse import check_digits
 from ..prose import Inline, Text
 from ..symbols import bias
 from ._arguments import ONE, ZERO, Where, _Coercer, _describe, arg, coerce  # noqa: F401
@@ -368,6 +369,15 @@ class Layer:
         general = self.general_formula(x.layout)
         bound = general.at(values)
         shape = x.shape if bound.output_shape is None else bound.output_shape
+        # a count no one could print is refused here, naming the layer (numbers only: a
+        # symbolic count is printed as a formula)
+        size = sympy.Mul(*shape) if all(v.is_Integer for v in shape) else ZERO
+        for label, value in (("params", bound.params), ("buffers", bound.buffers), ("size", size)):
+            if isinstance(value, sympy.Integer):
+                try:
+                    check_digits(int(value), f"its {label}")
+                except ParseError as error:
+                    raise SpecError(str(error), where=where, field=label) from None
         row = Row(
             index=where.index,
             name=where.name,

@@ -26,6 +26,7 @@ from ._layer import (
 )
 from ._network import (
     Reading,
+    check_value,
     find_row,
     layer_quantities,
     network_quantity,
@@ -44,6 +45,7 @@ __all__ = [
     "Reading",
     "Reference",
     "axis_index",
+    "check_value",
     "find_row",
     "general_quantity",
     "layer_quantities",

@@ -22,7 +22,7 @@ from ..costs import DEFAULT as DEFAULT_COUNTER
 from ..costs import lookup as lookup_counter
 from ..errors import ParseError, SolveError
 from ..layers import Row
-from ..parse import parse_expression
+from ..parse import check_digits, parse_expression
 from ..quantities import QUANTITIES, Quantity
 from ._grammar import Reference, axis_index, parse_reference, reference_pattern
 
@@ -295,5 +295,25 @@ def values_table(net: Any, values: Mapping[Any, Any] | None) -> dict[sympy.Symbo
             value = raw  # type: ignore[assignment]
         else:
             raise SolveError(f"value of {name} must be a number or an expression, got {raw!r}")
+        check_value(target, value, name)
         table[target] = value  # type: ignore[index]
     return table
+
+
+def check_value(target: Any, value: Any, name: str) -> None:
+    """Refuse a number a symbol cannot take, as the spec itself would: a size (a positive
+    symbol) is at least 1, a padding or a flag (nonnegative) at least 0, and both are integers."""
+    if not isinstance(value, sympy.Basic) or not value.is_number:
+        return
+    try:
+        check_digits(value, f"the value of {name}")
+    except ParseError as error:
+        raise SolveError(str(error)) from None
+    if not isinstance(target, sympy.Symbol) or not target.is_integer:
+        return
+    if not value.is_integer:
+        raise SolveError(f"{name} = {value}: {name} is an integer")
+    if target.is_positive and value < 1:
+        raise SolveError(f"{name} = {value}: {name} is a size, a positive integer")
+    if target.is_nonnegative and value < 0:
+        raise SolveError(f"{name} = {value}: {name} is a nonnegative integer")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 import sympy
@@ -34,6 +33,7 @@ from ..derive import (
     Value,
 )
 from ..network import Network
+from ._latex_text import escape_latex, latex_expr, latex_number
 from .document import (
     Document,
     Heading,
@@ -55,6 +55,7 @@ __all__ = [
     "PREAMBLE",
     "escape_latex",
     "latex_document",
+    "latex_expr",
     "latex_lines",
     "latex_network_math",
     "latex_node",
@@ -64,70 +65,6 @@ __all__ = [
 ]
 
 DEFAULT = Style()
-
-_ESCAPES = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "$": r"\$",
-    "&": r"\&",
-    "#": r"\#",
-    "%": r"\%",
-    "_": r"\_",
-    "^": r"\textasciicircum{}",
-    "~": r"\textasciitilde{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-}
-
-
-# Characters pdflatex's default set-up (utf8 input, OT1 fonts) cannot typeset stop the compile;
-# they become "?" so that every document compiles whatever the names in it.
-_UNSET = frozenset("«»ÐÞðþĄąĐđĘęĦħĮįĸĿŀŉŊŋŦŧŲųſ")
-_TYPOGRAPHIC = frozenset("–—‘’“”…€·×")
-
-
-def _latex_char(char: str) -> str:
-    if char in _ESCAPES:
-        return _ESCAPES[char]
-    if char.isspace():
-        return " "  # a blank line would end a paragraph inside a heading or a table cell
-    if char.isascii():
-        return char if char.isprintable() else ""
-    if unicodedata.category(char).startswith("C"):
-        return ""
-    if (ord(char) < 0x180 and char not in _UNSET) or char in _TYPOGRAPHIC:
-        return char
-    return "?"
-
-
-def escape_latex(text: str) -> str:
-    r"""User text as LaTeX text: every special character escaped, so ``\input{x}`` stays text.
-
-    Line breaks become spaces and characters pdflatex cannot typeset become ``?``.
-
-    >>> escape_latex(r"\input{secret.tex} 100% of $x_1$")
-    '\\textbackslash{}input\\{secret.tex\\} 100\\% of \\$x\\_1\\$'
-    >>> escape_latex("Übung 1\n\nà la 中")
-    'Übung 1  à la ?'
-    """
-    return "".join(_latex_char(char) for char in text)
-
-
-_SYMBOLS = {"bias": r"\mathit{bias}"}  # a word, not b·i·a·s
-
-
-def latex_number(expr: sympy.Basic, grouping: bool = True) -> str:
-    """Math-mode LaTeX of an exact value; integers get digit grouping (``62{,}958``)."""
-    if isinstance(expr, sympy.Integer):
-        return f"{int(expr):,}".replace(",", "{,}") if grouping else str(int(expr))
-    if isinstance(expr, sympy.Symbol) and expr.name in _SYMBOLS:
-        return _SYMBOLS[expr.name]
-    if isinstance(expr, sympy.Tuple):  # a shape (a merge states its output's)
-        return "(" + ", ".join(latex_number(size, grouping) for size in expr) + ")"
-    return sympy.latex(expr)
-
 
 # ------------------------------------------------------------------------------ formulas
 
@@ -190,7 +127,7 @@ def _(node: Ref, style: Style = DEFAULT) -> str:
 
 @latex_node.register
 def _(node: FormulaExpr, style: Style = DEFAULT) -> str:
-    return sympy.latex(node.expr)
+    return latex_expr(node.expr)
 
 
 @latex_node.register
@@ -368,8 +305,8 @@ def _(line: Fact, style: Style = DEFAULT) -> list[str]:
 def _(line: Solved, style: Style = DEFAULT) -> list[str]:
     target = latex_number(line.target, style.grouping)
     result = latex_number(line.result, style.grouping)
-    unknown = sympy.latex(line.unknown)
-    return [rf"{sympy.latex(line.expression)} &= {target} \;\Longrightarrow\; {unknown} = {result}"]
+    unknown = latex_expr(line.unknown)
+    return [rf"{latex_expr(line.expression)} &= {target} \;\Longrightarrow\; {unknown} = {result}"]
 
 
 def latex_lines(lines: Iterable[Line], style: Style = DEFAULT, *, display: bool = False) -> str:
@@ -393,7 +330,8 @@ def latex_lines(lines: Iterable[Line], style: Style = DEFAULT, *, display: bool 
 
 
 def _shape(shape: Iterable[sympy.Expr], grouping: bool = True) -> str:
-    return "$(" + ", ".join(latex_number(size, grouping) for size in shape) + ")$"
+    """A shape in math mode, never digit-grouped: ``(1024, 2048, 3)`` is a list, not a count."""
+    return "$(" + ", ".join(latex_number(size, False) for size in shape) + ")$"
 
 
 def _name(row: SummaryRow) -> str:

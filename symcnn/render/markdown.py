@@ -8,13 +8,13 @@ here computes a count.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable
 
 import sympy
 
 from ..derive import Derivation, Fact, LayerWorking, Line, Solved
 from ..network import Network
+from ._escape import escape_markdown
 from .document import (
     Document,
     Heading,
@@ -29,7 +29,7 @@ from .document import (
     Table,
     Text,
 )
-from .latex import latex_node, latex_number
+from .latex import latex_expr, latex_node, latex_number
 from .table import SummaryRow, SummaryTable, summary_table
 from .text import format_expr
 
@@ -43,23 +43,6 @@ __all__ = [
 ]
 
 DEFAULT = Style()
-_SPECIAL = set("\\`*_[]<>|$~&")
-_LINE_START = re.compile(r"^(?:[#>+=-]|\d+[.)])")
-
-
-def escape_markdown(text: str) -> str:
-    r"""User text as Markdown text: punctuation that Markdown reads is backslash-escaped.
-
-    >>> escape_markdown("CONV_1 <b>$x$</b> [link](http://x)")
-    'CONV\\_1 \\<b\\>\\$x\\$\\</b\\> \\[link\\](http://x)'
-    >>> escape_markdown("- not a list")
-    '\\- not a list'
-    """
-    flat = re.sub(r"\s+", " ", text)
-    escaped = "".join(f"\\{char}" if char in _SPECIAL else char for char in flat)
-    return "\\" + escaped if _LINE_START.match(escaped) else escaped
-
-
 def _math(latex: str) -> str:
     return f"${latex}$"
 
@@ -98,8 +81,8 @@ def _(line: Fact, style: Style = DEFAULT) -> str:
 
 @markdown_line.register
 def _(line: Solved, style: Style = DEFAULT) -> str:
-    equation = f"{sympy.latex(line.expression)} = {latex_number(line.target, style.grouping)}"
-    answer = f"{sympy.latex(line.unknown)} = {latex_number(line.result, style.grouping)}"
+    equation = f"{latex_expr(line.expression)} = {latex_number(line.target, style.grouping)}"
+    answer = f"{latex_expr(line.unknown)} = {latex_number(line.result, style.grouping)}"
     return f"- {_math(equation)}, so {_math(answer)}"
 
 
@@ -115,10 +98,11 @@ def markdown_working(working: LayerWorking, style: Style = DEFAULT) -> str:
 
 
 def _shape(sizes: Iterable[sympy.Expr], style: Style) -> str:
+    """A shape, never digit-grouped: ``(1024, 2048, 3)`` is a list, not a count."""
     sizes = tuple(sizes)
     if all(isinstance(size, sympy.Integer) for size in sizes):
-        return "(" + ", ".join(format_expr(size, style.grouping) for size in sizes) + ")"
-    return _math("(" + ", ".join(latex_number(size, style.grouping) for size in sizes) + ")")
+        return "(" + ", ".join(format_expr(size, False) for size in sizes) + ")"
+    return _math("(" + ", ".join(latex_number(size, False) for size in sizes) + ")")
 
 
 def _label(row: SummaryRow, style: Style) -> str:

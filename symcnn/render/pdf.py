@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from ..errors import SymcnnError
@@ -52,11 +53,15 @@ def _first_error(log: Path, output: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def compile_pdf(tex: str | os.PathLike[str]) -> Path:
-    """Compile ``tex`` next to itself; return the PDF's path.
+def compile_pdf(tex: str | os.PathLike[str], *, keep_log: bool = False) -> Path:
+    """Compile ``tex``; return the PDF's path, next to it.
 
-    Raises :class:`LatexError` when no engine is installed (saying what to install) or when the
-    document does not compile (quoting LaTeX's first error).
+    The engine runs in a private temporary folder on a copy named ``document.tex``: whatever the
+    file is called (even ``-shell-escape.tex``) its name never reaches the engine's command line,
+    no other file of its folder is visible to it, and no ``.aux``, ``.log``, ``.fls`` or
+    ``.fdb_latexmk`` is left behind. Raises :class:`LatexError` when no engine is installed
+    (saying what to install) or when the document does not compile (quoting LaTeX's first
+    error). ``keep_log`` copies LaTeX's log next to the PDF (``FILE.log``).
     """
     source = Path(tex).resolve()
     command = find_engine()
@@ -66,22 +71,35 @@ def compile_pdf(tex: str | os.PathLike[str]) -> Path:
             f"but not compiled. Install TeX Live, on Debian or Ubuntu: "
             f"apt-get install {' '.join(DEBIAN_PACKAGES)}"
         )
-    environment = {**os.environ, "openin_any": "p", "openout_any": "p"}
-    try:
-        result = subprocess.run(
-            [*command, source.name],
-            cwd=source.parent,
-            env=environment,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise LatexError(f"{source.name}: LaTeX took longer than {TIMEOUT} s") from None
+    # TEXINPUTS: a document may \\input the files beside it (an answer-key fragment), as before
+    environment = {
+        **os.environ,
+        "openin_any": "p",
+        "openout_any": "p",
+        "TEXINPUTS": f"{source.parent}{os.pathsep}{os.environ.get('TEXINPUTS', '')}",
+    }
     pdf = source.with_suffix(".pdf")
-    if result.returncode != 0 or not pdf.exists():
-        error = _first_error(source.with_suffix(".log"), result.stdout + result.stderr)
-        raise LatexError(f"{source.name} did not compile: {error}")
+    with tempfile.TemporaryDirectory(prefix="symcnn-latex-") as folder:
+        work = Path(folder)
+        shutil.copyfile(source, work / "document.tex")
+        try:
+            result = subprocess.run(
+                [*command, "document.tex"],
+                cwd=work,
+                env=environment,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise LatexError(f"{source.name}: LaTeX took longer than {TIMEOUT} s") from None
+        built = work / "document.pdf"
+        if result.returncode != 0 or not built.exists():
+            error = _first_error(work / "document.log", result.stdout + result.stderr)
+            raise LatexError(f"{source.name} did not compile: {error}")
+        shutil.move(built, pdf)
+        if keep_log and (work / "document.log").exists():
+            shutil.copyfile(work / "document.log", source.with_suffix(".log"))
     return pdf

@@ -12,6 +12,7 @@ from ..costs import lookup as lookup_counter
 from ..costs._memory import MEANINGS as MEMORY_MEANINGS
 from ..layers import Row
 from ..network import Network
+from ._escape import escape_markdown, printable
 from .table import SummaryRow, SummaryTable, summary_table
 
 __all__ = [
@@ -36,12 +37,14 @@ def format_expr(expr: sympy.Expr, grouping: bool = True) -> str:
 
 
 def format_shape(shape: Iterable[sympy.Expr], grouping: bool = True) -> str:
-    return "(" + ", ".join(format_expr(size, grouping) for size in shape) + ")"
+    """A shape, never digit-grouped (``grouping`` is for the signature's sake): ``(1024, 2048,
+    3)`` is a list of sizes, not a count."""
+    return "(" + ", ".join(format_expr(size, False) for size in shape) + ")"
 
 
 def _label(row: SummaryRow) -> str:
     """The first cell: indented by nesting depth, with the row's notes after its name."""
-    return "  " * row.depth + "  ".join([row.label, *row.notes])
+    return "  " * row.depth + printable("  ".join([row.label, *row.notes]))
 
 
 def _cells(row: SummaryRow, buffers: bool, costs: bool = False) -> list[str]:
@@ -135,7 +138,7 @@ def text_summary(
 
     rule = "-" * len(line(headers).ljust(sum(widths) + 2 * (len(widths) - 1)))
     out = []
-    title = table.title or "network"
+    title = printable(table.title or "network")
     inputs = [row for row in table.rows if row.kind == "input"]
     if len(inputs) > 1:
         shown = ", ".join(
@@ -177,9 +180,11 @@ def markdown_summary(table: SummaryTable, memory: Mapping[str, Any] | None = Non
     :func:`~symcnn.costs._memory.memory_report` after it."""
     headers, rows, total = _table_rows(table)
 
-    def line(cells: Sequence[str]) -> str:
+    def line(cells: Sequence[str], escape: bool = True) -> str:
         first = cells[0].lstrip(" ")
         indent = "&nbsp;" * (len(cells[0]) - len(first))  # Markdown trims a cell's spaces
+        if escape:  # each part of the label (name, notes) on its own, keeping their spacing
+            first = "  ".join(escape_markdown(part) for part in first.split("  "))
         cells = [indent + first, *cells[1:]]
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
@@ -187,8 +192,8 @@ def markdown_summary(table: SummaryTable, memory: Mapping[str, Any] | None = Non
     bold_total = [f"**{cell}**" if cell else "" for cell in total]
     out = []
     if table.title:
-        out.append(f"**{table.title}**\n")
-    out += [line(headers), align, *(line(row) for row in rows), line(bold_total)]
+        out.append(f"**{escape_markdown(table.title)}**\n")
+    out += [line(headers), align, *(line(row) for row in rows), line(bold_total, False)]
     if table.counted:
         out.append("")
         out.append(table.counted)

@@ -21,6 +21,7 @@ from ._result import (
     Solution,
     Stated,
     Step,
+    solution_text,
 )
 from ._solver import mark_unknowns, parse_bounds, solve
 from ._targets import Target, parse_target
@@ -42,5 +43,6 @@ __all__ = [
     "mark_unknowns",
     "parse_bounds",
     "parse_target",
+    "solution_text",
     "solve",
 ]

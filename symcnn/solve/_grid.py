@@ -44,6 +44,11 @@ class _Grid:
     runs: list[IntRange] = field(default_factory=list)
 
 
+def _size(values: IntSet) -> int:
+    """How many integers ``values`` holds (every range has an end by the time a grid is made)."""
+    return sum(int(r.high) - int(r.low) + 1 for r in values.ranges if r.high is not None)
+
+
 def _array(values: IntSet) -> np.ndarray:
     return (
         np.concatenate(
@@ -160,8 +165,8 @@ class _GridSearch(_Question):
         ``limit`` solutions (or the best, with an objective), whether each constraint alone ever
         holds, and the nearest misses when nothing does. ``keep_all`` (one symbol) also keeps
         every solution, as runs of consecutive values."""
-        arrays = [_array(d) for d in domains]
-        shape = tuple(len(a) for a in arrays)
+        # counted before any array is made: 1..1e12 must be refused, not allocated
+        shape = tuple(_size(d) for d in domains)
         total = math.prod(shape)
         grid = _Grid(total=total, alone=[False] * len(constraints))
         if total > self.max_points:
@@ -172,6 +177,7 @@ class _GridSearch(_Question):
                 f"the search space {bounds} has {total:,} points, more than max_points="
                 f"{self.max_points:,}; narrow the bounds or add targets"
             )
+        arrays = [_array(d) for d in domains]
         exprs: list[Expr] = []
         for c in constraints:
             exprs += [c.predicate] if c.predicate is not None else [c.lhs, c.rhs]

@@ -6,8 +6,10 @@ the type. Nothing here computes: the solver fills these in.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy
 
@@ -210,7 +212,197 @@ class Solution:
         return f"{total} solutions for {unknown}"
 
     def __str__(self) -> str:
-        return self.describe() + ("" if self.complete else " (the search stopped early)")
+        """The answer, then the working: what ``symcnn solve`` prints."""
+        return solution_text(self).rstrip("\n")
 
     def __repr__(self) -> str:
-        return f"<Solution {self}>"
+        return f"<Solution {self.describe()}{'' if self.complete else ' (stopped early)'}>"
+
+    def _repr_markdown_(self) -> str:
+        return "```text\n" + solution_text(self) + "```\n"
+
+
+# ------------------------------------------------------------------------------ text
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, int | sympy.Integer):
+        return f"{int(value):,}"
+    return sympy.sstr(value)
+
+
+def _relation(relation: str) -> str:
+    return "=" if relation == "==" else relation
+
+
+@functools.singledispatch
+def _step(step: Any) -> list[str]:
+    raise TypeError(f"no text for {type(step).__name__}")
+
+
+@_step.register
+def _(step: Stated) -> list[str]:
+    return [f"target: {step.target.text}"]
+
+
+@_step.register
+def _(step: Checked) -> list[str]:
+    return [f"check: {step.label}"]
+
+
+@_step.register
+def _(step: LayerFormula) -> list[str]:
+    return [
+        f"  {step.label} = {sympy.sstr(step.general)}",
+        f"  {' ' * len(step.label)} = {sympy.sstr(step.substituted)}",
+    ]
+
+
+@_step.register
+def _(step: Equation) -> list[str]:
+    return [
+        f"  {step.role + ':':<14}{sympy.sstr(step.lhs)} {_relation(step.relation)} "
+        f"{sympy.sstr(step.rhs)}"
+    ]
+
+
+@_step.register
+def _(step: Roots) -> list[str]:
+    if not step.roots:
+        return [f"  {'real roots:':<14}none"]
+    shown = []
+    for root in step.roots:
+        approx = "" if root.is_Integer else f" ≈ {float(root):.6g}"
+        shown.append(f"{step.symbol} = {sympy.sstr(root)}{approx}")
+    return [f"  {'real roots:':<14}{', '.join(shown)}"]
+
+
+@_step.register
+def _(step: Search) -> list[str]:
+    ranges = ", ".join(
+        f"{name} >= {r.low}" if r.high is None else f"{name} = {r}"
+        for name, r in step.bounds.items()
+    )
+    if step.method == "monotone":
+        (name,) = step.bounds
+        moves = "never decreases" if step.direction > 0 else "never increases"
+        how = f"the formula {moves} as {name} grows: bisection over {ranges}"
+    else:
+        how = f"every point of {ranges} ({step.points:,} point{'s' * (step.points != 1)})"
+    stopped = "; stopped early" if not step.complete else ""
+    return [f"  {'search:':<14}{how}{stopped}"]
+
+
+def _derivation(steps: Any) -> list[str]:
+    lines: list[str] = []
+    label = checked = None
+    previous = None
+    for step in steps:
+        if (
+            isinstance(step, Roots)
+            and isinstance(previous, Equation)
+            and previous.relation == "=="
+            and previous.lhs == step.symbol
+            and step.roots == (previous.rhs,)
+        ):
+            continue  # "f = 5" was just shown
+        indent = ""
+        if isinstance(step, Checked):
+            label = None
+            checked = step.label  # its lines follow it without a heading of their own
+        elif isinstance(step, Equation | Roots | Search):
+            if "[" in step.label and step.label != checked:
+                if step.label != label:
+                    label = step.label
+                    lines.append(f"  {label}:")
+                indent = "  "
+        else:
+            label = None
+        lines += [indent + line for line in _step(step)]
+        previous = step
+    return lines
+
+
+def _probe(probe: Probe) -> str:
+    point = ", ".join(f"{k} = {v}" for k, v in probe.point.items())
+    values = ", ".join(f"{k} = {_number(v)}" for k, v in probe.values.items())
+    verdict = "" if probe.satisfied else " (not a solution)"
+    if probe.reason == "outside the bounds":
+        verdict = " (outside the bounds)"
+    elif probe.reason:
+        verdict = f" but the network is invalid: {probe.reason}"
+    return f"  {point} gives {values}{verdict}"
+
+
+def _points_table(solution: Solution) -> list[str]:
+    names = list(solution.names)
+    rows = [[f"{point[name]:,}" for name in names] for point in solution.points]
+    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
+    lines = ["  " + "  ".join(n.rjust(w) for n, w in zip(names, widths, strict=True))]
+    lines += ["  " + "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return lines
+
+
+def _answer(solution: Solution) -> list[str]:
+    unknowns = ", ".join(solution.names)
+    asked = "; ".join(t.text for t in solution.targets) or "a valid network"
+    if solution.count == 0 and not solution.complete:
+        return [f"No solution found before the search stopped ({unknowns}; {asked})."]
+    if solution.count == 0:
+        many = len(solution.unknowns) > 1
+        lines = [f"No integer{'s' * many} {unknowns} give{'' if many else 's'} {asked}."]
+        if solution.nearest:
+            kind = "real solution"
+            relaxed = any(r.relaxed for r in solution.nearest)
+            lines.append(
+                f"Nearest {kind}{' (floors dropped)' if relaxed else ''}: "
+                + ", ".join(map(str, solution.nearest))
+            )
+        if solution.probes:
+            lines.append(
+                "Neighbouring integers:" if len(solution.unknowns) == 1 else "Closest points:"
+            )
+            lines += [_probe(p) for p in solution.probes]
+        return lines
+    if solution.objective is not None:
+        kind, what = solution.objective
+        word = "Largest" if kind == "max" else "Smallest"
+        if solution.best is None:
+            return [f"{word} {what}: none — it is unbounded under {asked}."]
+        best = solution.best if what in solution.names else _number(solution.best)
+        lines = [f"{word} {what} with {asked}: {what} = {best}"]
+        if what not in solution.names:
+            lines += _points_table(solution)
+        lines += [_probe(p) for p in solution.probes]
+        return lines
+    if len(solution.unknowns) == 1 and solution.ranges:
+        shown = ", ".join(map(str, solution.ranges))
+        size = f" ({solution.count:,} values)" if solution.count and solution.count > 1 else ""
+        if solution.count is None:
+            size = " (no upper end)"
+        return [f"{unknowns} = {shown}{size}"]
+    total = "infinitely many" if solution.count is None else f"{solution.count:,}"
+    lines = [f"{total} solution{'s' * (solution.count != 1)} for ({unknowns}):"]
+    lines += _points_table(solution)
+    if solution.count is not None and solution.count > len(solution.points):
+        lines.append(f"  … and {solution.count - len(solution.points):,} more (--limit)")
+    return lines
+
+
+def solution_text(solution: Solution) -> str:
+    """The answer first, then the derivation, notes and any conditions still pending."""
+    lines = _answer(solution)
+    if solution.derivation:
+        lines.append("")
+        lines.append("Derivation:")
+        lines += _derivation(solution.derivation)
+    if not solution.complete:
+        lines.append("")
+        lines.append("The search stopped early: the answer may be incomplete.")
+    for note in solution.notes:
+        lines.append(f"note: {note}")
+    if solution.conditions:
+        lines.append("")
+        lines.append("Valid only when:")
+        lines += [f"  {condition}" for condition in solution.conditions]
+    return "\n".join(lines) + "\n"

@@ -20,6 +20,8 @@ from typing import Any
 
 import sympy
 
+import symcnn.limits as limits
+
 from ..errors import SolveError
 from ..evaluate import exact, substitute, to_sympy
 from ._integers import FLIPPED, IntRange, Polynomial
@@ -276,7 +278,7 @@ def solve(
     maximize: Any = None,
     minimize: Any = None,
     limit: int = 100,
-    max_points: int = 10_000_000,
+    max_points: int | None = None,
     timeout: float = 10.0,
     **equalities: Any,
 ) -> Solution:
@@ -311,6 +313,6 @@ def solve(
         maximize,
         minimize,
         limit,
-        max_points,
+        limits.MAX_SEARCH_POINTS if max_points is None else max_points,
         timeout,
     ).run()

@@ -1,0 +1,99 @@
+"""LaTeX of user text and of exact values: the escaping every renderer's LaTeX goes through.
+
+User text only ever reaches LaTeX through :func:`escape_latex`; a user's symbol named like a Greek
+letter is typeset as its name (:func:`latex_expr`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import sympy
+from sympy.printing.conventions import split_super_sub
+from sympy.printing.latex import greek_letters_set
+
+__all__ = ["escape_latex", "latex_expr", "latex_number"]
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "%": r"\%",
+    "_": r"\_",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+
+
+# Characters pdflatex's default set-up (utf8 input, OT1 fonts) cannot typeset stop the compile;
+# they become "?" so that every document compiles whatever the names in it.
+_UNSET = frozenset("«»ÐÞðþĄąĐđĘęĦħĮįĸĿŀŉŊŋŦŧŲųſ")
+_TYPOGRAPHIC = frozenset("–—‘’“”…€·×")
+
+
+def _latex_char(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if char.isspace():
+        return " "  # a blank line would end a paragraph inside a heading or a table cell
+    if char.isascii():
+        return char if char.isprintable() else ""
+    if unicodedata.category(char).startswith("C"):
+        return ""
+    if (ord(char) < 0x180 and char not in _UNSET) or char in _TYPOGRAPHIC:
+        return char
+    return "?"
+
+
+def escape_latex(text: str) -> str:
+    r"""User text as LaTeX text: every special character escaped, so ``\input{x}`` stays text.
+
+    Line breaks become spaces and characters pdflatex cannot typeset become ``?``.
+
+    >>> escape_latex(r"\input{secret.tex} 100% of $x_1$")
+    '\\textbackslash{}input\\{secret.tex\\} 100\\% of \\$x\\_1\\$'
+    >>> escape_latex("Übung 1\n\nà la 中")
+    'Übung 1  à la ?'
+    """
+    return "".join(_latex_char(char) for char in text)
+
+
+_SYMBOLS = {"bias": r"\mathit{bias}"}  # a word, not b·i·a·s
+
+
+def latex_number(expr: sympy.Basic, grouping: bool = True) -> str:
+    """Math-mode LaTeX of an exact value; integers get digit grouping (``62{,}958``), shapes
+    never do."""
+    if isinstance(expr, sympy.Integer):
+        return f"{int(expr):,}".replace(",", "{,}") if grouping else str(int(expr))
+    if isinstance(expr, sympy.Symbol) and expr.name in _SYMBOLS:
+        return _SYMBOLS[expr.name]
+    if isinstance(expr, sympy.Tuple):  # a shape (a merge states its output's)
+        return "(" + ", ".join(latex_number(size, False) for size in expr) + ")"
+    return latex_expr(expr)
+
+
+def latex_expr(expr: sympy.Basic) -> str:
+    r"""SymPy's LaTeX of ``expr``, but a user's symbol named like a Greek letter (``beta``,
+    ``pi``, ``Lambda``, ``gamma1``) is printed as its name, not as the letter.
+
+    >>> latex_expr(sympy.Symbol("beta") + sympy.Symbol("k"))
+    '\\mathit{beta} + k'
+    """
+    names = {
+        symbol: _SYMBOLS.get(symbol.name) or rf"\mathit{{{escape_latex(symbol.name)}}}"
+        for symbol in expr.free_symbols
+        if isinstance(symbol, sympy.Symbol) and (symbol.name in _SYMBOLS or _greek(symbol.name))
+    }
+    return sympy.latex(expr, symbol_names=names) if names else sympy.latex(expr)
+
+
+def _greek(name: str) -> bool:
+    base = split_super_sub(name)[0]
+    return base.lower() in greek_letters_set or base.lower() in ("lamda", "lambda")
