@@ -8,4 +8,13 @@ from __future__ import annotations
 
 from .from_torch import PROBE_SIZE, TracingFallbackWarning, from_torch, torch_spec
 
-__all__ = ["PROBE_SIZE", "TracingFallbackWarning", "from_torch", "torch_spec"]
+from .to_torch import to_torch, torch_source
+
+__all__ = [
+    "PROBE_SIZE",
+    "TracingFallbackWarning",
+    "from_torch",
+    "to_torch",
+    "torch_source",
+    "torch_spec",
+]
