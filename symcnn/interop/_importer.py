@@ -56,7 +56,8 @@ class Importer:
     def add(self, entry: dict[str, Any], name: str, inputs: list[Tensor]) -> Tensor:
         """Append ``entry`` named ``name`` (made unique) reading ``inputs``; ``from`` is written
         only where the entry does not read the one before it."""
-        entry = {"name": self.unique(name), **entry}
+        kind = "shares" if "shares" in entry else "type"
+        entry = {kind: entry[kind], "name": self.unique(name), **entry}
         previous = self.entries[-1]["name"] if self.entries else "input"
         sources = [tensor.name for tensor in inputs]
         if sources != [previous]:

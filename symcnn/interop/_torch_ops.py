@@ -63,7 +63,7 @@ def layer_entry(layer_type: str, arguments: dict[str, Any]) -> dict[str, Any]:
     """A spec entry with the arguments not at the layer's default (and not ``None``)."""
     cls = LAYERS[layer_type.lower()]
     fields = cls.arguments()
-    entry: dict[str, Any] = {"type": layer_type}
+    entry: dict[str, Any] = {"type": layer_type.lower()}
     for key, value in arguments.items():
         if key == "inplace" or value is None:
             continue
@@ -103,7 +103,7 @@ def _merge(layer_type: str, scalar: bool) -> Handler:
                 raise SpecError(
                     "subtracting or dividing two tensors has no symcnn layer", where=call.where
                 )
-            return importer.add({"type": layer_type}, call.name, tensors)
+            return importer.add({"type": layer_type.lower()}, call.name, tensors)
         if not tensors or not scalar:  # pragma: no cover - fx traces only tensor arithmetic
             raise SpecError("needs a tensor", where=call.where)
         return tensors[0]
@@ -263,11 +263,11 @@ def _pad(importer: Importer, call: Call) -> Tensor:
     families = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
     if mode == "constant":
         if value == 0:
-            entry: dict[str, Any] = {"type": f"ZeroPad{dims}d", "padding": pad}
+            entry: dict[str, Any] = {"type": f"zeropad{dims}d", "padding": pad}
         else:
-            entry = {"type": f"ConstantPad{dims}d", "padding": pad, "value": value}
+            entry = {"type": f"constantpad{dims}d", "padding": pad, "value": value}
     elif mode in families:
-        entry = {"type": f"{families[mode]}{dims}d", "padding": pad}
+        entry = {"type": f"{families[mode].lower()}{dims}d", "padding": pad}
     else:
         raise SpecError(f"`mode` = {mode!r} has no symcnn layer", where=call.where, field="mode")
     return importer.add(entry, call.name, [x])

@@ -47,13 +47,22 @@ def _at_default(value: Any, default: Any) -> bool:
     return bool(value == default and type(value) is type(default))
 
 
+#: argument kinds with one value per spatial axis: ``[3, 3]`` is written ``3``
+_PER_AXIS = ("sizes", "sizes?", "counts", "padding", "shape?")
+#: arguments that change neither a count nor a shape, left out of the spec
+_IGNORED = ("inplace",)
+
+
 def read_arguments(module: Any, layer_type: str, where: str) -> dict[str, Any]:
-    """The layer's arguments read off the module by their (torch) names; those at symcnn's
-    default are left out, so the spec reads as a person would write it. ``bias`` is whether the
-    module holds a bias parameter."""
+    """The layer's arguments read off the module by their (torch) names, as a person would write
+    them: those at symcnn's default left out, sizes symcnn infers from the input (``in_channels``,
+    ``num_features``...) too, and one value for a square kernel. ``bias`` is whether the module
+    holds a bias parameter."""
     cls = LAYERS[layer_type.lower()]
     arguments: dict[str, Any] = {}
     for name, spec_field in cls.arguments().items():
+        if spec_field.metadata["inferred"] or name in _IGNORED:
+            continue
         if name == "bias" and spec_field.metadata["kind"] == "bias":
             value: Any = getattr(module, "bias", None) is not None
         elif hasattr(module, name):
@@ -67,6 +76,13 @@ def read_arguments(module: Any, layer_type: str, where: str) -> dict[str, Any]:
         else:
             default = spec_field.default
         if not _at_default(value, default):
+            if (
+                spec_field.metadata["kind"] in _PER_AXIS
+                and isinstance(value, list)
+                and value
+                and all(item == value[0] for item in value)
+            ):
+                value = value[0]
             arguments[name] = value
     return arguments
 
@@ -148,4 +164,4 @@ def module_entry(module: Any, name: str) -> dict[str, Any] | None:
     rule = MODULES.get(cls.__name__)
     if rule is None or not cls.__module__.startswith("torch.nn"):
         return None
-    return {"type": rule.layer_type, **rule.read(module, rule.layer_type, name)}
+    return {"type": rule.layer_type.lower(), **rule.read(module, rule.layer_type, name)}
