@@ -6,9 +6,9 @@ Nothing here imports torch until one of these runs: ``import symcnn`` never load
 
 from __future__ import annotations
 
-from .from_torch import PROBE_SIZE, TracingFallbackWarning, from_torch, torch_spec
+from .torch_import import PROBE_SIZE, TracingFallbackWarning, from_torch, torch_spec
 
-from .to_torch import to_torch, torch_source
+from .torch_export import to_torch, torch_source
 
 __all__ = [
     "PROBE_SIZE",

@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import SpecError
 from ..layers import LAYERS
 from ._importer import Importer, Shape, Size, Tensor
-from .torch_table import _at_default, plain
+from .torch_table import _at_default, one_per_axis, plain
 
 __all__ = ["METHODS", "Call", "Handler", "functions"]
 
@@ -70,7 +70,7 @@ def layer_entry(layer_type: str, arguments: dict[str, Any]) -> dict[str, Any]:
         default = fields[key].default
         default = int(default) if hasattr(default, "is_Integer") else default
         if not _at_default(value, default):
-            entry[key] = value
+            entry[key] = one_per_axis(value, fields[key].metadata["kind"])
     return entry
 
 

@@ -23,7 +23,7 @@ import sympy
 from ..errors import SpecError
 from ..layers import LAYERS
 
-__all__ = ["MODULES", "ModuleRule", "module_entry", "plain"]
+__all__ = ["MODULES", "ModuleRule", "module_entry", "one_per_axis", "plain"]
 
 
 def plain(value: Any, where: str, field: str) -> Any:
@@ -76,15 +76,16 @@ def read_arguments(module: Any, layer_type: str, where: str) -> dict[str, Any]:
         else:
             default = spec_field.default
         if not _at_default(value, default):
-            if (
-                spec_field.metadata["kind"] in _PER_AXIS
-                and isinstance(value, list)
-                and value
-                and all(item == value[0] for item in value)
-            ):
-                value = value[0]
-            arguments[name] = value
+            arguments[name] = one_per_axis(value, spec_field.metadata["kind"])
     return arguments
+
+
+def one_per_axis(value: Any, kind: str) -> Any:
+    """``[3, 3]`` as ``3`` for an argument with one value per spatial axis."""
+    if kind in _PER_AXIS and isinstance(value, list) and value:
+        if all(item == value[0] for item in value):
+            return value[0]
+    return value
 
 
 @dataclass(frozen=True)

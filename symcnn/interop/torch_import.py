@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import SpecError
 from ..facade import Network
 from ..facade import load as load_spec
+from ..layers import LAYERS
 from ._extras import require
 from ._importer import Importer, Tensor, base_name
 from ._torch_ops import METHODS, Call, functions
@@ -32,17 +33,28 @@ class TracingFallbackWarning(UserWarning):
     """torch.fx could not trace the module; symcnn read its leaf modules with forward hooks."""
 
 
-def from_torch(module: Any, input_shape: Sequence[int | str], *, name: str | None = None) -> Network:
+def from_torch(
+    module: Any,
+    input_shape: Sequence[int | str],
+    *,
+    symbols: Mapping[str, str] | None = None,
+    name: str | None = None,
+) -> Network:
     """The symcnn network of a torch module for one example of ``input_shape`` (CHW, no batch
-    axis; text is a symbol): ``from_torch(model, [3, "H", "W"])``."""
-    spec = torch_spec(module, input_shape, name=name)
+    axis; text is a symbol): ``from_torch(model, [3, "H", "W"])``. ``symbols`` replaces layer
+    arguments by expressions, ``{"conv1.out_channels": "k"}``, to ask about other widths."""
+    spec = torch_spec(module, input_shape, symbols=symbols, name=name)
     net = load_spec(spec)
-    _check_counts(module, net)
+    _check_counts(module, net, changed=bool(symbols))
     return net
 
 
 def torch_spec(
-    module: Any, input_shape: Sequence[int | str], *, name: str | None = None
+    module: Any,
+    input_shape: Sequence[int | str],
+    *,
+    symbols: Mapping[str, str] | None = None,
+    name: str | None = None,
 ) -> dict[str, Any]:
     """The spec dict of a torch module (see :func:`from_torch`)."""
     torch = require("torch")
@@ -69,8 +81,31 @@ def torch_spec(
         entries = _from_hooks(module, shape)
     else:
         entries = _from_graph(module, graph, shape)
+    _replace(entries, symbols or {})
     spec: dict[str, Any] = {"name": name or type(module).__name__, "input": shape}
     return {**spec, "layout": "CHW", "layers": entries}
+
+
+def _replace(entries: list[dict[str, Any]], symbols: Mapping[str, str]) -> None:
+    """Set ``ROW.ARGUMENT`` to an expression in each entry ``symbols`` names."""
+    by_name = {entry["name"]: entry for entry in entries}
+    for key, expression in symbols.items():
+        row, _, argument = str(key).rpartition(".")
+        entry = by_name.get(row)
+        if entry is None or "type" not in entry:
+            near = ", ".join(sorted(n for n, e in by_name.items() if "type" in e)[:8])
+            raise SpecError(
+                f"`symbols`: {key!r} names no layer {row!r} of the model (layers: {near}, ...)",
+                field="symbols",
+            )
+        fields = LAYERS[entry["type"]].arguments()
+        if argument not in fields:
+            raise SpecError(
+                f"`symbols`: {key!r}: {entry['type']} has no argument {argument!r} "
+                f"(it takes: {', '.join(fields)})",
+                field="symbols",
+            )
+        entry[argument] = expression
 
 
 # ----------------------------------------------------------------------------------- fx graphs
@@ -239,7 +274,7 @@ def _from_hooks(module: Any, shape: list[Any]) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------------- the check
 
 
-def _check_counts(module: Any, net: Network) -> None:
+def _check_counts(module: Any, net: Network, changed: bool) -> None:
     """Every parameter must belong to a module the network read, and the totals must agree."""
     read = {row.name for row in net.rows}
     for name, sub in module.named_modules():
@@ -251,6 +286,8 @@ def _check_counts(module: Any, net: Network) -> None:
                 "as a layer symcnn reads, so the counts would be wrong",
                 where=f"module {name!r}",
             )
+    if changed:  # the caller asked for other widths: the module's counts no longer apply
+        return
     params = sum(p.numel() for p in module.parameters())
     buffers = sum(b.numel() for b in module.buffers())
     if net.params.is_number and (net.params, net.buffers) != (params, buffers):  # pragma: no cover

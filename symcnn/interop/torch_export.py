@@ -50,7 +50,7 @@ def torch_source(net: Network, class_name: str | None = None) -> str:
     writer = _Writer(net)
     for index, row in enumerate(net.rows):
         writer.row(index, row)
-    inputs = ", ".join(writer.input_vars[name] for name in net.inputs)
+    inputs = ", ".join(f"{writer.input_vars[name]}: torch.Tensor" for name in net.inputs)
     title = f'    """{net.name}, as symcnn read it."""\n\n' if net.name else ""
     lines = [
         '"""Written by symcnn (symcnn export): a batch in, (N, C, ...) whatever the spec\'s layout."""',
