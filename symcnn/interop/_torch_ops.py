@@ -248,7 +248,7 @@ def _mean(importer: Importer, call: Call) -> Tensor:
     )
     if keepdim:
         return pooled
-    return importer.add({"type": "flatten"}, f"{call.name}.flatten", [pooled])
+    return importer.add({"type": "flatten"}, f"{call.name}_flatten", [pooled])
 
 
 def _pad(importer: Importer, call: Call) -> Tensor:
@@ -257,7 +257,10 @@ def _pad(importer: Importer, call: Call) -> Tensor:
     pad = arguments.get("pad")
     if not isinstance(pad, list) or len(pad) % 2 or not 2 <= len(pad) <= 6:
         raise SpecError(f"`pad` = {pad!r}: needs 2, 4 or 6 sizes", where=call.where, field="pad")
-    dims = len(pad) // 2
+    # torch pads the last len(pad)/2 axes; symcnn's padding layer of the input's spatial rank
+    # takes the same sizes with zeros for the axes not padded
+    dims = max(len(pad) // 2, len(importer.shape_of(x, call.where)) - 1)
+    pad = [*pad, *[0] * (2 * dims - len(pad))]
     mode = arguments.get("mode", "constant")
     value = arguments.get("value") or 0
     families = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}

@@ -101,7 +101,8 @@ def _replace(entries: list[dict[str, Any]], symbols: Mapping[str, str]) -> None:
         fields = LAYERS[entry["type"]].arguments()
         if argument not in fields:
             raise SpecError(
-                f"`symbols`: {key!r}: {entry['type']} has no argument {argument!r} "
+                f"`symbols`: {key!r}: {LAYERS[entry['type']].torch_name} has no argument "
+                f"{argument!r} "
                 f"(it takes: {', '.join(fields)})",
                 field="symbols",
             )
@@ -113,9 +114,11 @@ def _replace(entries: list[dict[str, Any]], symbols: Mapping[str, str]) -> None:
 
 def _where(node: Any) -> str:
     target = node.target if isinstance(node.target, str) else getattr(
-        node.target, "__qualname__", repr(node.target)
+        node.target, "__name__", repr(node.target)
     )
     module = getattr(node.target, "__module__", None)
+    if module and module.startswith("torch._"):  # torch.stack lives in torch._VariableFunctions
+        module = "torch"
     if node.op == "call_function" and module:
         target = f"{module}.{target}"
     return f"node {node.name!r} ({node.op} {target})"
@@ -276,11 +279,21 @@ def _from_hooks(module: Any, shape: list[Any]) -> list[dict[str, Any]]:
 
 def _check_counts(module: Any, net: Network, changed: bool) -> None:
     """Every parameter must belong to a module the network read, and the totals must agree."""
-    read = {row.name for row in net.rows}
+    rows = {row.name: row for row in net.rows}
     for name, sub in module.named_modules():
         own = sum(p.numel() for p in sub.parameters(recurse=False))
         own += sum(b.numel() for b in sub.buffers(recurse=False))
-        if own and name not in read:
+        row = rows.get(name)
+        if row is not None and not changed:
+            counted = row.params + row.buffers
+            if counted.is_number and counted != own:
+                raise SpecError(
+                    f"the module holds {own} parameters and buffers, but on its input of shape "
+                    f"{list(row.input_shape)} symcnn counts {counted}: the module does not fit "
+                    "its input (are its in_channels or in_features right?)",
+                    where=f"module {name!r} ({type(sub).__name__})",
+                )
+        if own and row is None:
             raise SpecError(
                 f"module {name!r} holds {own} parameters and buffers but forward never calls it "
                 "as a layer symcnn reads, so the counts would be wrong",
