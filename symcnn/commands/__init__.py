@@ -69,7 +69,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "export",
         "export",
-        "write a spec as PyTorch source (an nn.Module class) or as an ONNX file",
+        "write a spec as PyTorch source: an nn.Module class that runs as written",
     ),
     Command(
         "identities",

@@ -1,5 +1,4 @@
-"""``symcnn export``: a spec as PyTorch source (a module class that runs as written), or as an
-ONNX file through that module."""
+"""``symcnn export``: a spec as PyTorch source, a module class that runs as written."""
 
 from __future__ import annotations
 
@@ -7,24 +6,21 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
 from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
 
-HELP = "write a spec as PyTorch source (an nn.Module class) or as an ONNX file"
+HELP = "write a spec as PyTorch source: an nn.Module class that runs as written"
 DESCRIPTION = """\
 Write the network of a numeric spec (or of one whose symbols --set gives values) as PyTorch
 source: a class with __init__ and forward, each layer registered under its row's name, shared
 weights as one module called twice. The module takes a batch in torch's layout (N, C, ...)
-whatever the spec's layout. --to onnx writes that module as an ONNX file (needs -o, torch and
-onnx), with the batch axis dynamic.
+whatever the spec's layout.
 """
 EPILOG = """\
 examples:
   symcnn export examples/resnet18.yaml --to torch -o resnet18.py
   symcnn export examples/symbolic.yaml --set H=32 --set W=32 --set k1=6 --set k2=16
-  symcnn export examples/lenet5.yaml --to onnx -o lenet5.onnx
 """
-TARGETS = ("torch", "onnx")
+TARGETS = ("torch",)
 
 
 def register(subparsers: Any) -> None:
@@ -41,13 +37,6 @@ def run(arguments: argparse.Namespace) -> int:
     from ..interop import torch_source
 
     net = load_with_values(arguments.spec, arguments.values)
-    if arguments.to == "onnx":
-        if not arguments.output:
-            raise SpecError("--to onnx writes a binary file: give it with -o FILE.onnx")
-        from ..interop.onnx import export_onnx
-
-        export_onnx(net, arguments.output)
-        return 0
     source = torch_source(net, arguments.class_name)
     if arguments.output:
         Path(arguments.output).write_text(source, encoding="utf-8")
