@@ -74,13 +74,24 @@ def test_every_example_builds_a_module_with_symcnns_counts_and_shapes(name: str)
     assert run(module, nchw(net.input_shape, net.layout)) == nchw(net.output_shape, net.layout)
     modules = dict(module.named_modules())
     for row in net.rows:
-        if row.shares is None and row.type not in ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape"):
+        if row.shares is None and row.type not in (
+            "Add",
+            "Mul",
+            "Cat",
+            "Permute",
+            "Transpose",
+            "Reshape",
+        ):
             own = modules[row.name]
             assert (count(own.parameters()), count(own.buffers())) == (row.params, row.buffers)
 
 
-@pytest.mark.parametrize("name", ["resnet18.yaml", "lenet5.yaml", "shared_weights_exam.yaml", "googlenet.yaml"])
-def test_the_written_source_runs_as_written_and_gives_the_same_module(name: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "name", ["resnet18.yaml", "lenet5.yaml", "shared_weights_exam.yaml", "googlenet.yaml"]
+)
+def test_the_written_source_runs_as_written_and_gives_the_same_module(
+    name: str, tmp_path: Path
+) -> None:
     net = built(name)
     out = tmp_path / "model.py"
     assert main(["export", str(EXAMPLES / name), "--to", "torch", "-o", str(out)]) == 0
@@ -88,7 +99,7 @@ def test_the_written_source_runs_as_written_and_gives_the_same_module(name: str,
     assert source == torch_source(net)
     namespace: dict[str, Any] = {}
     with torch.device("meta"):
-        exec(compile(source, str(out), "exec"), namespace)  # noqa: S102 - the test's own export
+        exec(compile(source, str(out), "exec"), namespace)
         written = namespace["build"]()
         module = to_torch(net)
     shapes = {key: tuple(value.shape) for key, value in written.state_dict().items()}
@@ -106,7 +117,7 @@ def test_export_with_values_and_the_import_round_trip(capsys: Any) -> None:
     values = ["--set", "H=32", "--set", "W=32", "--set", "k1=8", "--set", "k2=16"]
     assert main(["export", spec, *values]) == 0
     namespace: dict[str, Any] = {}
-    exec(capsys.readouterr().out, namespace)  # noqa: S102 - the test's own export
+    exec(capsys.readouterr().out, namespace)
     module = namespace["build"]()
     net = built("symbolic.yaml")
     back = from_torch(module, list(nchw(net.input_shape, net.layout)))
@@ -170,7 +181,9 @@ def test_random_specs_in_either_layout_build_modules_with_the_same_counts_and_sh
     steps: list[dict[str, Any]], layout: str, size: int, flatten: bool
 ) -> None:
     shape = [size, size + 1, 2] if layout == "HWC" else [2, size, size + 1]
-    layers = [*steps, {"type": "flatten"}, {"type": "linear", "out_features": 3}] if flatten else steps
+    layers = (
+        [*steps, {"type": "flatten"}, {"type": "linear", "out_features": 3}] if flatten else steps
+    )
     try:
         net = symcnn.load({"input": shape, "layout": layout, "layers": layers})
     except symcnn.SymcnnError:

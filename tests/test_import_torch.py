@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import sympy
 import torch
-import torch.nn.functional as F  # noqa: N812 - torch's own name
+import torch.nn.functional as F
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -115,7 +115,11 @@ def test_a_symbolic_input_gives_formulas_that_evaluate_to_the_numeric_import(nam
         model = ZOO[name]()
     channels, height, width = zoo_input(name)
     net = from_torch(model, [channels, "H", "W"])
-    assert net.input_shape == (channels, sympy.Symbol("H", positive=True, integer=True), net.input_shape[2])
+    assert net.input_shape == (
+        channels,
+        sympy.Symbol("H", positive=True, integer=True),
+        net.input_shape[2],
+    )
     numeric = from_torch(model, [channels, height, width])
     values = net.subs(H=height, W=width)
     assert (values.params, values.buffers, values.output_shape) == (
@@ -313,7 +317,11 @@ REFUSED: list[tuple[nn.Module, list[int], str]] = [
     (nn.Sequential(MyConv(3, 4, 1)), [3, 8, 8], r"node '_0_weight' \(get_attr 0.weight\)"),
     (Embedded(), [3], r"module class torch.nn.modules.rnn.LSTMCell"),
     (nn.Sequential(nn.Conv2d(3, 4, 5)), [3, 4, 4], "kernel spans 5"),
-    (nn.Sequential(nn.Conv2d(2, 4, 1)), [3, 4, 4], r"module '0' \(Conv2d\): the module holds 12 .* symcnn counts 16"),
+    (
+        nn.Sequential(nn.Conv2d(2, 4, 1)),
+        [3, 4, 4],
+        r"module '0' \(Conv2d\): the module holds 12 .* symcnn counts 16",
+    ),
 ]
 
 
@@ -328,7 +336,7 @@ def test_what_symcnn_cannot_read_is_refused_by_name(
 def test_a_bad_input_shape_is_refused() -> None:
     with pytest.raises(symcnn.SpecError, match="input_shape"):
         from_torch(nn.ReLU(), [])
-    with pytest.raises(symcnn.SpecError, match="needs a torch.nn.Module"):
+    with pytest.raises(symcnn.SpecError, match=r"needs a torch\.nn\.Module"):
         from_torch("resnet", [3, 8, 8])
 
 
@@ -384,8 +392,22 @@ def test_the_hook_fallback_refuses_what_is_not_a_chain() -> None:
 # ----------------------------------------------------------------------------------- hypothesis
 
 
-CHANNEL_OPS = ["conv", "convT", "bn", "inorm", "gnorm", "act", "fact", "pool", "fpool", "avg",
-               "pad", "up", "drop", "shuffle"]
+CHANNEL_OPS = [
+    "conv",
+    "convT",
+    "bn",
+    "inorm",
+    "gnorm",
+    "act",
+    "fact",
+    "pool",
+    "fpool",
+    "avg",
+    "pad",
+    "up",
+    "drop",
+    "shuffle",
+]
 
 
 class Chain(nn.Module):
@@ -413,36 +435,65 @@ def chains(draw: Any) -> tuple[list[int], Chain]:
             groups = draw(st.sampled_from([g for g in (1, 2) if channels % g == 0]))
             out = groups * draw(st.integers(1, 3))
             kernel = draw(st.integers(1, 3))
-            steps.append(nn.Conv2d(channels, out, kernel, stride=draw(st.integers(1, 2)),
-                                   padding=draw(st.integers(0, 1)), dilation=draw(st.integers(1, 2)),
-                                   groups=groups, bias=draw(st.booleans())))
+            steps.append(
+                nn.Conv2d(
+                    channels,
+                    out,
+                    kernel,
+                    stride=draw(st.integers(1, 2)),
+                    padding=draw(st.integers(0, 1)),
+                    dilation=draw(st.integers(1, 2)),
+                    groups=groups,
+                    bias=draw(st.booleans()),
+                )
+            )
             channels = out
         elif op == "convT":
             stride = draw(st.integers(1, 2))
             out = draw(st.integers(1, 4))
-            steps.append(nn.ConvTranspose2d(channels, out, draw(st.integers(1, 3)), stride=stride,
-                                            output_padding=draw(st.integers(0, stride - 1))))
+            steps.append(
+                nn.ConvTranspose2d(
+                    channels,
+                    out,
+                    draw(st.integers(1, 3)),
+                    stride=stride,
+                    output_padding=draw(st.integers(0, stride - 1)),
+                )
+            )
             channels = out
         elif op == "bn":
             steps.append(nn.BatchNorm2d(channels, affine=draw(st.booleans())))
         elif op == "inorm":
-            steps.append(nn.InstanceNorm2d(channels, affine=True, track_running_stats=draw(st.booleans())))
+            steps.append(
+                nn.InstanceNorm2d(channels, affine=True, track_running_stats=draw(st.booleans()))
+            )
         elif op == "gnorm":
             steps.append(nn.GroupNorm(1, channels))
         elif op == "act":
-            steps.append(draw(st.sampled_from([nn.ReLU(), nn.GELU(), nn.SiLU(), nn.PReLU(channels), nn.Tanh()])))
+            steps.append(
+                draw(
+                    st.sampled_from(
+                        [nn.ReLU(), nn.GELU(), nn.SiLU(), nn.PReLU(channels), nn.Tanh()]
+                    )
+                )
+            )
         elif op == "fact":
             steps.append(draw(st.sampled_from([F.relu, torch.sigmoid, F.hardswish, F.elu])))
         elif op == "pool":
             kernel = draw(st.integers(1, 3))
-            steps.append(nn.MaxPool2d(kernel, padding=draw(st.integers(0, kernel // 2)),
-                                      ceil_mode=draw(st.booleans())))
+            steps.append(
+                nn.MaxPool2d(
+                    kernel, padding=draw(st.integers(0, kernel // 2)), ceil_mode=draw(st.booleans())
+                )
+            )
         elif op == "fpool":
             steps.append(lambda x: F.avg_pool2d(x, 2))
         elif op == "avg":
             steps.append(nn.AdaptiveAvgPool2d(draw(st.integers(1, 3))))
         elif op == "pad":
-            steps.append(draw(st.sampled_from([nn.ZeroPad2d(1), nn.ReplicationPad2d((1, 0, 2, 1))])))
+            steps.append(
+                draw(st.sampled_from([nn.ZeroPad2d(1), nn.ReplicationPad2d((1, 0, 2, 1))]))
+            )
         elif op == "up":
             steps.append(nn.Upsample(scale_factor=2))
         elif op == "drop":
@@ -451,10 +502,17 @@ def chains(draw: Any) -> tuple[list[int], Chain]:
             steps.append(nn.PixelShuffle(2))
             channels //= 4
     if draw(st.booleans()):
-        steps.append(draw(st.sampled_from([nn.Flatten(), lambda x: x.view(x.size(0), -1),
-                                           lambda x: torch.flatten(x, 1)])))
+        steps.append(
+            draw(
+                st.sampled_from(
+                    [nn.Flatten(), lambda x: x.view(x.size(0), -1), lambda x: torch.flatten(x, 1)]
+                )
+            )
+        )
         steps.append(nn.LazyLinear(draw(st.integers(1, 5))))
-    return [draw(st.integers(1, 3)) if not steps else _first_channels(steps), size, size], Chain(steps)
+    return [draw(st.integers(1, 3)) if not steps else _first_channels(steps), size, size], Chain(
+        steps
+    )
 
 
 def _first_channels(steps: list[Any]) -> int:
@@ -482,7 +540,9 @@ def materialize(model: Chain, shape: list[int]) -> tuple[int, ...] | None:
 def test_random_chains_import_and_build_back_like_torch(chain: tuple[list[int], Chain]) -> None:
     shape, model = chain
     expected = materialize(model, shape)
-    if expected is None or any(isinstance(m, nn.modules.lazy.LazyModuleMixin) for m in model.modules()):
+    if expected is None or any(
+        isinstance(m, nn.modules.lazy.LazyModuleMixin) for m in model.modules()
+    ):
         with pytest.raises(symcnn.SymcnnError):
             from_torch(model, shape)
         return
@@ -505,8 +565,13 @@ class Dag(nn.Module):
         for op, sources in nodes:
             width = widths[sources[0] + 1]
             if op == "conv":
-                self.blocks.append(nn.Sequential(nn.Conv2d(width, channels, 3, padding=1),
-                                                 nn.BatchNorm2d(channels), nn.ReLU()))
+                self.blocks.append(
+                    nn.Sequential(
+                        nn.Conv2d(width, channels, 3, padding=1),
+                        nn.BatchNorm2d(channels),
+                        nn.ReLU(),
+                    )
+                )
                 width = channels
             elif op == "cat":
                 width = sum(widths[source + 1] for source in sources)
@@ -609,13 +674,16 @@ def test_a_missing_torch_is_one_line_naming_the_extra() -> None:
             print(error)
         """
     )
-    assert done.stdout.strip() == "this needs torch, which is not installed: pip install 'symcnn[torch]'"
+    assert (
+        done.stdout.strip()
+        == "this needs torch, which is not installed: pip install 'symcnn[torch]'"
+    )
 
 
 # ----------------------------------------------------------------------------------- the command
 
 
-MODEL_FILE = '''
+MODEL_FILE = """
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -638,10 +706,12 @@ class Net(nn.Module):
 
 def build():
     return Net()
-'''
+"""
 
 
-def test_the_import_command_writes_a_spec_with_the_models_counts(tmp_path: Path, capsys: Any) -> None:
+def test_the_import_command_writes_a_spec_with_the_models_counts(
+    tmp_path: Path, capsys: Any
+) -> None:
     model_file = tmp_path / "model.py"
     model_file.write_text(MODEL_FILE, encoding="utf-8")
     out = tmp_path / "net.yaml"

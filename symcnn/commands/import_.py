@@ -28,7 +28,9 @@ examples:
 
 def register(subparsers: Any) -> None:
     parser = add_command(subparsers, "import", HELP, DESCRIPTION, EPILOG)
-    parser.add_argument("model", metavar="MODEL", help="FILE.py:FACTORY, a function returning the module")
+    parser.add_argument(
+        "model", metavar="MODEL", help="FILE.py:FACTORY, a function returning the module"
+    )
     parser.add_argument(
         "--input",
         required=True,

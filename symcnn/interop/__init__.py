@@ -6,9 +6,8 @@ Nothing here imports torch until one of these runs: ``import symcnn`` never load
 
 from __future__ import annotations
 
-from .torch_import import PROBE_SIZE, TracingFallbackWarning, from_torch, torch_spec
-
 from .torch_export import to_torch, torch_source
+from .torch_import import PROBE_SIZE, TracingFallbackWarning, from_torch, torch_spec
 
 __all__ = [
     "PROBE_SIZE",

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import sympy
+
 from ..errors import SpecError
 from ..layers import LAYERS
 from ._importer import Importer, Shape, Size, Tensor
@@ -67,8 +69,8 @@ def layer_entry(layer_type: str, arguments: dict[str, Any]) -> dict[str, Any]:
     for key, value in arguments.items():
         if key == "inplace" or value is None:
             continue
-        default = fields[key].default
-        default = int(default) if hasattr(default, "is_Integer") else default
+        default: Any = fields[key].default
+        default = int(default) if isinstance(default, sympy.Integer) else default
         if not _at_default(value, default):
             entry[key] = one_per_axis(value, fields[key].metadata["kind"])
     return entry
@@ -191,7 +193,9 @@ def _size(importer: Importer, call: Call) -> Shape | Size:
 def _getattr(importer: Importer, call: Call) -> Shape:
     x = _tensor(call.args[0], call)
     if call.args[1:] != ("shape",):
-        raise SpecError(f"symcnn reads only `.shape` of a tensor, not {call.args[1:]}", where=call.where)
+        raise SpecError(
+            f"symcnn reads only `.shape` of a tensor, not {call.args[1:]}", where=call.where
+        )
     return Shape(x)
 
 
@@ -221,7 +225,7 @@ def _permute(importer: Importer, call: Call) -> Tensor:
 
 def _transpose(importer: Importer, call: Call) -> Tensor:
     x = _tensor(call.args[0], call)
-    dim0, dim1 = (list(call.args[1:]) + [call.kwargs.get("dim0"), call.kwargs.get("dim1")])[:2]
+    dim0, dim1 = [*call.args[1:], call.kwargs.get("dim0"), call.kwargs.get("dim1")][:2]
     return importer.add({"type": "transpose", "dim0": dim0, "dim1": dim1}, call.name, [x])
 
 
@@ -263,7 +267,11 @@ def _pad(importer: Importer, call: Call) -> Tensor:
     pad = [*pad, *[0] * (2 * dims - len(pad))]
     mode = arguments.get("mode", "constant")
     value = arguments.get("value") or 0
-    families = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
+    families = {
+        "reflect": "ReflectionPad",
+        "replicate": "ReplicationPad",
+        "circular": "CircularPad",
+    }
     if mode == "constant":
         if value == 0:
             entry: dict[str, Any] = {"type": f"zeropad{dims}d", "padding": pad}
@@ -318,16 +326,31 @@ _ACTIVATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 _POOLS: dict[str, tuple[str, ...]] = {
     "max_pool": ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
-    "avg_pool": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
-                 "divisor_override"),
+    "avg_pool": (
+        "kernel_size",
+        "stride",
+        "padding",
+        "ceil_mode",
+        "count_include_pad",
+        "divisor_override",
+    ),
     "adaptive_avg_pool": ("output_size",),
     "adaptive_max_pool": ("output_size", "return_indices"),
 }
-_POOL_TYPES = {"max_pool": "MaxPool", "avg_pool": "AvgPool",
-               "adaptive_avg_pool": "AdaptiveAvgPool", "adaptive_max_pool": "AdaptiveMaxPool"}
-_DROPOUTS = {"dropout": "Dropout", "dropout1d": "Dropout1d", "dropout2d": "Dropout2d",
-             "dropout3d": "Dropout3d", "alpha_dropout": "AlphaDropout",
-             "feature_alpha_dropout": "FeatureAlphaDropout"}
+_POOL_TYPES = {
+    "max_pool": "MaxPool",
+    "avg_pool": "AvgPool",
+    "adaptive_avg_pool": "AdaptiveAvgPool",
+    "adaptive_max_pool": "AdaptiveMaxPool",
+}
+_DROPOUTS = {
+    "dropout": "Dropout",
+    "dropout1d": "Dropout1d",
+    "dropout2d": "Dropout2d",
+    "dropout3d": "Dropout3d",
+    "alpha_dropout": "AlphaDropout",
+    "feature_alpha_dropout": "FeatureAlphaDropout",
+}
 _IGNORED = ("dtype", "training", "approximate")
 
 
@@ -335,7 +358,7 @@ _IGNORED = ("dtype", "training", "approximate")
 def functions() -> dict[Any, Handler]:
     """Traced function -> handler (built on first use: the keys are torch's functions)."""
     import torch
-    import torch.nn.functional as F  # noqa: N812 - torch's own name for it
+    import torch.nn.functional as F
 
     table: dict[Any, Handler] = {
         operator.add: _merge("Add", True),
@@ -399,4 +422,3 @@ METHODS: dict[str, Handler] = {
     "softmax": _layer("Softmax", "dim", ignore=_IGNORED),
     "log_softmax": _layer("LogSoftmax", "dim", ignore=_IGNORED),
 }
-

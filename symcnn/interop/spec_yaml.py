@@ -16,7 +16,9 @@ _WIDTH = 1 << 20
 def _flow(value: Any) -> str:
     if not isinstance(value, list | dict):  # a scalar alone would get yaml's document markers
         return _flow([value])[1:-1]
-    return str(yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=_WIDTH)).strip()
+    return str(
+        yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=_WIDTH)
+    ).strip()
 
 
 def _layers(entries: list[dict[str, Any]], indent: str) -> list[str]:

@@ -39,7 +39,7 @@ def to_torch(net: Network, class_name: str | None = None) -> Any:
     require("torch")
     source = torch_source(net, class_name)
     namespace: dict[str, Any] = {"__name__": "symcnn_export"}
-    exec(compile(source, "<symcnn export>", "exec"), namespace)  # noqa: S102 - our own source
+    exec(compile(source, "<symcnn export>", "exec"), namespace)
     return namespace["build"]()
 
 
@@ -53,7 +53,7 @@ def torch_source(net: Network, class_name: str | None = None) -> str:
     inputs = ", ".join(f"{writer.input_vars[name]}: torch.Tensor" for name in net.inputs)
     title = f'    """{net.name}, as symcnn read it."""\n\n' if net.name else ""
     lines = [
-        '"""Written by symcnn (symcnn export): a batch in, (N, C, ...) whatever the spec\'s layout."""',
+        '"""Written by symcnn export. Input: a batch (N, C, ...), whatever the spec\'s layout."""',
         "",
         "import torch",
         "from torch import nn",
@@ -197,8 +197,10 @@ class _Writer:
             raise SpecError(f"two rows would be the module {name!r}", where=name)
         node.children[parts[-1]] = constructor
         head, rest = parts[0], parts[1:]
-        access = f"self.{head}" if head.isidentifier() and not keyword.iskeyword(head) else (
-            f"getattr(self, {head!r})"
+        access = (
+            f"self.{head}"
+            if head.isidentifier() and not keyword.iskeyword(head)
+            else (f"getattr(self, {head!r})")
         )
         return access + "".join(f"[{part!r}]" for part in rest)
 
@@ -216,7 +218,10 @@ class _Writer:
         if isinstance(node, str):
             return node
         pad = "    " * (depth + 1)
-        items = [f"{pad}{key!r}: {self._tree_text(child, depth + 1)}," for key, child in node.children.items()]
+        items = [
+            f"{pad}{key!r}: {self._tree_text(child, depth + 1)},"
+            for key, child in node.children.items()
+        ]
         return "nn.ModuleDict({\n" + "\n".join(items) + "\n" + "    " * depth + "})"
 
     def _constructor(self, row: Row) -> str:
@@ -230,7 +235,8 @@ class _Writer:
                 "(N, C, H, W); write the spec in CHW or flatten first",
                 where=row.name,
             )
-        if kind == "Flatten" and hwc and (layer.start_dim, layer.end_dim) not in ((1, -1), (1, len(x))):  # type: ignore[attr-defined]
+        span = (getattr(layer, "start_dim", 1), getattr(layer, "end_dim", -1))
+        if kind == "Flatten" and hwc and span not in ((1, -1), (1, len(x))):
             raise SpecError(
                 "a partial Flatten in HWC flattens other axes in torch's (N, C, H, W)",
                 where=row.name,
@@ -239,7 +245,9 @@ class _Writer:
         arguments: list[str] = []
         for name, spec_field in layer.arguments().items():
             value = getattr(layer, name)
-            if spec_field.metadata["inferred"] or (kind == "LayerNorm" and name == "normalized_shape"):
+            if spec_field.metadata["inferred"] or (
+                kind == "LayerNorm" and name == "normalized_shape"
+            ):
                 if value is None:
                     if name == "in_features":
                         value = x[-1]
@@ -308,7 +316,9 @@ class _Writer:
             a, b = layer.dim0 % (rank + 1), layer.dim1 % (rank + 1)
             dims[a], dims[b] = dims[b], dims[a]
             if hwc:
-                return f"{args[0]}.permute({', '.join(map(str, self._torch_permutation(dims, rank)))})"
+                return (
+                    f"{args[0]}.permute({', '.join(map(str, self._torch_permutation(dims, rank)))})"
+                )
             return f"{args[0]}.transpose({a}, {b})"
         # Reshape: one example's new shape, channels first in torch
         shape = [int(size) for size in row.output_shape]

@@ -61,7 +61,9 @@ def torch_spec(
     if not isinstance(module, torch.nn.Module):
         raise SpecError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
     shape = list(input_shape)
-    if not shape or not all(isinstance(size, int | str) and not isinstance(size, bool) for size in shape):
+    if not shape or not all(
+        isinstance(size, int | str) and not isinstance(size, bool) for size in shape
+    ):
         raise SpecError(
             f"`input_shape` = {input_shape!r}: must list sizes (numbers or symbol names), "
             "channels first, without the batch axis",
@@ -70,7 +72,7 @@ def torch_spec(
     fx = require("torch.fx")
     try:
         graph = fx.symbolic_trace(module).graph
-    except Exception as error:  # noqa: BLE001 - fx raises whatever the forward raises on proxies
+    except Exception as error:
         warnings.warn(
             f"torch.fx could not trace {type(module).__name__} ({type(error).__name__}: "
             f"{error}); symcnn read its submodules in the order a forward pass calls them, "
@@ -113,8 +115,10 @@ def _replace(entries: list[dict[str, Any]], symbols: Mapping[str, str]) -> None:
 
 
 def _where(node: Any) -> str:
-    target = node.target if isinstance(node.target, str) else getattr(
-        node.target, "__name__", repr(node.target)
+    target = (
+        node.target
+        if isinstance(node.target, str)
+        else getattr(node.target, "__name__", repr(node.target))
     )
     module = getattr(node.target, "__module__", None)
     if module and module.startswith("torch._"):  # torch.stack lives in torch._VariableFunctions
@@ -161,7 +165,7 @@ def _from_graph(module: Any, graph: Any, shape: list[Any]) -> list[dict[str, Any
             handler = table.get(node.target)
             if handler is None:
                 raise SpecError(
-                    f"symcnn has no layer for this op (see docs/import-export.md for the ops it "
+                    "symcnn has no layer for this op (see docs/import-export.md for the ops it "
                     "reads)",
                     where=where,
                 )
@@ -244,7 +248,7 @@ def _from_hooks(module: Any, shape: list[Any]) -> list[dict[str, Any]]:
     try:
         with torch.no_grad():
             out = model(x)
-    except Exception as error:  # noqa: BLE001 - the model's own failure, reported as such
+    except Exception as error:
         raise SpecError(
             f"running {type(module).__name__} on an input of shape {[1, *sizes]} failed "
             f"({type(error).__name__}: {error})"
