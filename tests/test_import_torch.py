@@ -357,7 +357,7 @@ class Branchy(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.bn(self.conv(x))
-        if x.sum() >= 0:  # data-dependent
+        if x.abs().sum() >= 0:  # data-dependent (and always true)
             x = self.act(x)
         return self.fc(self.flat(self.pool(x)))
 
@@ -365,7 +365,7 @@ class Branchy(nn.Module):
 class Residual(Branchy):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.bn(self.conv(x))
-        if y.sum() >= 0:
+        if y.abs().sum() >= 0:
             y = self.act(y) + y
         return self.fc(self.flat(self.pool(y)))
 

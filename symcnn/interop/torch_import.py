@@ -211,10 +211,7 @@ def _apply(importer: Importer, module: Any, target: str, x: Tensor, where: str) 
     calls = importer.calls.get(target, 0)
     importer.calls[target] = calls + 1
     if calls:
-        importer.names.discard(target)
-        name = importer.unique(f"{target}_{calls}")
-        importer.names.discard(name)
-        return importer.add({"shares": target}, name, [x])
+        return importer.add({"shares": target}, f"{target}_{calls}", [x])
     entry = module_entry(module, target)
     if entry is None:
         raise SpecError(
