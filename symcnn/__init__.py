@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .derive import derive_network
     from .exam import load_template, make_exam
     from .facade import Network, load
+    from .interop import from_torch, to_torch
     from .layers import LAYERS, Row
     from .parse import parse_expression
     from .references import quantity
@@ -41,6 +42,7 @@ __all__ = [
     "Verdict",
     "check",
     "derive_network",
+    "from_torch",
     "load",
     "load_template",
     "make_exam",
@@ -48,6 +50,7 @@ __all__ = [
     "quantity",
     "solve",
     "sweep",
+    "to_torch",
 ]
 __version__ = "0.1.0"
 
@@ -61,6 +64,7 @@ _LAZY = {
     "Verdict": "check",
     "check": "check",
     "derive_network": "derive",
+    "from_torch": "interop",
     "load": "facade",
     "load_template": "exam",
     "make_exam": "exam",
@@ -68,6 +72,7 @@ _LAZY = {
     "quantity": "references",
     "solve": "solve",
     "sweep": "sweep",
+    "to_torch": "interop",
 }
 #: public functions named like the submodule that defines them: ``symcnn.check`` is the function
 _SHADOWED = frozenset(name for name, module in _LAZY.items() if name == module)

@@ -12,11 +12,13 @@ which builds the core one.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from .errors import SolveError
 from .layers.base import Expr
 from .network import EVALUATED
 from .network import Network as CoreNetwork
@@ -107,6 +109,34 @@ class Network(CoreNetwork):
         from .forms import contributions
 
         return contributions(self, quantity)
+
+    def to_spec(self) -> dict[str, Any]:
+        """The spec of this network as a plain dict (a copy), which :func:`symcnn.load` accepts
+        and which gives the same counts and shapes; a network read from YAML gives its normalized
+        spec.
+
+        >>> import symcnn
+        >>> net = symcnn.load({"input": [784], "layers": [{"type": "linear", "out_features": 10}]})
+        >>> net.to_spec()
+        {'input': [784], 'layout': 'HWC', 'layers': [{'type': 'linear', 'out_features': 10}]}
+        >>> symcnn.load(net.to_spec()).params
+        7850
+        """
+        if self.given:
+            names = ", ".join(sorted(self.given))
+            raise SolveError(
+                f"this network gives {names} values, which a spec cannot hold; call to_spec() "
+                f"on the network before .subs() and pass the values to symcnn.load(spec, values)"
+            )
+        spec = copy.deepcopy(dict(self.spec))
+        if spec.get("name") is None:
+            spec.pop("name", None)
+        inputs = spec.get("inputs", {})
+        if list(inputs) == ["input"]:
+            del spec["inputs"]
+        else:
+            spec.pop("input", None)
+        return spec
 
     def __str__(self) -> str:
         """``print(net)`` shows the summary table."""

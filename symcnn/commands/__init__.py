@@ -62,6 +62,16 @@ COMMANDS: tuple[Command, ...] = (
         "evaluate a network over a grid of values (table, CSV, JSON, plot)",
     ),
     Command(
+        "import",
+        "import_",
+        "read a PyTorch model (FILE.py:factory) as a readable YAML spec",
+    ),
+    Command(
+        "export",
+        "export",
+        "write a spec as PyTorch source: an nn.Module class that runs as written",
+    ),
+    Command(
         "identities",
         "identities",
         "list the identities between layer formulas, each proved and checked on numbers",

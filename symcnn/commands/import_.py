@@ -1,0 +1,95 @@
+"""``symcnn import``: a PyTorch model (a factory in a Python file) as a readable YAML spec."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+from .common import add_command, write
+
+HELP = "read a PyTorch model (FILE.py:factory) as a readable YAML spec"
+DESCRIPTION = """\
+Import the torch.nn.Module that FACTORY in FILE.py returns (called without arguments) and write
+its spec: one layer per module call or op, named as torch names the modules, `from` only where
+the graph branches, a module called again as `shares`. --input gives one example's shape,
+channels first, without the batch axis; --symbolic names the last axes as symbols, so that the
+spec's sizes are formulas in them. FILE.py is run as Python: import only models you trust.
+"""
+EPILOG = """\
+examples:
+  symcnn import model.py:build --input 3,224,224 -o model.yaml
+  symcnn import model.py:build --input 3,224,224 --symbolic H,W
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(subparsers, "import", HELP, DESCRIPTION, EPILOG)
+    parser.add_argument(
+        "model", metavar="MODEL", help="FILE.py:FACTORY, a function returning the module"
+    )
+    parser.add_argument(
+        "--input",
+        required=True,
+        metavar="C,H,W",
+        help="one example's shape, channels first, without the batch axis: numbers or names",
+    )
+    parser.add_argument(
+        "--symbolic",
+        metavar="H,W",
+        help="make the last axes of --input these symbols (e.g. H,W)",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    parser.set_defaults(run=run)
+
+
+def _shape(text: str, symbolic: str | None) -> list[int | str]:
+    sizes: list[int | str] = [
+        int(part) if part.strip().isdigit() else part.strip() for part in text.split(",")
+    ]
+    if any(size == "" for size in sizes):
+        raise SpecError(f"--input {text!r}: expected sizes such as 3,224,224")
+    if symbolic:
+        names = [name.strip() for name in symbolic.split(",")]
+        if not all(name.isidentifier() for name in names) or len(names) > len(sizes):
+            raise SpecError(
+                f"--symbolic {symbolic!r}: expected at most {len(sizes)} names such as H,W"
+            )
+        sizes[len(sizes) - len(names) :] = names
+    return sizes
+
+
+def load_factory(reference: str) -> Any:
+    """Call the factory ``FILE.py:NAME`` names and return what it builds."""
+    path_text, colon, name = reference.rpartition(":")
+    if not colon or not path_text.endswith(".py") or not name.isidentifier():
+        raise SpecError(f"MODEL {reference!r}: expected FILE.py:FACTORY, such as model.py:build")
+    path = Path(path_text)
+    if not path.is_file():
+        raise SpecError(f"MODEL {reference!r}: no file {path_text!r}")
+    spec = importlib.util.spec_from_file_location(f"symcnn_import_{path.stem}", path)
+    assert spec is not None and spec.loader is not None  # a .py file always has a loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and torch.fx look the module up by name
+    spec.loader.exec_module(module)
+    factory = getattr(module, name, None)
+    if not callable(factory):
+        raise SpecError(f"MODEL {reference!r}: {path_text} has no function {name!r}")
+    return factory()
+
+
+def run(arguments: argparse.Namespace) -> int:
+    from ..interop import from_torch
+    from ..interop.spec_yaml import spec_yaml
+
+    shape = _shape(arguments.input, arguments.symbolic)
+    net = from_torch(load_factory(arguments.model), shape)
+    text = spec_yaml(net.to_spec(), f"imported by symcnn from {arguments.model}")
+    if arguments.output:
+        Path(arguments.output).write_text(text, encoding="utf-8")
+    else:
+        write(text)
+    return 0

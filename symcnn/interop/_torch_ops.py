@@ -1,0 +1,424 @@
+"""What each traced function or tensor method becomes: a symcnn layer (``F.relu`` -> ``ReLU``,
+``torch.cat`` -> ``Cat``), a graph edge, a size (``x.size(0)``), or nothing at all when it keeps
+the shape and holds no weights (``x * 0.5``, ``x.contiguous()``). An op that is none of these is
+not here, and the importer refuses it by name.
+
+Each handler takes the importer and the :class:`Call` (its arguments with traced values already
+replaced by :class:`Tensor`, :class:`Shape` and :class:`Size`) and returns the call's value.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import sympy
+
+from ..errors import SpecError
+from ..layers import LAYERS
+from ._importer import Importer, Shape, Size, Tensor
+from .torch_table import _at_default, one_per_axis, plain
+
+__all__ = ["METHODS", "Call", "Handler", "functions"]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One traced call: its arguments, the name its entry gets, and where it is, for errors."""
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    name: str
+    where: str
+
+
+Handler = Callable[[Importer, Call], Any]
+
+
+def _tensor(value: Any, call: Call, what: str = "its input") -> Tensor:
+    if not isinstance(value, Tensor):
+        raise SpecError(f"{what} must be a tensor, got {value!r}", where=call.where)
+    return value
+
+
+def _arguments(call: Call, names: tuple[str, ...], ignore: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The call's arguments after the tensor, by the layer's names (positional in ``names``'
+    order); arguments that do not change a count or a shape (``inplace``, ``_stacklevel``) are
+    dropped."""
+    values = dict(zip(names, call.args[1:], strict=False))
+    if len(call.args) - 1 > len(names):
+        raise SpecError(f"takes at most {len(names)} arguments after the tensor", where=call.where)
+    for key, value in call.kwargs.items():
+        if key in ignore:
+            continue
+        if key not in names:
+            raise SpecError(f"symcnn does not read the argument `{key}`", where=call.where)
+        values[key] = value
+    return {key: plain(value, call.where, key) for key, value in values.items()}
+
+
+def layer_entry(layer_type: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """A spec entry with the arguments not at the layer's default (and not ``None``)."""
+    cls = LAYERS[layer_type.lower()]
+    fields = cls.arguments()
+    entry: dict[str, Any] = {"type": layer_type.lower()}
+    for key, value in arguments.items():
+        if key == "inplace" or value is None:
+            continue
+        default: Any = fields[key].default
+        default = int(default) if isinstance(default, sympy.Integer) else default
+        if not _at_default(value, default):
+            entry[key] = one_per_axis(value, fields[key].metadata["kind"])
+    return entry
+
+
+def _layer(layer_type: str, *names: str, ignore: tuple[str, ...] = ()) -> Handler:
+    """A function that is a layer: ``F.relu(x, inplace)``, ``F.max_pool2d(x, kernel_size, ...)``."""
+
+    def handle(importer: Importer, call: Call) -> Tensor:
+        x = _tensor(call.args[0] if call.args else call.kwargs.pop("input", None), call)
+        arguments = _arguments(call, names, ("inplace", "_stacklevel", *ignore))
+        return importer.add(layer_entry(layer_type, arguments), call.name, [x])
+
+    return handle
+
+
+def _alias(importer: Importer, call: Call) -> Tensor:
+    """An op that keeps the shape and holds no weights (``x.contiguous()``): no entry."""
+    return _tensor(call.args[0], call)
+
+
+def _merge(layer_type: str, scalar: bool) -> Handler:
+    """``a + b`` / ``a * b`` on two tensors is a merge; with a number it keeps the shape."""
+
+    def handle(importer: Importer, call: Call) -> Tensor:
+        tensors = [value for value in call.args if isinstance(value, Tensor)]
+        others = [value for value in call.args if not isinstance(value, Tensor)]
+        if call.kwargs or any(not isinstance(value, int | float) for value in others):
+            raise SpecError("symcnn reads this op only on tensors and numbers", where=call.where)
+        if len(tensors) == 2:
+            if layer_type == "":
+                raise SpecError(
+                    "subtracting or dividing two tensors has no symcnn layer", where=call.where
+                )
+            return importer.add({"type": layer_type.lower()}, call.name, tensors)
+        if not tensors or not scalar:  # pragma: no cover - fx traces only tensor arithmetic
+            raise SpecError("needs a tensor", where=call.where)
+        return tensors[0]
+
+    return handle
+
+
+def _batch_dim(dim: Any, call: Call, field: str) -> int:
+    """A torch dim (batch 0) as a dim of one example (negative dims stay negative)."""
+    if not isinstance(dim, int):
+        raise SpecError(f"`{field}` = {dim!r} must be an integer", where=call.where, field=field)
+    if dim == 0:
+        raise SpecError(
+            f"`{field}` = 0 is the batch axis; symcnn describes one example",
+            where=call.where,
+            field=field,
+        )
+    return dim - 1 if dim > 0 else dim
+
+
+def _cat(importer: Importer, call: Call) -> Tensor:
+    tensors = call.args[0] if call.args else call.kwargs.get("tensors")
+    dim = call.args[1] if len(call.args) > 1 else call.kwargs.get("dim", 0)
+    if not isinstance(tensors, list | tuple) or not tensors:
+        raise SpecError("`tensors` must be a list of tensors", where=call.where)
+    inputs = [_tensor(value, call, "each of its inputs") for value in tensors]
+    if len(inputs) == 1:
+        return inputs[0]
+    entry: dict[str, Any] = {"type": "cat"}
+    axis = _batch_dim(dim, call, "dim")
+    if axis != 0:
+        entry["dim"] = axis
+    return importer.add(entry, call.name, inputs)
+
+
+def _flatten(importer: Importer, call: Call) -> Tensor:
+    x = _tensor(call.args[0], call)
+    arguments = _arguments(call, ("start_dim", "end_dim"))
+    arguments.setdefault("start_dim", 0)  # torch.flatten and x.flatten() start at the batch
+    return importer.add(layer_entry("flatten", arguments), call.name, [x])
+
+
+def _size_text(importer: Importer, value: Any, call: Call) -> Any:
+    """One size of a new shape: a number, or ``y.size(d)`` as the expression it is."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Size) and value.dim != 0:
+        shape = importer.shape_of(value.tensor, call.where)
+        dim = value.dim - 1 if value.dim > 0 else value.dim
+        size = shape[dim]
+        return int(size) if size.is_Integer else str(size)
+    raise SpecError(f"cannot read the size {value!r} of a new shape", where=call.where)
+
+
+def _reshape(importer: Importer, call: Call) -> Tensor:
+    """``x.view(x.size(0), -1)`` is a Flatten; ``x.view(-1, 400)`` or ``x.reshape(n, 4, 100)`` a
+    Reshape of one example. The first size must be the batch."""
+    x = _tensor(call.args[0], call)
+    sizes = list(call.args[1:]) or list(call.kwargs.get("shape", ()))
+    if len(sizes) == 1 and isinstance(sizes[0], list | tuple):
+        sizes = list(sizes[0])
+    if not sizes:
+        raise SpecError("needs a new shape", where=call.where)
+    batch, rest = sizes[0], sizes[1:]
+    is_batch = isinstance(batch, Size) and batch.dim == 0
+    if not is_batch and not (batch == -1 and -1 not in rest):
+        raise SpecError(
+            f"the first size of the new shape must be the batch (x.size(0) or -1), got {batch!r}",
+            where=call.where,
+        )
+    if not rest:
+        raise SpecError("would merge the batch axis into the example", where=call.where)
+    if rest == [-1]:
+        return importer.add({"type": "flatten"}, call.name, [x])
+    shape = [_size_text(importer, value, call) for value in rest]
+    return importer.add({"type": "reshape", "shape": shape}, call.name, [x])
+
+
+def _size(importer: Importer, call: Call) -> Shape | Size:
+    x = _tensor(call.args[0], call)
+    dim = call.args[1] if len(call.args) > 1 else call.kwargs.get("dim")
+    return Shape(x) if dim is None else Size(x, dim)
+
+
+def _getattr(importer: Importer, call: Call) -> Shape:
+    x = _tensor(call.args[0], call)
+    if call.args[1:] != ("shape",):
+        raise SpecError(
+            f"symcnn reads only `.shape` of a tensor, not {call.args[1:]}", where=call.where
+        )
+    return Shape(x)
+
+
+def _getitem(importer: Importer, call: Call) -> Any:
+    container, index = call.args
+    if isinstance(container, Shape) and isinstance(index, int):
+        return Size(container.tensor, index)
+    if isinstance(container, list | tuple) and isinstance(index, int):
+        return container[index]
+    raise SpecError(
+        "indexing or slicing a tensor has no symcnn layer (only x.shape[i] is read)",
+        where=call.where,
+    )
+
+
+def _dims(call: Call) -> list[Any]:
+    dims = list(call.args[1:]) or list(call.kwargs.get("dims", ()))
+    if len(dims) == 1 and isinstance(dims[0], list | tuple):
+        dims = list(dims[0])
+    return dims
+
+
+def _permute(importer: Importer, call: Call) -> Tensor:
+    x = _tensor(call.args[0], call)
+    return importer.add({"type": "permute", "dims": _dims(call)}, call.name, [x])
+
+
+def _transpose(importer: Importer, call: Call) -> Tensor:
+    x = _tensor(call.args[0], call)
+    dim0, dim1 = [*call.args[1:], call.kwargs.get("dim0"), call.kwargs.get("dim1")][:2]
+    return importer.add({"type": "transpose", "dim0": dim0, "dim1": dim1}, call.name, [x])
+
+
+def _mean(importer: Importer, call: Call) -> Tensor:
+    """The mean over every spatial axis is an adaptive average pool to size 1 (then a flatten
+    without ``keepdim``): exactly ``AdaptiveAvgPoolNd(1)``'s output and counts."""
+    x = _tensor(call.args[0], call)
+    dim = call.args[1] if len(call.args) > 1 else call.kwargs.get("dim")
+    keepdim = call.args[2] if len(call.args) > 2 else call.kwargs.get("keepdim", False)
+    rank = len(importer.shape_of(x, call.where))
+    dims = [dim] if isinstance(dim, int) else list(dim or [])
+    if not all(isinstance(d, int) for d in dims):
+        raise SpecError(f"`dim` = {dim!r} must list integers", where=call.where, field="dim")
+    spatial = list(range(2, rank + 1))
+    if sorted(d % (rank + 1) for d in dims) != spatial or not 1 <= len(spatial) <= 3:
+        raise SpecError(
+            f"a mean over dims {dim!r} of an input of rank {rank} (one example) is not an "
+            "average over every spatial axis, which is the only mean symcnn reads",
+            where=call.where,
+            field="dim",
+        )
+    pooled = importer.add(
+        {"type": f"adaptiveavgpool{len(spatial)}d", "output_size": 1}, call.name, [x]
+    )
+    if keepdim:
+        return pooled
+    return importer.add({"type": "flatten"}, f"{call.name}_flatten", [pooled])
+
+
+def _pad(importer: Importer, call: Call) -> Tensor:
+    x = _tensor(call.args[0], call)
+    arguments = _arguments(call, ("pad", "mode", "value"))
+    pad = arguments.get("pad")
+    if not isinstance(pad, list) or len(pad) % 2 or not 2 <= len(pad) <= 6:
+        raise SpecError(f"`pad` = {pad!r}: needs 2, 4 or 6 sizes", where=call.where, field="pad")
+    # torch pads the last len(pad)/2 axes; symcnn's padding layer of the input's spatial rank
+    # takes the same sizes with zeros for the axes not padded
+    dims = max(len(pad) // 2, len(importer.shape_of(x, call.where)) - 1)
+    pad = [*pad, *[0] * (2 * dims - len(pad))]
+    mode = arguments.get("mode", "constant")
+    value = arguments.get("value") or 0
+    families = {
+        "reflect": "ReflectionPad",
+        "replicate": "ReplicationPad",
+        "circular": "CircularPad",
+    }
+    if mode == "constant":
+        if value == 0:
+            entry: dict[str, Any] = {"type": f"zeropad{dims}d", "padding": pad}
+        else:
+            entry = {"type": f"constantpad{dims}d", "padding": pad, "value": value}
+    elif mode in families:
+        entry = {"type": f"{families[mode].lower()}{dims}d", "padding": pad}
+    else:
+        raise SpecError(f"`mode` = {mode!r} has no symcnn layer", where=call.where, field="mode")
+    return importer.add(entry, call.name, [x])
+
+
+def _interpolate(importer: Importer, call: Call) -> Tensor:
+    names = ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "antialias")
+    x = _tensor(call.args[0], call)
+    arguments = _arguments(call, names)
+    if arguments.pop("antialias", False):
+        raise SpecError("`antialias` = True has no symcnn layer", where=call.where)
+    return importer.add(layer_entry("Upsample", arguments), call.name, [x])
+
+
+_ACTIVATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # functional name in torch.nn.functional -> (layer type, its arguments after the tensor)
+    "relu": ("ReLU", ()),
+    "relu6": ("ReLU6", ()),
+    "leaky_relu": ("LeakyReLU", ("negative_slope",)),
+    "elu": ("ELU", ("alpha",)),
+    "selu": ("SELU", ()),
+    "celu": ("CELU", ("alpha",)),
+    "gelu": ("GELU", ()),
+    "silu": ("SiLU", ()),
+    "mish": ("Mish", ()),
+    "hardswish": ("Hardswish", ()),
+    "hardsigmoid": ("Hardsigmoid", ()),
+    "hardtanh": ("Hardtanh", ("min_val", "max_val")),
+    "sigmoid": ("Sigmoid", ()),
+    "tanh": ("Tanh", ()),
+    "softplus": ("Softplus", ("beta", "threshold")),
+    "logsigmoid": ("LogSigmoid", ()),
+    "softsign": ("Softsign", ()),
+    "tanhshrink": ("Tanhshrink", ()),
+    "hardshrink": ("Hardshrink", ("lambd",)),
+    "softshrink": ("Softshrink", ("lambd",)),
+    "threshold": ("Threshold", ("threshold", "value")),
+    "softmax": ("Softmax", ("dim",)),
+    "softmin": ("Softmin", ("dim",)),
+    "log_softmax": ("LogSoftmax", ("dim",)),
+    "glu": ("GLU", ("dim",)),
+    "pixel_shuffle": ("PixelShuffle", ("upscale_factor",)),
+    "pixel_unshuffle": ("PixelUnshuffle", ("downscale_factor",)),
+    "channel_shuffle": ("ChannelShuffle", ("groups",)),
+}
+_POOLS: dict[str, tuple[str, ...]] = {
+    "max_pool": ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"),
+    "avg_pool": (
+        "kernel_size",
+        "stride",
+        "padding",
+        "ceil_mode",
+        "count_include_pad",
+        "divisor_override",
+    ),
+    "adaptive_avg_pool": ("output_size",),
+    "adaptive_max_pool": ("output_size", "return_indices"),
+}
+_POOL_TYPES = {
+    "max_pool": "MaxPool",
+    "avg_pool": "AvgPool",
+    "adaptive_avg_pool": "AdaptiveAvgPool",
+    "adaptive_max_pool": "AdaptiveMaxPool",
+}
+_DROPOUTS = {
+    "dropout": "Dropout",
+    "dropout1d": "Dropout1d",
+    "dropout2d": "Dropout2d",
+    "dropout3d": "Dropout3d",
+    "alpha_dropout": "AlphaDropout",
+    "feature_alpha_dropout": "FeatureAlphaDropout",
+}
+_IGNORED = ("dtype", "training", "approximate")
+
+
+@cache
+def functions() -> dict[Any, Handler]:
+    """Traced function -> handler (built on first use: the keys are torch's functions)."""
+    import torch
+    import torch.nn.functional as F
+
+    table: dict[Any, Handler] = {
+        operator.add: _merge("Add", True),
+        operator.iadd: _merge("Add", True),
+        torch.add: _merge("Add", True),
+        operator.mul: _merge("Mul", True),
+        operator.imul: _merge("Mul", True),
+        torch.mul: _merge("Mul", True),
+        operator.sub: _merge("", True),
+        operator.truediv: _merge("", True),
+        operator.neg: _alias,
+        torch.cat: _cat,
+        torch.concat: _cat,
+        torch.flatten: _flatten,
+        torch.reshape: _reshape,
+        torch.permute: _permute,
+        torch.transpose: _transpose,
+        torch.mean: _mean,
+        builtins.getattr: _getattr,
+        operator.getitem: _getitem,
+        F.pad: _pad,
+        F.interpolate: _interpolate,
+        torch.relu: _layer("ReLU"),
+        torch.sigmoid: _layer("Sigmoid"),
+        torch.tanh: _layer("Tanh"),
+        torch.softmax: _layer("Softmax", "dim", ignore=_IGNORED),
+    }
+    for name, (layer_type, names) in _ACTIVATIONS.items():
+        # gelu's `approximate` is an argument of the layer, not ignored
+        ignore = tuple(word for word in _IGNORED if word not in names and word != "approximate")
+        extra = ("approximate",) if name == "gelu" else ()
+        table[getattr(F, name)] = _layer(layer_type, *names, *extra, ignore=ignore)
+    for prefix, names in _POOLS.items():
+        for dims in (1, 2, 3):
+            table[getattr(F, f"{prefix}{dims}d")] = _layer(f"{_POOL_TYPES[prefix]}{dims}d", *names)
+    for name, layer_type in _DROPOUTS.items():
+        table[getattr(F, name)] = _layer(layer_type, "p", ignore=("training",))
+    return table
+
+
+#: tensor method name -> handler
+METHODS: dict[str, Handler] = {
+    "add": _merge("Add", True),
+    "add_": _merge("Add", True),
+    "mul": _merge("Mul", True),
+    "mul_": _merge("Mul", True),
+    "flatten": _flatten,
+    "view": _reshape,
+    "reshape": _reshape,
+    "size": _size,
+    "permute": _permute,
+    "transpose": _transpose,
+    "mean": _mean,
+    "contiguous": _alias,
+    "clone": _alias,
+    "detach": _alias,
+    "relu": _layer("ReLU"),
+    "relu_": _layer("ReLU"),
+    "sigmoid": _layer("Sigmoid"),
+    "tanh": _layer("Tanh"),
+    "softmax": _layer("Softmax", "dim", ignore=_IGNORED),
+    "log_softmax": _layer("LogSoftmax", "dim", ignore=_IGNORED),
+}

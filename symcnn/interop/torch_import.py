@@ -1,0 +1,311 @@
+"""From a PyTorch module to a symcnn network: trace it with ``torch.fx`` and map every node onto
+a spec entry through :mod:`.torch_table` and :mod:`._torch_ops`; where tracing fails, read the
+leaf modules in the order forward hooks see them (valid for chains only, and said so).
+
+The network is the spec a person would write: one entry per module call or op, named as torch
+names modules (``layer1.0.conv1``), ``from`` only where the graph branches, a module called again
+as ``shares``. Its parameters and buffers are checked against the module's own.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import SpecError
+from ..facade import Network
+from ..facade import load as load_spec
+from ..layers import LAYERS
+from ._extras import require
+from ._importer import Importer, Tensor, base_name
+from ._torch_ops import METHODS, Call, functions
+from .torch_table import module_entry
+
+__all__ = ["PROBE_SIZE", "TracingFallbackWarning", "from_torch", "torch_spec"]
+
+#: the size a symbolic input axis takes when the hook fallback has to run the module once
+PROBE_SIZE = 64
+
+
+class TracingFallbackWarning(UserWarning):
+    """torch.fx could not trace the module; symcnn read its leaf modules with forward hooks."""
+
+
+def from_torch(
+    module: Any,
+    input_shape: Sequence[int | str],
+    *,
+    symbols: Mapping[str, str] | None = None,
+    name: str | None = None,
+) -> Network:
+    """The symcnn network of a torch module for one example of ``input_shape`` (CHW, no batch
+    axis; text is a symbol): ``from_torch(model, [3, "H", "W"])``. ``symbols`` replaces layer
+    arguments by expressions, ``{"conv1.out_channels": "k"}``, to ask about other widths."""
+    spec = torch_spec(module, input_shape, symbols=symbols, name=name)
+    net = load_spec(spec)
+    _check_counts(module, net, changed=bool(symbols))
+    return net
+
+
+def torch_spec(
+    module: Any,
+    input_shape: Sequence[int | str],
+    *,
+    symbols: Mapping[str, str] | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """The spec dict of a torch module (see :func:`from_torch`)."""
+    torch = require("torch")
+    if not isinstance(module, torch.nn.Module):
+        raise SpecError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
+    shape = list(input_shape)
+    if not shape or not all(
+        isinstance(size, int | str) and not isinstance(size, bool) for size in shape
+    ):
+        raise SpecError(
+            f"`input_shape` = {input_shape!r}: must list sizes (numbers or symbol names), "
+            "channels first, without the batch axis",
+            field="input_shape",
+        )
+    fx = require("torch.fx")
+    try:
+        graph = fx.symbolic_trace(module).graph
+    except Exception as error:
+        warnings.warn(
+            f"torch.fx could not trace {type(module).__name__} ({type(error).__name__}: "
+            f"{error}); symcnn read its submodules in the order a forward pass calls them, "
+            "which is right only if the model is a chain",
+            TracingFallbackWarning,
+            stacklevel=3,
+        )
+        entries = _from_hooks(module, shape)
+    else:
+        entries = _from_graph(module, graph, shape)
+    _replace(entries, symbols or {})
+    spec: dict[str, Any] = {"name": name or type(module).__name__, "input": shape}
+    return {**spec, "layout": "CHW", "layers": entries}
+
+
+def _replace(entries: list[dict[str, Any]], symbols: Mapping[str, str]) -> None:
+    """Set ``ROW.ARGUMENT`` to an expression in each entry ``symbols`` names."""
+    by_name = {entry["name"]: entry for entry in entries}
+    for key, expression in symbols.items():
+        row, _, argument = str(key).rpartition(".")
+        entry = by_name.get(row)
+        if entry is None or "type" not in entry:
+            near = ", ".join(sorted(n for n, e in by_name.items() if "type" in e)[:8])
+            raise SpecError(
+                f"`symbols`: {key!r} names no layer {row!r} of the model (layers: {near}, ...)",
+                field="symbols",
+            )
+        fields = LAYERS[entry["type"]].arguments()
+        if argument not in fields:
+            raise SpecError(
+                f"`symbols`: {key!r}: {LAYERS[entry['type']].torch_name} has no argument "
+                f"{argument!r} "
+                f"(it takes: {', '.join(fields)})",
+                field="symbols",
+            )
+        entry[argument] = expression
+
+
+# ----------------------------------------------------------------------------------- fx graphs
+
+
+def _where(node: Any) -> str:
+    target = (
+        node.target
+        if isinstance(node.target, str)
+        else getattr(node.target, "__name__", repr(node.target))
+    )
+    module = getattr(node.target, "__module__", None)
+    if module and module.startswith("torch._"):  # torch.stack lives in torch._VariableFunctions
+        module = "torch"
+    if node.op == "call_function" and module:
+        target = f"{module}.{target}"
+    return f"node {node.name!r} ({node.op} {target})"
+
+
+def _prefix(node: Any) -> str:
+    """The qualified name of the module whose forward made a functional node (``layer1.0``)."""
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return ""
+    path = list(stack.values())[-1]
+    return str(path[0] if isinstance(path, tuple) else path)
+
+
+def _from_graph(module: Any, graph: Any, shape: list[Any]) -> list[dict[str, Any]]:
+    importer = Importer(shape)
+    values: dict[Any, Any] = {}
+    counts: dict[tuple[str, str], int] = {}
+    placeholders = [node for node in graph.nodes if node.op == "placeholder"]
+    if len(placeholders) != 1:
+        raise SpecError(
+            f"from_torch reads a module with one input; forward takes {len(placeholders)}"
+        )
+    modules = dict(module.named_modules())
+    importer.names.update(name for name in modules if name)
+    output: Any = None
+
+    def value(arg: Any) -> Any:
+        fx = require("torch.fx")
+        return fx.node.map_arg(arg, lambda node: values[node])
+
+    for node in graph.nodes:
+        where = _where(node)
+        if node.op == "placeholder":
+            values[node] = Tensor("input")
+        elif node.op == "call_module":
+            values[node] = _call_module(importer, modules[node.target], node, value, where)
+        elif node.op in ("call_function", "call_method"):
+            table = functions() if node.op == "call_function" else METHODS
+            handler = table.get(node.target)
+            if handler is None:
+                raise SpecError(
+                    "symcnn has no layer for this op (see docs/import-export.md for the ops it "
+                    "reads)",
+                    where=where,
+                )
+            prefix, base = _prefix(node), base_name(node.name)
+            number = counts[(prefix, base)] = counts.get((prefix, base), -1) + 1
+            local = base if number == 0 else f"{base}_{number}"
+            call = Call(
+                tuple(value(node.args)),
+                dict(value(node.kwargs)),
+                f"{prefix}.{local}" if prefix else local,
+                where,
+            )
+            values[node] = handler(importer, call)
+        elif node.op == "get_attr":
+            raise SpecError(
+                "the model reads a tensor attribute directly (a parameter or buffer outside a "
+                "leaf module), which symcnn cannot count as a layer",
+                where=where,
+            )
+        elif node.op == "output":
+            output = value(node.args[0])
+    if not isinstance(output, Tensor):
+        raise SpecError(
+            f"forward returns {type(output).__name__}; from_torch reads a model with one tensor "
+            "output"
+        )
+    if not importer.entries:
+        importer.add({"type": "identity"}, "identity", [Tensor("input")])
+    elif output.name != importer.entries[-1]["name"]:
+        importer.add({"type": "identity"}, "output", [output])
+    return importer.entries
+
+
+def _call_module(importer: Importer, module: Any, node: Any, value: Any, where: str) -> Tensor:
+    args = value(node.args)
+    if node.kwargs or len(args) != 1 or not isinstance(args[0], Tensor):
+        raise SpecError("symcnn reads a module called on one tensor", where=where)
+    return _apply(importer, module, str(node.target), args[0], where)
+
+
+def _apply(importer: Importer, module: Any, target: str, x: Tensor, where: str) -> Tensor:
+    """A module's call: its layer the first time, ``shares`` after that."""
+    calls = importer.calls.get(target, 0)
+    importer.calls[target] = calls + 1
+    if calls:
+        return importer.add({"shares": target}, f"{target}_{calls}", [x])
+    entry = module_entry(module, target)
+    if entry is None:
+        raise SpecError(
+            f"symcnn has no layer for the module class {type(module).__module__}."
+            f"{type(module).__qualname__} (see docs/import-export.md for the classes it reads)",
+            where=where,
+        )
+    importer.names.discard(target)
+    return importer.add(entry, target, [x])
+
+
+# ----------------------------------------------------------------------------------- hooks
+
+
+def _from_hooks(module: Any, shape: list[Any]) -> list[dict[str, Any]]:
+    """Run the module once (a copy, on zeros of the probe size) and read its leaf modules in call
+    order; refuse unless each one reads the previous one's output."""
+    torch = require("torch")
+    model = copy.deepcopy(module)
+    calls: list[tuple[str, Any, Any, Any]] = []
+    handles = []
+    for name, sub in model.named_modules():
+        if name and not any(True for _ in sub.children()):
+
+            def hook(sub: Any, args: Any, out: Any, name: str = name) -> None:
+                calls.append((name, sub, args[0] if args else None, out))
+
+            handles.append(sub.register_forward_hook(hook))
+    sizes = [size if isinstance(size, int) else PROBE_SIZE for size in shape]
+    x = torch.zeros(1, *sizes)
+    try:
+        with torch.no_grad():
+            out = model(x)
+    except Exception as error:
+        raise SpecError(
+            f"running {type(module).__name__} on an input of shape {[1, *sizes]} failed "
+            f"({type(error).__name__}: {error})"
+        ) from None
+    finally:
+        for handle in handles:
+            handle.remove()
+    importer = Importer(shape)
+    importer.names.update(name for name, _ in model.named_modules() if name)
+    previous, before = x, "the input"
+    tensor = Tensor("input")
+    for name, sub, given, produced in calls:
+        if given is not previous:
+            raise SpecError(
+                f"the model is not a chain of its submodules: {name!r} does not read the output "
+                f"of {before}, so its graph cannot be read without torch.fx",
+                where=f"module {name!r}",
+            )
+        tensor = _apply(importer, sub, name, tensor, f"module {name!r}")
+        previous, before = produced, repr(name)
+    if out is not previous:
+        raise SpecError(
+            f"the model is not a chain of its submodules: its output is not the output of {before}"
+        )
+    if not importer.entries:
+        importer.add({"type": "identity"}, "identity", [tensor])
+    return importer.entries
+
+
+# ----------------------------------------------------------------------------------- the check
+
+
+def _check_counts(module: Any, net: Network, changed: bool) -> None:
+    """Every parameter must belong to a module the network read, and the totals must agree."""
+    rows = {row.name: row for row in net.rows}
+    for name, sub in module.named_modules():
+        own = sum(p.numel() for p in sub.parameters(recurse=False))
+        own += sum(b.numel() for b in sub.buffers(recurse=False))
+        row = rows.get(name)
+        if row is not None and not changed:
+            counted = row.params + row.buffers
+            if counted.is_number and counted != own:
+                raise SpecError(
+                    f"the module holds {own} parameters and buffers, but on its input of shape "
+                    f"{list(row.input_shape)} symcnn counts {counted}: the module does not fit "
+                    "its input (are its in_channels or in_features right?)",
+                    where=f"module {name!r} ({type(sub).__name__})",
+                )
+        if own and row is None:
+            raise SpecError(
+                f"module {name!r} holds {own} parameters and buffers but forward never calls it "
+                "as a layer symcnn reads, so the counts would be wrong",
+                where=f"module {name!r}",
+            )
+    if changed:  # the caller asked for other widths: the module's counts no longer apply
+        return
+    params = sum(p.numel() for p in module.parameters())
+    buffers = sum(b.numel() for b in module.buffers())
+    if net.params.is_number and (net.params, net.buffers) != (params, buffers):  # pragma: no cover
+        raise SpecError(
+            f"symcnn counts {net.params} parameters and {net.buffers} buffers, the module "
+            f"{params} and {buffers}: a module or op was read wrongly"
+        )
