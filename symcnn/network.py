@@ -40,14 +40,35 @@ EVALUATED = tuple(
 
 
 def _distinct(checks: list[Check]) -> list[Check]:
-    """Checks with the same condition listed once (a square input repeats each one per axis)."""
+    """Checks with the same condition listed once (a square input repeats each one per axis), and
+    of the lower bounds on one symbol (``H ≥ 5``, ``H ≥ 16``: what the floor normal form makes of
+    a chain's sizes, :func:`symcnn.floors.bound`) only the strongest, which implies the others."""
+    strongest: dict[sympy.Basic, Check] = {}
+    for check in checks:
+        least = _lower_bound(check.condition)
+        if least is not None:
+            symbol, value = least
+            known = strongest.get(symbol)
+            if known is None or value > _lower_bound(known.condition)[1]:  # type: ignore[index]
+                strongest[symbol] = check
     seen: set[sympy.Basic] = set()
     kept = []
     for check in checks:
+        least = _lower_bound(check.condition)
+        if least is not None and strongest[least[0]] is not check:
+            continue
         if check.condition not in seen:
             seen.add(check.condition)
             kept.append(check)
     return kept
+
+
+def _lower_bound(condition: sympy.Basic) -> tuple[sympy.Basic, sympy.Integer] | None:
+    """``(H, 16)`` for the condition ``H ≥ 16``; ``None`` for any other condition."""
+    if isinstance(condition, sympy.GreaterThan) and condition.rhs.is_Integer:
+        if isinstance(condition.lhs, sympy.Symbol):
+            return condition.lhs, condition.rhs
+    return None
 
 
 @dataclass(frozen=True)
