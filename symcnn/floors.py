@@ -32,7 +32,15 @@ from typing import Any
 
 import sympy
 
-__all__ = ["bound", "ceil_mode_size", "compose", "normal_form", "substitute"]
+__all__ = [
+    "bound",
+    "ceil_mode_size",
+    "compose",
+    "normal_form",
+    "round_of",
+    "rounded",
+    "substitute",
+]
 
 Expr = sympy.Expr
 _ROUNDINGS = (sympy.floor, sympy.ceiling)
@@ -115,6 +123,23 @@ def compose(expr: sympy.Basic, x: sympy.Symbol, value: Any) -> Any:
     if not expr.args or isinstance(expr, sympy.Pow | sympy.Piecewise):
         return expr.xreplace({x: value})
     return expr.func(*(compose(arg, x, value) for arg in expr.args))
+
+
+def round_of(rounding: Any, arg: Any) -> Any:
+    """``rounding(arg)`` (``sympy.floor`` or ``sympy.ceiling``), collapsed through the normal form
+    when ``arg`` holds one rounded term: ``round_of(floor, floor(H/2)/2)`` is ``⌊H/4⌋``. How
+    :func:`symcnn.formula.evaluate` rounds, so a working's nested form is the count's own."""
+    if isinstance(arg, sympy.Basic) and arg.has(*_ROUNDINGS):
+        found = [
+            factor
+            for term in sympy.Add.make_args(arg)
+            for factor in sympy.Mul.make_args(term)
+            if isinstance(factor, _ROUNDINGS)
+        ]
+        if len(found) == 1:
+            stand_in = _stand_in(0)
+            return _round(rounding, arg.xreplace({found[0]: stand_in}), stand_in, found[0])
+    return rounding(arg)
 
 
 def normal_form(expr: sympy.Basic) -> tuple[Expr, Any, Expr, Expr, Expr] | None:
