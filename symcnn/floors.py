@@ -190,6 +190,7 @@ def _convert(rounding: Any, target: Any, numerator: Expr, denominator: Expr) -> 
 def _round(outer: Any, arg: Expr, x: sympy.Symbol, value: Any) -> Any:
     """``outer(arg)`` with ``x`` replaced by ``value``, collapsed when ``arg`` is linear in ``x``
     and ``value`` is in normal form."""
+
     def nested() -> Any:
         return outer(arg.xreplace({x: value}))
 

@@ -23,8 +23,8 @@ from typing import ClassVar
 
 import sympy
 
-from ..floors import round_of
 from ..errors import ShapeError, SpecError
+from ..floors import round_of
 from ._relations import divides, ge
 from .base import Check, Expr, Tensor, Where, arg, format_shape, require
 from .shape import Rearranging, Shape
