@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import sympy
 
@@ -42,7 +42,7 @@ __all__ = [
     "substitute",
 ]
 
-Expr = sympy.Expr
+Expr: TypeAlias = sympy.Expr
 _ROUNDINGS = (sympy.floor, sympy.ceiling)
 
 
