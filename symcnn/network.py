@@ -155,11 +155,11 @@ class Network:
                 "recursion limit); give the input size a value (--set) or use fewer strided layers"
             ) from None
         except PrecisionExhausted:
-            # SymPy cannot decide a condition on nested ceilings (ceil_mode pooling of a
-            # symbolic size): say so rather than show its traceback
+            # SymPy cannot decide a condition on sizes the floor normal form could not collapse
+            # (symcnn.floors): say so rather than show its traceback
             raise SpecError(
-                "SymPy cannot decide the sizes of this network symbolically (ceil_mode pooling "
-                "of a size that is already rounded); give the input size a value (--set)"
+                "SymPy cannot decide the sizes of this network symbolically (a size rounded "
+                "more than once); give the input size a value (--set)"
             ) from None
 
     @classmethod
