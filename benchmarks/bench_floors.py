@@ -4,7 +4,8 @@ Every row is a ratio of two times measured in the same run (so the machine's loa
 
 * **strided chain**: ``symcnn.load(spec)`` of a chain on a symbolic ``[H, W, 3]`` input with a
   3×3 stride-2 convolution (padding 1) every 10 layers and ReLUs between, at 100, 1,000 and 10,000
-  layers; the ratio is the time per layer at N against 100 layers (1 when the growth is linear).
+  layers, SymPy's cache cleared before each; the ratio is the time per layer at N against 100
+  layers (1 when the growth is linear).
   Each size stays one floor (``⌊(H + 2^k − 1)/2^k⌋``, :mod:`symcnn.floors`); the number of
   roundings in the output height is printed.
 * **nested floors**: the same 100-layer chain's height built as main built it before the normal
@@ -69,8 +70,11 @@ def roundings(expr: sympy.Basic) -> int:
 
 
 def timed(work: Callable[[], Any], repeat: int = 1) -> float:
+    """The best of ``repeat`` runs of ``work``, each after clearing SymPy's cache, so that no run
+    reuses the expressions an earlier one built (a deeper chain repeats a shallower one's)."""
     best = float("inf")
     for _ in range(repeat):
+        sympy.core.cache.clear_cache()
         start = time.perf_counter()
         work()
         best = min(best, time.perf_counter() - start)
