@@ -149,10 +149,11 @@ class Network:
         try:
             return cls._build(spec, values)
         except RecursionError:
-            # hundreds of strided layers on a symbolic size nest floors deeper than SymPy recurses
+            # conv/pool chains stay one floor (symcnn.floors); only sizes no identity collapses
+            # (upsampling by 3 then a stride 2, hundreds of times) can nest past SymPy's recursion
             raise SpecError(
-                "the network is too deep to keep its sizes symbolic (floors nested past Python's "
-                "recursion limit); give the input size a value (--set) or use fewer strided layers"
+                "the sizes of this network nest floors past Python's recursion limit (roundings "
+                "the floor normal form cannot collapse); give the input size a value (--set)"
             ) from None
         except PrecisionExhausted:
             # SymPy cannot decide a condition on sizes the floor normal form could not collapse
