@@ -161,5 +161,6 @@ def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
     >>> net.params, net.output_shape
     (608, (28, 28, 8))
     """
-    built = Network.build(normalize(read_spec(source)))
-    return built.subs(values) if values else built
+    spec = normalize(read_spec(source))
+    # the values go in while the network is built: a given size is never symbolic
+    return Network.build_with(spec, values) if values else Network.build(spec)

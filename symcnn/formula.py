@@ -28,6 +28,7 @@ from typing import TypeAlias, Union
 
 import sympy
 
+from .floors import round_of
 from .symbols import AXES
 
 __all__ = [
@@ -268,12 +269,12 @@ def _(node: Group) -> Expr:
 
 @evaluate.register
 def _(node: Floor) -> Expr:
-    return sympy.floor(evaluate(node.inner))
+    return round_of(sympy.floor, evaluate(node.inner))
 
 
 @evaluate.register
 def _(node: Ceil) -> Expr:
-    return sympy.ceiling(evaluate(node.inner))
+    return round_of(sympy.ceiling, evaluate(node.inner))
 
 
 @evaluate.register

@@ -269,6 +269,14 @@ def _stacked_example(v: Values) -> tuple[list[Any], list[Any]]:
     )
 
 
+def _strides_example(v: Values) -> tuple[list[Any], list[Any]]:
+    W, a, b = (v[_symbol(s)] for s in ("W", "s_h", "s_w"))
+    window = {"type": "maxpool1d", "kernel_size": 1}
+    twice = _net([W, 1], {**window, "stride": a}, {**window, "stride": b})
+    once = _net([W, 1], {**window, "stride": a * b})
+    return [twice.output_shape[0]], [once.output_shape[0]]
+
+
 def _transposed_example(v: Values) -> tuple[list[Any], list[Any]]:
     m, n, d, k, g, b = (v[_symbol(s)] for s in ("m", "n", "d", "k", "g", "bias"))
     shape = [3, 3]
@@ -338,6 +346,7 @@ def _builtin() -> list[Identity]:
     two_threes_h = quantity("conv2d.out_h", n=3, H=quantity("conv2d.out_h", n=3))
     bias_layers = ("conv1d", "conv2d", "conv3d", "convtranspose2d", "linear", "layernorm")
     transposed_size = quantity("convtranspose1d.output_size", s_w="s_w", z_w="z_w", r_w="r_w")
+    strided = quantity("conv1d.output_size", m=1, s_w="s_h")
     return [
         Identity(
             "pointwise-conv-is-dense",
@@ -453,6 +462,19 @@ def _builtin() -> list[Identity]:
             example=_same_example,
             sampled=tuple(_symbol(s) for s in ("d", "m", "n", "r_w", "r_h")),
             source="PyTorch's Conv2d documentation (padding='same')",
+        ),
+        Identity(
+            "strides-multiply",
+            "Strides multiply, whatever the rounding: a window of stride a, then one of stride b, "
+            "give the output size of one window of stride a·b — the floor normal form "
+            "⌊(⌊x/a⌋ + c)/b⌋ = ⌊(x + a·c)/(a·b)⌋ for integer x and c, positive integers a and b "
+            "(docs/floors.md), by which symcnn keeps a strided size one floor at any depth.",
+            lhs=(quantity("conv1d.output_size", m=1, s_w="s_w", W=strided),),
+            rhs=(quantity("conv1d.output_size", m=1, s_w="s_h*s_w"),),
+            example=_strides_example,
+            sampled=(W, _symbol("s_h"), _symbol("s_w")),
+            source="R. Graham, D. Knuth and O. Patashnik, Concrete Mathematics (1994), (3.11); "
+            "PyTorch's Conv1d documentation",
         ),
         Identity(
             "conv-inverts-transposed-size",

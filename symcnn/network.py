@@ -40,14 +40,78 @@ EVALUATED = tuple(
 
 
 def _distinct(checks: list[Check]) -> list[Check]:
-    """Checks with the same condition listed once (a square input repeats each one per axis)."""
+    """Checks with the same condition listed once (a square input repeats each one per axis), and
+    of the lower bounds on one symbol (``H ≥ 5``, ``H ≥ 16``: what the floor normal form makes of
+    a chain's sizes, :func:`symcnn.floors.bound`) only the strongest, which implies the others."""
+    strongest: dict[sympy.Basic, Check] = {}
+    for check in checks:
+        least = _lower_bound(check.condition)
+        if least is not None:
+            symbol, value = least
+            known = strongest.get(symbol)
+            if known is None or value > _lower_bound(known.condition)[1]:  # type: ignore[index]
+                strongest[symbol] = check
     seen: set[sympy.Basic] = set()
     kept = []
     for check in checks:
+        least = _lower_bound(check.condition)
+        if least is not None and strongest[least[0]] is not check:
+            continue
         if check.condition not in seen:
             seen.add(check.condition)
             kept.append(check)
     return kept
+
+
+def _values(
+    values: Mapping[str | sympy.Symbol, Any], lookup: Any
+) -> dict[str, Expr]:
+    """Given values by name: numbers, SymPy expressions, or expression text parsed by the safe
+    parser (:mod:`symcnn.parse`), whose names ``lookup`` turns into symbols."""
+    from .parse import parse_expression
+
+    table: dict[str, Expr] = {}
+    for key, value in values.items():
+        name = key.name if isinstance(key, sympy.Symbol) else str(key)
+        if isinstance(value, bool):
+            value = int(value)
+        if isinstance(value, str):
+            # a value may bring new symbols of its own: W = 2*w
+            expr = parse_expression(value, lookup)
+        elif isinstance(value, int | sympy.Basic):
+            expr = sympy.Integer(value) if isinstance(value, int) else value
+        else:
+            raise SpecError(f"value of `{name}` must be a number or an expression, got {value!r}")
+        table[name] = expr
+    return table
+
+
+class _Looked(dict):  # type: ignore[type-arg]
+    """The composer's table of symbols, remembering which names the spec looked up."""
+
+    def __init__(self, values: Mapping[str, Expr]):
+        super().__init__(values)
+        self.looked: set[str] = set()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.looked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self.looked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: Any) -> bool:
+        self.looked.add(key)
+        return super().__contains__(key)
+
+
+def _lower_bound(condition: sympy.Basic) -> tuple[sympy.Basic, sympy.Integer] | None:
+    """``(H, 16)`` for the condition ``H ≥ 16``; ``None`` for any other condition."""
+    if isinstance(condition, sympy.GreaterThan) and condition.rhs.is_Integer:
+        if isinstance(condition.lhs, sympy.Symbol):
+            return condition.lhs, condition.rhs
+    return None
 
 
 @dataclass(frozen=True)
@@ -88,23 +152,44 @@ class Network:
         try:
             return cls._build(spec, values)
         except RecursionError:
-            # hundreds of strided layers on a symbolic size nest floors deeper than SymPy recurses
+            # conv/pool chains stay one floor (symcnn.floors); only sizes no identity collapses
+            # (upsampling by 3 then a stride 2, hundreds of times) can nest past SymPy's recursion
             raise SpecError(
-                "the network is too deep to keep its sizes symbolic (floors nested past Python's "
-                "recursion limit); give the input size a value (--set) or use fewer strided layers"
+                "the sizes of this network nest floors past Python's recursion limit (roundings "
+                "the floor normal form cannot collapse); give the input size a value (--set)"
             ) from None
         except PrecisionExhausted:
-            # SymPy cannot decide a condition on nested ceilings (ceil_mode pooling of a
-            # symbolic size): say so rather than show its traceback
+            # SymPy cannot decide a condition on sizes the floor normal form could not collapse
+            # (symcnn.floors): say so rather than show its traceback
             raise SpecError(
-                "SymPy cannot decide the sizes of this network symbolically (ceil_mode pooling "
-                "of a size that is already rounded); give the input size a value (--set)"
+                "SymPy cannot decide the sizes of this network symbolically (a size rounded "
+                "more than once); give the input size a value (--set)"
             ) from None
 
     @classmethod
+    def build_with(cls, spec: Mapping[str, Any], values: Mapping[str | sympy.Symbol, Any]) -> Self:
+        """Compose a normalized spec with ``values`` (numbers, expressions or expression text)
+        in place from the start, so that a given size never passes through a symbolic form: 120
+        stride-2 poolings of ``H = 2^121`` are computed on numbers. A name the spec does not use
+        is refused, as :meth:`subs` refuses it."""
+        table = _values(values, lambda name: user_symbol(name))
+        used = _Looked(table)
+        network = cls.build(spec, used)
+        unknown = sorted(set(table) - used.looked)
+        if unknown:
+            known = ", ".join(sorted({*network.symbols, *used.looked} - set(table))) or "none"
+            raise SolveError(
+                f"unknown symbol{'s' * (len(unknown) > 1)} {', '.join(unknown)} "
+                f"(this network's symbols: {known})"
+            )
+        return network
+
+    @classmethod
     def _build(cls, spec: Mapping[str, Any], values: Mapping[str, Expr] | None = None) -> Self:
-        table: dict[str, Expr] = dict(values or {})
+        table: dict[str, Expr] = values if isinstance(values, _Looked) else dict(values or {})
         built = compose(spec, table)
+        if isinstance(values, _Looked):
+            values = dict(values)
         symbols = {name: value for name, value in table.items() if isinstance(value, sympy.Symbol)}
         given = values or {}
         symbols = {name: s for name, s in symbols.items() if name not in given}
@@ -292,8 +377,6 @@ class Network:
         >>> net.subs(H="2*w").subs(w=16).subs(k=8).output_shape
         (28, 28, 8)
         """
-        from .parse import parse_expression
-
         merged: dict[str, Any] = {}
         for key, value in {**(values or {}), **named}.items():
             merged[key.name if isinstance(key, sympy.Symbol) else str(key)] = value
@@ -304,20 +387,7 @@ class Network:
                 f"unknown symbol{'s' * (len(unknown) > 1)} {', '.join(unknown)} "
                 f"(this network's symbols: {known})"
             )
-        table: dict[str, Expr] = {}
-        for name, value in merged.items():
-            if isinstance(value, bool):
-                value = int(value)
-            if isinstance(value, str):
-                # a value may bring new symbols of its own: W = 2*w
-                expr = parse_expression(value, lambda n: self.symbols.get(n) or user_symbol(n))
-            elif isinstance(value, int | sympy.Basic):
-                expr = sympy.Integer(value) if isinstance(value, int) else value
-            else:
-                raise SpecError(
-                    f"value of `{name}` must be a number or an expression, got {value!r}"
-                )
-            table[name] = expr
+        table = _values(merged, lambda n: self.symbols.get(n) or user_symbol(n))
         # values given earlier stay given, with the new values substituted into them
         by_symbol = {self.symbols[name]: expr for name, expr in table.items()}
         combined = {name: value.xreplace(by_symbol) for name, value in self.given.items()}
@@ -349,5 +419,5 @@ def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
     >>> net.params, net.output_shape
     (608, (28, 28, 8))
     """
-    network = Network.build(normalize(read_spec(source)))
-    return network.subs(values) if values else network
+    spec = normalize(read_spec(source))
+    return Network.build_with(spec, values) if values else Network.build(spec)

@@ -434,19 +434,37 @@ def sweep_table(result: Sweep, limit: int | None = None) -> str:
 
 def sweep_csv(result: Sweep) -> str:
     """The sweep as CSV: a header, then one line per point; blank cells where the network is
-    invalid, and a ``valid`` column."""
+    invalid, and a ``valid`` column. Formatted a column at a time (NumPy turns an integer column
+    into text at once), so a million rows take a fraction of a second."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    headers = [*result.variables, *result.quantities, "valid"]
-    writer.writerow(headers)
-    for row in result.rows():
-        writer.writerow(
-            [
-                _cell(row[name], False) if name != "valid" else str(row[name]).lower()
-                for name in headers
-            ]
-        )
+    csv.writer(buffer, lineterminator="\n").writerow(
+        [*result.variables, *result.quantities, "valid"]
+    )
+    valid = np.asarray(result.valid, dtype=bool)
+    columns = [_csv_column(result.columns[name], None) for name in result.variables]
+    columns += [_csv_column(result.columns[name], valid) for name in result.quantities]
+    columns.append(["true" if ok else "false" for ok in valid.tolist()])
+    if len(valid):
+        buffer.write("\n".join(map(",".join, zip(*columns, strict=True))))
+        buffer.write("\n")
     return buffer.getvalue()
+
+
+def _csv_column(column: np.ndarray, valid: np.ndarray | None) -> list[str]:
+    """A column's CSV cells as :func:`_cell` writes them (no grouping), blank where ``valid`` is
+    False: a column of whole numbers goes through ``str`` of Python integers in one ``map``,
+    other values one by one."""
+    if column.dtype.kind in "iu" or (
+        column.dtype.kind == "f"
+        and bool(np.all((column == np.round(column)) & (np.abs(column) < EXACT)))
+    ):
+        text = list(map(str, column.astype(np.int64).tolist()))
+    else:
+        text = [_cell(value, False) for value in column.tolist()]
+    if valid is not None:
+        for position in np.flatnonzero(~valid).tolist():
+            text[position] = ""
+    return text
 
 
 def sweep_json(result: Sweep) -> str:

@@ -65,3 +65,20 @@ def test_bench_graph_residual_spec_has_the_counted_parameters() -> None:
     assert [row.name for row in net.rows[-4:]] == [
         f"block5.{name}" for name in ("conv", "bn", "relu", "add")
     ]
+
+
+def test_bench_floors_chain_is_the_nested_form_it_compares_with() -> None:
+    """bench_floors.py's strided chain has, in one floor, the height its plain nested form has."""
+    import sympy
+
+    import symcnn
+
+    bench = load_script(ROOT / "benchmarks" / "bench_floors.py")
+    net = symcnn.load(bench.strided_chain(60))
+    collapsed, nested = net.output_shape[0], bench.nested_height(60)
+    assert bench.roundings(collapsed) == 1 and bench.roundings(nested) == 6
+    height = net.symbols["H"]
+    for size in (1, 2, 63, 64, 65, 1000, 2**20 + 7):
+        assert collapsed.xreplace({height: size}) == nested.xreplace(
+            {sympy.Symbol("H", integer=True, positive=True): size}
+        )

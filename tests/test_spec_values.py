@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sympy
 
 import symcnn
 
@@ -58,10 +59,11 @@ def test_substitutions_compose():
     assert net.subs(W="2*H").subs(H=16).input_shape == (16, 32, 3)
 
 
-def test_a_chain_too_deep_for_symbolic_sizes_is_a_clear_error():
+def test_a_deep_strided_chain_keeps_one_floor_per_size():
     layers = [{"type": "maxpool2d", "kernel_size": 2}] * 400
-    with pytest.raises(symcnn.SpecError, match="too deep to keep its sizes symbolic"):
-        symcnn.load({"input": ["H", "H", 3], "layers": layers})
+    net = symcnn.load({"input": ["H", "H", 3], "layers": layers})
+    height = net.symbols["H"]
+    assert net.output_shape[0] == sympy.floor(height / 2**400)
 
 
 @pytest.mark.parametrize(

@@ -84,10 +84,11 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
 
 def load_with_values(spec: str, assignments: list[str]) -> Network:
     """Load ``spec`` and substitute the ``--set`` values."""
-    net = load(spec)
-    warn(net)
     values = dict(parse_assignment(text) for text in assignments)
-    return net.subs(values) if values else net
+    # the values go in while the network is built (a given size never passes through a formula)
+    net = load(spec, values or None)
+    warn(net)
+    return net
 
 
 def warn(net: Network) -> None:

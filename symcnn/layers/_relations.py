@@ -14,6 +14,8 @@ from typing import Any
 
 import sympy
 
+from ..floors import bound
+
 __all__ = ["divides", "eq", "ge", "gt", "le", "lt"]
 
 _TRUTH = {True: sympy.true, False: sympy.false}
@@ -30,10 +32,16 @@ def _relation(
     return relation
 
 
-ge = _relation(operator.ge, sympy.Ge)
-gt = _relation(operator.gt, sympy.Gt)
-le = _relation(operator.le, sympy.Le)
-lt = _relation(operator.lt, sympy.Lt)
+def _bounded(build: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    # a condition on one rounded size is the bound on its symbol it amounts to: H ≥ 16, not
+    # ⌊H/4⌋ − 3 ≥ 1 (symcnn.floors.bound); SymPy then decides the ones a positive size meets
+    return lambda left, right: bound(build, left, right)
+
+
+ge = _relation(operator.ge, _bounded(sympy.Ge))
+gt = _relation(operator.gt, _bounded(sympy.Gt))
+le = _relation(operator.le, _bounded(sympy.Le))
+lt = _relation(operator.lt, _bounded(sympy.Lt))
 eq = _relation(operator.eq, sympy.Eq)
 
 

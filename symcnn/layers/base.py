@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import sympy
 
 from ..errors import ParseError, ShapeError, SpecError
+from ..floors import substitute
 from ..formula import Expr, Line, Textbook, evaluate
 from ..parse import check_digits
 from ..prose import Inline, Text
@@ -137,14 +138,15 @@ class Formula:
         return self.quantities()[name]
 
     def at(self, values: Mapping[sympy.Basic, Expr]) -> Formula:
-        """The formula with ``values`` substituted (simultaneously, without simplification)."""
-        mapping = dict(values)
+        """The formula with ``values`` substituted (simultaneously, without simplification), a
+        rounded input size through the floor normal form (:func:`symcnn.floors.substitute`), so
+        a strided size is one floor at any depth."""
         shape = self.output_shape
         return Formula(
-            self.params.xreplace(mapping),
-            self.buffers.xreplace(mapping),
-            None if shape is None else tuple(size.xreplace(mapping) for size in shape),
-            {name: expr.xreplace(mapping) for name, expr in self.extra.items()},
+            substitute(self.params, values),
+            substitute(self.buffers, values),
+            None if shape is None else tuple(substitute(size, values) for size in shape),
+            {name: substitute(expr, values) for name, expr in self.extra.items()},
         )
 
 

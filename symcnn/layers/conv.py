@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 import sympy
 
 from ..errors import ShapeError, SpecError
+from ..floors import substitute as put_in
 from ..formula import (
     Floor,
     Group,
@@ -353,7 +354,7 @@ class ConvTranspose(Layer):
                     f"either the stride ({stride}) or the dilation ({dilation})",
                 )
             )
-            out = general_sizes[position].xreplace(values)
+            out = put_in(general_sizes[position], values)
             checks.append(
                 Check(
                     where,

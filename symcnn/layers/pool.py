@@ -25,6 +25,8 @@ from typing import Any, ClassVar
 import sympy
 
 from ..errors import ShapeError, SpecError
+from ..floors import ceil_mode_size
+from ..floors import substitute as put_in
 from ..formula import (
     Ceil,
     Floor,
@@ -111,7 +113,19 @@ class _Pool(Layer):
         return Textbook(because(NOTHING_TO_LEARN), sizes=outputs, channels=d)
 
     def formula(self, layout: str = "HWC") -> Formula:
-        return self.textbook_formula(layout)
+        """The textbook's trees evaluated; in ceil mode each size is the one floor the
+        last-window rule comes to (:func:`symcnn.floors.ceil_mode_size`), equal to the textbook's
+        ``⌈…⌉ + 1`` less the dropped window, so that it composes like a floor-mode size."""
+        formula = self.textbook_formula(layout)
+        if not self.ceil_mode:
+            return formula
+        assert formula.output_shape is not None
+        collapsed = [
+            ceil_mode_size(a.size, a.padding, a.dilation * (a.kernel - 1) + 1, a.stride)
+            for a in axis_symbols(self.spatial_dims)
+        ]
+        shape = arrange(d, collapsed, layout)
+        return Formula(formula.params, formula.buffers, shape, formula.extra)
 
     def describe(self) -> tuple[Inline, ...]:
         pieces: list[Inline] = [
@@ -155,7 +169,7 @@ class _Pool(Layer):
                 lambda: f"`padding` = {list(self.padding)} must be at most half the kernel size "
                 f"({kernel} // 2 = {sympy.floor(kernel / 2)}) along {a.size.name}",
             )
-            out = general_sizes[position].xreplace(values)
+            out = put_in(general_sizes[position], values)
             require(
                 checks,
                 where,

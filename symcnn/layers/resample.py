@@ -24,6 +24,7 @@ from typing import ClassVar
 import sympy
 
 from ..errors import ShapeError, SpecError
+from ..floors import round_of
 from ._relations import divides, ge
 from .base import Check, Expr, Tensor, Where, arg, format_shape, require
 from .shape import Rearranging, Shape
@@ -131,7 +132,9 @@ class _Resize(Rearranging):
             assert self.scale_factor is not None
             scales = _per_axis(where, "scale_factor", self.scale_factor, x)
             spatial = tuple(
-                sympy.floor(size * scale) for size, scale in zip(x.spatial, scales, strict=True)
+                # through the floor normal form: upsampling a rounded size keeps it one floor
+                round_of(sympy.floor, size * scale)
+                for size, scale in zip(x.spatial, scales, strict=True)
             )
             name = "scale_factor"
         for size, out in zip(x.spatial, spatial, strict=True):

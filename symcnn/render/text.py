@@ -27,6 +27,11 @@ __all__ = [
 
 HEADERS = ("Layer", "Activation shape", "Activation size", "# parameters")
 
+#: the widest a formula cell of the text table is written in place; a longer one is written as a
+#: footnote mark ``(1)`` and in full once below the table, so the table's width stays bounded
+#: however deep the network (a 5,000-layer symbolic total would otherwise widen every row)
+MAX_CELL = 60
+
 
 def format_expr(expr: sympy.Expr, grouping: bool = True) -> str:
     """An exact value as text: integers with digit grouping (``62,958``), formulas as SymPy prints
@@ -120,6 +125,17 @@ def memory_lines(memory: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _marked(cells: list[str], notes: dict[str, str]) -> list[str]:
+    """``cells`` with each formula longer than :data:`MAX_CELL` replaced by its footnote mark
+    (the same formula, the same mark); the first cell, the layer's name, stays."""
+    marked = cells[:1]
+    for cell in cells[1:]:
+        if len(cell) > MAX_CELL:
+            cell = notes.setdefault(cell, f"({len(notes) + 1})")
+        marked.append(cell)
+    return marked
+
+
 def text_summary(
     table: SummaryTable, *, conditions: bool = True, memory: Mapping[str, Any] | None = None
 ) -> str:
@@ -127,6 +143,9 @@ def text_summary(
     conditions the network is valid under after it (a document lists them itself); ``memory``:
     the lines of a :func:`~symcnn.costs._memory.memory_report` after the table."""
     headers, rows, total = _table_rows(table)
+    notes: dict[str, str] = {}
+    rows = [_marked(row, notes) for row in rows]
+    total = _marked(total, notes)
     everything = [headers, *rows, total]
     widths = [max(len(line[i]) for line in everything) for i in range(len(headers))]
 
@@ -148,6 +167,7 @@ def text_summary(
     else:
         out.append(f"{title} (input {format_shape(table.input_shape)}, layout {table.layout})")
     out += [line(headers), rule, *(line(row) for row in rows), rule, line(total)]
+    out += [f"{mark} {text}" for text, mark in notes.items()]
     if table.counted:
         out.append(table.counted)
     if memory is not None:
