@@ -123,13 +123,19 @@ class Network(CoreNetwork):
         return markdown_network(self)
 
 
-def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
-    """Load a network from a dict, a .yaml/.yml/.json path, or YAML/JSON text.
+def load(
+    source: Any, values: Mapping[str, Any] | None = None, convention: str | None = None
+) -> Network:
+    """Load a network from a dict, a .yaml/.yml/.json path, or YAML/JSON text; ``convention``
+    (``torch`` or ``keras``) overrides the spec's ``convention`` (see docs/keras.md).
 
     >>> net = load({"input": [32, 32, 3], "layers": [
     ...     {"type": "conv2d", "out_channels": 8, "kernel_size": 5}]})
     >>> net.params, net.output_shape
     (608, (28, 28, 8))
+    >>> bn = load({"input": [8, 8, 16], "layers": [{"type": "BatchNormalization"}]}, convention="keras")
+    >>> bn.params, bn.trainable, bn.non_trainable, bn.buffers
+    (64, 32, 32, 0)
     """
-    built = Network.build(normalize(read_spec(source)))
+    built = Network.build(normalize(read_spec(source), convention))
     return built.subs(values) if values else built

@@ -122,6 +122,11 @@ class Network:
             output_shape=built.output_shape,
         )
 
+    @property
+    def convention(self) -> str:
+        """Whose names and counts: ``torch`` (the default) or ``keras`` (see docs/keras.md)."""
+        return str(self.spec.get("convention", "torch"))
+
     # -- totals
 
     def summary(self) -> list[Row]:
@@ -336,7 +341,9 @@ class Network:
         )
 
 
-def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
+def load(
+    source: Any, values: Mapping[str, Any] | None = None, convention: str | None = None
+) -> Network:
     """The core network of a dict, a .yaml/.yml/.json path, or YAML/JSON text (what the modules
     below the public facade use; :func:`symcnn.load` gives the public :class:`symcnn.Network`).
 
@@ -345,5 +352,5 @@ def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
     >>> net.params, net.output_shape
     (608, (28, 28, 8))
     """
-    network = Network.build(normalize(read_spec(source)))
+    network = Network.build(normalize(read_spec(source), convention))
     return network.subs(values) if values else network

@@ -5,6 +5,7 @@ The format::
     name: LeNet-5                 # optional
     input: [32, 32, 3]            # one example, no batch axis; ints or expressions ("H", "2*w")
     layout: HWC                   # HWC (channels last, default) or CHW (PyTorch)
+    convention: torch             # torch (default) or keras: whose names and counts
     layers:
       - {type: conv2d, name: CONV1, out_channels: 8, kernel_size: 5}
 """
@@ -23,7 +24,20 @@ from .errors import SpecError
 
 __all__ = ["normalize", "read_spec"]
 
-TOP_LEVEL = ("name", "input", "inputs", "layout", "symbols", "blocks", "layers", "output")
+TOP_LEVEL = (
+    "name",
+    "input",
+    "inputs",
+    "layout",
+    "convention",
+    "symbols",
+    "blocks",
+    "layers",
+    "output",
+)
+#: the counting conventions (``symcnn.layers.base.CONVENTIONS``): PyTorch's names and counts, or
+#: Keras's (its class names and keywords; BatchNormalization's moving statistics as parameters)
+CONVENTIONS = ("torch", "keras")
 BLOCK_KEYS = ("args", "layers", "output")
 LAYOUTS = ("HWC", "CHW")
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -182,8 +196,9 @@ def _block(raw: Any, where: str) -> dict[str, Any]:
     return block
 
 
-def normalize(document: Any) -> dict[str, Any]:
-    """Check the top level of a spec document and return it with defaults filled in."""
+def normalize(document: Any, convention: str | None = None) -> dict[str, Any]:
+    """Check the top level of a spec document and return it with defaults filled in;
+    ``convention`` (``torch`` or ``keras``), when given, overrides the document's."""
     if document is None:
         raise SpecError("the spec is empty: it needs `input` and `layers`")
     if not isinstance(document, Mapping):
@@ -217,6 +232,11 @@ def normalize(document: Any) -> dict[str, Any]:
     layout = document.get("layout", "HWC")
     if not isinstance(layout, str) or layout.upper() not in LAYOUTS:
         raise SpecError(f"`layout` = {layout!r}: must be HWC or CHW", field="layout")
+    chosen = document.get("convention", "torch") if convention is None else convention
+    if not isinstance(chosen, str) or chosen.strip().lower() not in CONVENTIONS:
+        raise SpecError(
+            f"`convention` = {chosen!r}: must be torch or keras", field="convention"
+        )
     if "input" in document:
         inputs = {"input": _shape(document["input"], "input")}
     else:
@@ -252,6 +272,7 @@ def normalize(document: Any) -> dict[str, Any]:
         "input": next(iter(inputs.values())),
         "inputs": inputs,
         "layout": layout.upper(),
+        "convention": chosen.strip().lower(),
         "layers": _entries(document["layers"], "layers"),
     }
     if symbols:

@@ -55,9 +55,12 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_with_values(spec: str, assignments: list[str]) -> Network:
-    """Load ``spec`` and substitute the ``--set`` values."""
-    net = load(spec)
+def load_with_values(
+    spec: str, assignments: list[str], convention: str | None = None
+) -> Network:
+    """Load ``spec`` (counted under ``convention`` when given) and substitute the ``--set``
+    values."""
+    net = load(spec, convention=convention)
     values = dict(parse_assignment(text) for text in assignments)
     return net.subs(values) if values else net
 

@@ -20,7 +20,7 @@ from typing import Any
 import sympy
 
 from ..errors import SpecError
-from ..layers import Check, Row, Tensor, Where, lookup
+from ..layers import Check, Row, Tensor, Where, keras
 from ..layers.base import Expr, _Coercer
 from ._blocks import _Blocks
 from ._scope import (
@@ -49,6 +49,8 @@ class _Composer(_Blocks):
         self.spec = spec
         self.symbols = table
         self.layout: str = spec["layout"]
+        #: whose names and counts: ``torch`` or ``keras`` (every layer counts under it)
+        self.convention: str = spec.get("convention", "torch")
         self.blocks: Mapping[str, Any] = spec.get("blocks") or {}
         self.rows: list[Row] = []
         self.groups: list[Group] = []
@@ -138,19 +140,28 @@ class _Composer(_Blocks):
 
     def layer(self, raw: Mapping[str, Any], scope: _Scope) -> tuple[_Entry, str]:
         where = Where(scope.index, scope.prefix + str(raw.get("name", "")), str(raw.get("type")))
-        layer_class = lookup(raw.get("type"), where)
+        layer_class, face = keras.resolve(raw.get("type"), self.convention, where)
+        shown = layer_class.torch_name if face is None else face.name
         local = raw.get("name")
-        local = scope.default_name(layer_class.torch_name) if local is None else str(local)
-        where = Where(scope.index, scope.prefix + local, layer_class.torch_name)
+        local = scope.default_name(shown) if local is None else str(local)
+        where = Where(scope.index, scope.prefix + local, shown)
         qualified = self.claim(scope, local, where)
-        arguments = {
-            key: self.argument(layer_class, key, value, scope)
-            for key, value in raw.items()
-            if key not in ENTRY_KEYS
-        }
+        arguments = dict(keras.defaults(face))
+        for key, value in raw.items():
+            if key in ENTRY_KEYS:
+                continue
+            target = keras.keyword(layer_class, face, key, where)
+            if target is None:  # a Keras keyword that changes no count
+                continue
+            value = self.argument(layer_class, target, value, scope)
+            arguments[target] = value if face is None else keras.translate(face, key, value, where)
         sources = self.sources(raw.get("from"), scope, where)
-        layer = layer_class.from_spec(where, arguments, scope.table)  # type: ignore[arg-type]
+        layer = layer_class.from_spec(
+            where, arguments, scope.table, self.convention  # type: ignore[arg-type]
+        )
         row, checks = layer.bind_inputs([source.tensor for source in sources], where)
+        if face is not None:
+            row = dataclasses.replace(row, type=face.name)
         checks = [*_whole(layer, where), *checks]
         row = self.place(row, qualified, sources, scope)
         if scope.shares is not None:

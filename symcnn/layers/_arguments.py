@@ -42,13 +42,23 @@ class Where:
         return f"layers[{self.index}] {self.name!r} ({self.type})"
 
 
-def arg(kind: str, default: Any = dataclasses.MISSING, *, inferred: bool = False) -> Any:
+def arg(
+    kind: str,
+    default: Any = dataclasses.MISSING,
+    *,
+    inferred: bool = False,
+    convention: str | None = None,
+) -> Any:
     """A layer argument: ``kind`` says how spec values are coerced (see :func:`coerce`).
 
     ``inferred`` marks sizes that come from the input (in_channels, in_features, num_features...):
-    they may be omitted and, if given, must agree with the inferred value.
+    they may be omitted and, if given, must agree with the inferred value. ``convention`` marks an
+    argument that exists only under that counting convention (``keras``: BatchNormalization's
+    ``center``); it must have a default.
     """
-    metadata = {"kind": kind, "inferred": inferred}
+    metadata: dict[str, Any] = {"kind": kind, "inferred": inferred}
+    if convention is not None:
+        metadata["convention"] = convention
     if default is dataclasses.MISSING:
         return field(metadata=metadata)
     return field(default=default, metadata=metadata)

@@ -1,0 +1,147 @@
+"""The Keras convention's names: Keras's class names and keywords onto the symcnn layer classes.
+
+Under ``convention: keras`` a spec's ``type`` is a Keras class name (``Conv2D``, case-insensitive)
+and its keywords are Keras's (``filters``, ``strides``, ``use_bias``); under ``torch`` they are
+PyTorch's. Each face (:class:`~symcnn.layers.base.KerasFace`) is declared once, in its layer
+family's module as ``KERAS_FACES``; this module is the registry that collects them and the one
+place that translates keywords, so that a PyTorch keyword in a Keras spec, or the reverse, is told
+the other framework's name for it::
+
+    `out_channels` is PyTorch's name; Keras's Conv2D calls it `filters`
+
+What a face changes in a *count* is not here: a layer writes its convention-dependent terms in its
+own textbook tree, on ``self.convention`` (BatchNormalization's moving statistics, TF-style
+``same`` padding).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import SpecError
+from . import LAYERS, dense, lookup, merge, norm, padding, pool, resample
+from . import conv as conv_module
+from .base import KERAS, KerasFace, Layer, Where
+
+__all__ = ["FACES", "keyword", "resolve", "translate"]
+
+#: the families whose modules declare Keras faces (``KERAS_FACES``), in the order docs list them
+_FAMILIES = (dense, conv_module, pool, norm, merge, padding, resample)
+
+#: lower-cased Keras class name -> its face
+FACES: dict[str, KerasFace] = {
+    face.name.lower(): face for family in _FAMILIES for face in family.KERAS_FACES
+}
+
+
+def _faces_of(layer_class: type[Layer]) -> list[KerasFace]:
+    return [face for face in FACES.values() if face.layer is layer_class]
+
+
+def resolve(type_name: object, convention: str, where: Where) -> tuple[type[Layer], KerasFace | None]:
+    """The layer class a spec's ``type`` names under ``convention``, and its Keras face (``None``
+    under torch). A name of the other framework gets that framework's name for it."""
+    if convention != KERAS:
+        key = type_name.strip().lower() if isinstance(type_name, str) else None
+        if key in FACES and key not in LAYERS and not _is_alias(key):
+            face = FACES[key]
+            raise SpecError(
+                f"`type` = {type_name!r} is Keras's name; PyTorch's is {face.layer.torch_name} "
+                "(or give the spec `convention: keras` to write Keras's names and keywords)",
+                where=where,
+                field="type",
+            )
+        return lookup(type_name, where), None
+    if not isinstance(type_name, str) or not type_name.strip():
+        raise SpecError(
+            f"`type` = {type_name!r}: must be a Keras layer class name", where=where, field="type"
+        )
+    key = type_name.strip().lower()
+    if key in FACES:
+        return FACES[key].layer, FACES[key]
+    names = {face.name.lower(): face.name for face in FACES.values()}
+    hint = ""
+    torch_class = LAYERS.get(key)
+    if torch_class is not None:
+        faces = _faces_of(torch_class)
+        hint = (
+            f"; it is PyTorch's name: Keras's is {faces[0].name}"
+            if faces
+            else f"; PyTorch's {torch_class.torch_name} has no Keras face here "
+            "(count it with convention: torch)"
+        )
+    else:
+        near = difflib.get_close_matches(key, list(names), n=2, cutoff=0.6)
+        if near:
+            hint = f"; did you mean {' or '.join(names[n] for n in near)}?"
+    valid = ", ".join(sorted(names.values()))
+    raise SpecError(
+        f"unknown Keras layer {type_name!r}{hint} (convention: keras; Keras layers: {valid})",
+        where=where,
+        field="type",
+    )
+
+
+def _is_alias(key: str) -> bool:
+    try:
+        lookup(key, None)
+    except SpecError:
+        return False
+    return True
+
+
+def keyword(
+    layer_class: type[Layer], face: KerasFace | None, name: str, where: Where
+) -> str | None:
+    """The layer's field a spec keyword sets (``None``: a Keras keyword that changes no count).
+
+    Under torch (``face`` is ``None``) a field's own name is kept, and a Keras keyword of the
+    class is refused with PyTorch's name; under keras a keyword of the face is translated, and a
+    PyTorch field's name is refused with Keras's.
+    """
+    if face is None:
+        fields = layer_class.arguments()
+        if name not in fields:
+            for other in _faces_of(layer_class):
+                target = other.keywords.get(name)
+                if target is not None and target in fields and target != name:
+                    raise SpecError(
+                        f"unknown argument `{name}`; did you mean `{target}` (PyTorch's name "
+                        f"for Keras's `{name}`)? Or give the spec `convention: keras`",
+                        where=where,
+                        field=name,
+                    )
+        return name
+    if name in face.keywords:
+        return face.keywords[name]
+    if name in face.ignored:
+        return None
+    reverse = {target: keras for keras, target in face.keywords.items()}
+    if name in reverse and reverse[name] != name:
+        raise SpecError(
+            f"unknown Keras argument `{name}`; did you mean `{reverse[name]}` (Keras's name for "
+            f"PyTorch's `{name}`)?",
+            where=where,
+            field=name,
+        )
+    near = difflib.get_close_matches(name, list(face.keywords), n=1)
+    hint = f"; did you mean `{near[0]}`?" if near else ""
+    valid = ", ".join([*face.keywords, *face.ignored]) or "none"
+    raise SpecError(
+        f"unknown Keras argument `{name}`{hint} ({face.name} takes: {valid})",
+        where=where,
+        field=name,
+    )
+
+
+def translate(face: KerasFace, name: str, value: Any, where: Where) -> Any:
+    """A Keras keyword's value as the layer's field takes it."""
+    convert = face.convert.get(name)
+    return value if convert is None else convert(value, where)
+
+
+def defaults(face: KerasFace | None) -> Mapping[str, Any]:
+    """The layer's fields whose Keras default differs from PyTorch's."""
+    return {} if face is None else face.defaults
