@@ -133,7 +133,8 @@ def load(
     ...     {"type": "conv2d", "out_channels": 8, "kernel_size": 5}]})
     >>> net.params, net.output_shape
     (608, (28, 28, 8))
-    >>> bn = load({"input": [8, 8, 16], "layers": [{"type": "BatchNormalization"}]}, convention="keras")
+    >>> bn = load({"input": [8, 8, 16], "layers": [{"type": "BatchNormalization"}]},
+    ...           convention="keras")
     >>> bn.params, bn.trainable, bn.non_trainable, bn.buffers
     (64, 32, 32, 0)
     """

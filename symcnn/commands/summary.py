@@ -8,8 +8,8 @@ from typing import Any
 from ..costs import COUNTERS, DEFAULT
 from ..costs._memory import DEFAULT_DTYPE, DEFAULT_OPTIMIZER, DTYPES, OPTIMIZERS, memory_report
 from ..errors import SpecError
-from ..spec import CONVENTIONS
 from ..render import json_summary, latex_table, markdown_table, text_table
+from ..spec import CONVENTIONS
 from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
 
 FORMATS = {

@@ -146,6 +146,7 @@ class _Composer(_Blocks):
         local = scope.default_name(shown) if local is None else str(local)
         where = Where(scope.index, scope.prefix + local, shown)
         qualified = self.claim(scope, local, where)
+        keras.require(face, raw, where)
         arguments = dict(keras.defaults(face))
         for key, value in raw.items():
             if key in ENTRY_KEYS:

@@ -25,11 +25,11 @@ from ._defaults import argument_pieces, at_default, textbook_lines, untemplated_
 __all__ = [
     "CONVENTIONS",
     "KERAS",
+    "KERAS_WEIGHT_KEYWORDS",
     "TORCH",
     "Check",
     "Expr",
     "Formula",
-    "KERAS_WEIGHT_KEYWORDS",
     "KerasFace",
     "Layer",
     "Row",
@@ -534,7 +534,8 @@ class KerasFace:
     ``keywords`` maps each Keras keyword to the layer's field it sets; ``convert`` turns a Keras
     value into the field's (``padding: ((1, 2), (3, 4))`` into PyTorch's flat tuple), by Keras
     keyword; ``defaults`` are the layer's fields whose Keras default differs from PyTorch's;
-    ``ignored`` are Keras keywords that change no count (``activation``, initializers...).
+    ``ignored`` are Keras keywords that change no count (``activation``, initializers...);
+    ``required`` the Keras keywords Keras's constructor cannot do without.
     """
 
     name: str
@@ -543,3 +544,4 @@ class KerasFace:
     convert: Mapping[str, Callable[[Any, Where], Any]] = field(default_factory=dict)
     defaults: Mapping[str, Any] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()

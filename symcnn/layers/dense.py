@@ -405,7 +405,9 @@ KERAS_FACES = (
         ignored=KERAS_WEIGHT_KEYWORDS,
     ),
     KerasFace("Flatten", Flatten),
-    KerasFace("Dropout", Dropout, {"rate": "p"}, ignored=("noise_shape", "seed")),
-    KerasFace("Activation", Identity, ignored=("activation",)),
+    KerasFace(
+        "Dropout", Dropout, {"rate": "p"}, ignored=("noise_shape", "seed"), required=("rate",)
+    ),
+    KerasFace("Activation", Identity, ignored=("activation",), required=("activation",)),
     KerasFace("ReLU", ACTIVATIONS["ReLU"], ignored=("max_value", "negative_slope", "threshold")),
 )

@@ -25,7 +25,7 @@ from . import LAYERS, dense, lookup, merge, norm, padding, pool, resample
 from . import conv as conv_module
 from .base import KERAS, KerasFace, Layer, Where
 
-__all__ = ["FACES", "keyword", "resolve", "translate"]
+__all__ = ["FACES", "defaults", "keyword", "require", "resolve", "translate"]
 
 #: the families whose modules declare Keras faces (``KERAS_FACES``), in the order docs list them
 _FAMILIES = (dense, conv_module, pool, norm, merge, padding, resample)
@@ -40,7 +40,9 @@ def _faces_of(layer_class: type[Layer]) -> list[KerasFace]:
     return [face for face in FACES.values() if face.layer is layer_class]
 
 
-def resolve(type_name: object, convention: str, where: Where) -> tuple[type[Layer], KerasFace | None]:
+def resolve(
+    type_name: object, convention: str, where: Where
+) -> tuple[type[Layer], KerasFace | None]:
     """The layer class a spec's ``type`` names under ``convention``, and its Keras face (``None``
     under torch). A name of the other framework gets that framework's name for it."""
     if convention != KERAS:
@@ -134,6 +136,20 @@ def keyword(
         where=where,
         field=name,
     )
+
+
+def require(face: KerasFace | None, given: Mapping[str, Any], where: Where) -> None:
+    """Keras's constructor refuses a layer without these keywords (AveragePooling2D's
+    ``pool_size``): so does the keras convention."""
+    if face is None:
+        return
+    for name in face.required:
+        if name not in given:
+            raise SpecError(
+                f"missing required Keras argument `{name}` ({face.name} has no default for it)",
+                where=where,
+                field=name,
+            )
 
 
 def translate(face: KerasFace, name: str, value: Any, where: Where) -> Any:

@@ -22,8 +22,8 @@ Each formula is written once, as the tree of the class's ``textbook``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -76,7 +76,7 @@ class _NormBase(Layer):
     affine: bool = arg("bool", True)
     track_running_stats: bool = arg("bool", True)
 
-    formula_fields: ClassVar = ("affine", "track_running_stats")
+    formula_fields: ClassVar[tuple[str, ...]] = ("affine", "track_running_stats")
     mistake_families: ClassVar = ("running_stats",)
 
     def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:

@@ -359,13 +359,17 @@ class GlobalMaxPool(GlobalPool):
 
 
 def _keras_pool(name: str, layer: type[Layer]) -> KerasFace:
+    # Keras's max pooling's pool_size defaults to 2, average pooling's must be given; strides
+    # default to pool_size in both
+    maximum = name.startswith("Max")
     return KerasFace(
         name,
         layer,
         {"pool_size": "kernel_size", "strides": "stride", "padding": "same"},
         convert={"padding": _keras_same},
-        defaults={"kernel_size": 2},  # Keras's pool_size defaults to 2; strides to pool_size
+        defaults={"kernel_size": 2} if maximum else {},
         ignored=("data_format",),
+        required=() if maximum else ("pool_size",),
     )
 
 
