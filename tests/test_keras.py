@@ -105,11 +105,13 @@ def conv2d(draw: Any, name: str = "Conv2D") -> dict[str, Any]:
         config["filters"] = groups * draw(st.integers(1, 3))
         if groups != 1:
             config["groups"] = groups
-    else:
+    else:  # depthwise and separable: a depth multiplier; separable's filters are pointwise
         config["depth_multiplier"] = draw(st.integers(1, 3))
+        if name == "SeparableConv2D":
+            config["filters"] = draw(st.integers(1, 4))
     if draw(st.booleans()):
         config["strides"] = draw(stride)
-    elif draw(st.booleans()):
+    if draw(st.booleans()):
         config["dilation_rate"] = draw(st.integers(1, 3))
     if draw(st.booleans()):
         config["use_bias"] = draw(st.booleans())
@@ -177,7 +179,15 @@ def head(draw: Any) -> list[dict[str, Any]]:
     return [dense]
 
 
-image_layer = st.one_of(conv2d(), pooling(), norm(), shape_keeping(), resizing())
+image_layer = st.one_of(
+    conv2d(),
+    conv2d("DepthwiseConv2D"),
+    conv2d("SeparableConv2D"),
+    pooling(),
+    norm(),
+    shape_keeping(),
+    resizing(),
+)
 
 
 # --------------------------------------------------------------------------------- properties
@@ -364,3 +374,23 @@ def test_references_read_the_keras_quantities() -> None:
     assert str(net.solve("BN1.non_trainable = 64")) == "C = 32"
     evaluated = net.evaluate(C=4)
     assert (evaluated["params"], evaluated["trainable"], evaluated["non_trainable"]) == (16, 8, 8)
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "layer"),
+    [
+        ([2, 2, 3], {"type": "Conv2D", "filters": 4, "kernel_size": 3}),
+        ([9, 9, 3], {"type": "Conv2D", "filters": 4, "kernel_size": 3, "strides": 2,
+                     "dilation_rate": 2}),
+        ([9, 9, 3], {"type": "Conv2D", "filters": 4, "kernel_size": 3, "groups": 2}),
+        ([9, 9, 4], {"type": "Conv2D", "filters": 3, "kernel_size": 3, "groups": 2}),
+        ([2, 2, 3], {"type": "MaxPooling2D", "pool_size": 3}),
+        ([9, 9, 3], {"type": "AveragePooling2D"}),
+        ([9, 9, 3], {"type": "BatchNormalization", "axis": 4}),
+        ([9, 9, 3], {"type": "Dropout"}),
+        ([9, 9, 3], {"type": "Dense", "units": 0}),
+    ],
+)
+def test_what_keras_refuses_symcnn_refuses(input_shape: list[int], layer: dict[str, Any]) -> None:
+    assert isinstance(keras_counts(input_shape, [layer]), Exception)
+    agree(input_shape, [layer])

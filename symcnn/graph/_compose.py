@@ -146,7 +146,6 @@ class _Composer(_Blocks):
         local = scope.default_name(shown) if local is None else str(local)
         where = Where(scope.index, scope.prefix + local, shown)
         qualified = self.claim(scope, local, where)
-        keras.require(face, raw, where)
         arguments = dict(keras.defaults(face))
         for key, value in raw.items():
             if key in ENTRY_KEYS:
@@ -156,6 +155,7 @@ class _Composer(_Blocks):
                 continue
             value = self.argument(layer_class, target, value, scope)
             arguments[target] = value if face is None else keras.translate(face, key, value, where)
+        keras.require(face, raw, where)
         sources = self.sources(raw.get("from"), scope, where)
         layer = layer_class.from_spec(
             where, arguments, scope.table, self.convention  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ Source: the ``Conv2d`` and ``ConvTranspose2d`` pages of the PyTorch documentatio
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -42,6 +43,7 @@ from ..formula import (
     Sum,
     Sym,
     Textbook,
+    Value,
     Written,
     plus,
     quantity,
@@ -77,6 +79,8 @@ __all__ = [
     "ConvTranspose1d",
     "ConvTranspose2d",
     "ConvTranspose3d",
+    "DepthwiseConv",
+    "SeparableConv",
     "window",
 ]
 
@@ -174,8 +178,14 @@ class Conv(Layer):
         all (the odd one on the right), so the output is ``⌈W/s⌉`` at any stride."""
         return self.convention == KERAS and self.padding == "same"
 
+    #: Keras's Conv1D/2D/3D refuse strides > 1 with a dilation > 1 (its depthwise and separable
+    #: convolutions do not)
+    keras_strided_dilation: ClassVar[bool] = False
+
     def validate(self, where: Where) -> None:
         if self.convention == KERAS:
+            if self.keras_strided_dilation:
+                return
             if any(s != 1 for s in self.stride) and any(r != 1 for r in self.dilation):
                 raise SpecError(
                     f"`strides` = {list(self.stride)} with `dilation_rate` = "
@@ -445,28 +455,115 @@ ConvTranspose2d = face(ConvTranspose, 2, "ConvTranspose2d")
 ConvTranspose3d = face(ConvTranspose, 3, "ConvTranspose3d")
 
 
-def _keras_conv(name: str, layer: type[Layer]) -> KerasFace:
+@dataclass(frozen=True, kw_only=True)
+class DepthwiseConv(Conv):
+    """Keras's ``DepthwiseConv1D/2D``: ``depth_multiplier`` filters per input channel, each seeing
+    only its channel: a convolution with groups = d and k = d·depth_multiplier, so
+    (m·n + bias)·d·depth_multiplier parameters."""
+
+    out_channels: Expr | None = arg("size?", None)  # d·depth_multiplier, from the input
+    depth_multiplier: Expr = arg("size", 1)
+
+    keras_strided_dilation: ClassVar = True
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        grouped = dataclasses.replace(
+            self, out_channels=x.channels * self.depth_multiplier, groups=x.channels
+        )
+        return Conv.bind_values(grouped, x, where)
+
+    def describe(self) -> tuple[Inline, ...]:
+        return (
+            Text("depthwise, "),
+            Math(self.depth_multiplier),
+            Text(" filters per channel of "),
+            *sizes(self.kernel_size),
+            Text(", stride "),
+            *uniform(self.stride),
+            *bias_phrase(self.bias),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeparableConv(Conv):
+    """Keras's ``SeparableConv1D/2D``: a depthwise convolution (``depth_multiplier`` filters per
+    channel, no bias) then a pointwise 1 × 1 convolution to k filters with the bias:
+    m·n·d·q + d·q·k + bias·k parameters (q = depth_multiplier)."""
+
+    depth_multiplier: Expr = arg("size", 1)
+
+    formula_fields: ClassVar = ("tf_same", "depth_multiplier")
+    keras_strided_dilation: ClassVar = True
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        book = super().textbook(values)
+        axes = axis_symbols(self.spatial_dims)
+        q = Value(self.depth_multiplier)
+        depthwise = times(*_textbook_kernel(axes), d, q)
+        params = plus(depthwise, times(d, q, k), times(bias, k))
+        outs = [Ref(quantity(f"{a.size.name}_out")) for a in axes]
+        macs = plus(times(*outs, depthwise), times(*outs, d, q, k))
+        note = "depthwise m·n·d·q, then pointwise d·q·k with the bias"
+        return dataclasses.replace(book, params=Written(params, note), macs=Written(macs))
+
+    def describe(self) -> tuple[Inline, ...]:
+        return (
+            Text("separable, "),
+            *_filters(self),
+            Text(", depth multiplier "),
+            Math(self.depth_multiplier),
+            *bias_phrase(self.bias),
+        )
+
+
+_KERAS_CONV_KEYWORDS = {
+    "filters": "out_channels",
+    "kernel_size": "kernel_size",
+    "strides": "stride",
+    "padding": "padding",
+    "dilation_rate": "dilation",
+    "groups": "groups",
+    "use_bias": "bias",
+}
+
+
+def _keras_conv(name: str, layer: type[Layer], keywords: Mapping[str, str]) -> KerasFace:
+    initializers = (
+        *KERAS_WEIGHT_KEYWORDS,
+        *(f"{part}_{kind}" for part in ("depthwise", "pointwise")
+          for kind in ("initializer", "regularizer", "constraint")),
+    )
     return KerasFace(
         name,
         layer,
-        {
-            "filters": "out_channels",
-            "kernel_size": "kernel_size",
-            "strides": "stride",
-            "padding": "padding",
-            "dilation_rate": "dilation",
-            "groups": "groups",
-            "use_bias": "bias",
-        },
+        keywords,
         convert={"padding": keras_padding},
         defaults={"padding": "valid"},
-        ignored=KERAS_WEIGHT_KEYWORDS,
+        ignored=initializers,
+        required=("kernel_size", *(("filters",) if "filters" in keywords else ())),
     )
+
+
+def _depthwise(separable: bool) -> dict[str, str]:
+    keywords = {key: value for key, value in _KERAS_CONV_KEYWORDS.items() if key != "groups"}
+    if not separable:
+        del keywords["filters"]
+    return {**keywords, "depth_multiplier": "depth_multiplier"}
 
 
 #: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`)
 KERAS_FACES = (
-    _keras_conv("Conv1D", Conv1d),
-    _keras_conv("Conv2D", Conv2d),
-    _keras_conv("Conv3D", Conv3d),
+    _keras_conv("Conv1D", Conv1d, _KERAS_CONV_KEYWORDS),
+    _keras_conv("Conv2D", Conv2d, _KERAS_CONV_KEYWORDS),
+    _keras_conv("Conv3D", Conv3d, _KERAS_CONV_KEYWORDS),
+    *(
+        _keras_conv(f"DepthwiseConv{dims}D", face(DepthwiseConv, dims, f"DepthwiseConv{dims}D"),
+                    _depthwise(separable=False))
+        for dims in (1, 2)
+    ),
+    *(
+        _keras_conv(f"SeparableConv{dims}D", face(SeparableConv, dims, f"SeparableConv{dims}D"),
+                    _depthwise(separable=True))
+        for dims in (1, 2)
+    ),
 )
