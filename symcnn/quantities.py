@@ -88,27 +88,6 @@ def lookup(name: str) -> Quantity:
 
 register(Quantity("params", "learnable parameters", "parameters", r"\text{parameters}", "sum"))
 register(Quantity("buffers", "buffers (running statistics)", "buffers", r"\text{buffers}", "sum"))
-# Keras's split of the parameters (model.count_params() = trainable + non-trainable). Under the
-# torch convention every parameter is trainable (non_trainable = 0) and BatchNorm's running
-# statistics stay buffers; under keras they are BatchNormalization's 2C non-trainable parameters.
-register(
-    Quantity(
-        "trainable",
-        "parameters an optimizer trains (params less non_trainable)",
-        "trainable parameters",
-        r"\text{trainable parameters}",
-        "sum",
-    )
-)
-register(
-    Quantity(
-        "non_trainable",
-        "parameters not trained: Keras's moving mean and variance (0 under torch)",
-        "non-trainable parameters",
-        r"\text{non-trainable parameters}",
-        "sum",
-    )
-)
 register(
     Quantity(
         "output_shape",
@@ -156,6 +135,27 @@ register(
         "input size",
         r"\text{input size}",
         "none",
+    )
+)
+# Keras's split of the parameters (model.count_params() = trainable + non-trainable). Under the
+# torch convention every parameter is trainable (non_trainable = 0) and BatchNorm's running
+# statistics stay buffers; under keras they are BatchNormalization's 2C non-trainable parameters.
+register(
+    Quantity(
+        "trainable",
+        "parameters an optimizer trains (params less non_trainable)",
+        "trainable parameters",
+        r"\text{trainable parameters}",
+        "sum",
+    )
+)
+register(
+    Quantity(
+        "non_trainable",
+        "parameters not trained: Keras's moving mean and variance (0 under torch)",
+        "non-trainable parameters",
+        r"\text{non-trainable parameters}",
+        "sum",
     )
 )
 register(

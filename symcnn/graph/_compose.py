@@ -20,7 +20,7 @@ from typing import Any
 import sympy
 
 from ..errors import SpecError
-from ..layers import Check, Row, Tensor, Where, keras
+from ..layers import Check, Row, Tensor, Where, keras_arguments, resolve
 from ..layers.base import Expr, _Coercer
 from ._blocks import _Blocks
 from ._scope import (
@@ -140,22 +140,19 @@ class _Composer(_Blocks):
 
     def layer(self, raw: Mapping[str, Any], scope: _Scope) -> tuple[_Entry, str]:
         where = Where(scope.index, scope.prefix + str(raw.get("name", "")), str(raw.get("type")))
-        layer_class, face = keras.resolve(raw.get("type"), self.convention, where)
+        layer_class, face = resolve(raw.get("type"), self.convention, where)
         shown = layer_class.torch_name if face is None else face.name
         local = raw.get("name")
         local = scope.default_name(shown) if local is None else str(local)
         where = Where(scope.index, scope.prefix + local, shown)
         qualified = self.claim(scope, local, where)
-        arguments = dict(keras.defaults(face))
-        for key, value in raw.items():
-            if key in ENTRY_KEYS:
-                continue
-            target = keras.keyword(layer_class, face, key, where)
-            if target is None:  # a Keras keyword that changes no count
-                continue
-            value = self.argument(layer_class, target, value, scope)
-            arguments[target] = value if face is None else keras.translate(face, key, value, where)
-        keras.require(face, raw, where)
+        arguments = keras_arguments(
+            layer_class,
+            face,
+            {key: value for key, value in raw.items() if key not in ENTRY_KEYS},
+            lambda target, value: self.argument(layer_class, target, value, scope),
+            where,
+        )
         sources = self.sources(raw.get("from"), scope, where)
         layer = layer_class.from_spec(
             where, arguments, scope.table, self.convention  # type: ignore[arg-type]

@@ -167,7 +167,7 @@ class Conv(Layer):
     padding_mode: str = arg("text", "zeros")
 
     choices: ClassVar = {"padding_mode": PADDING_MODES}
-    formula_fields: ClassVar = ("tf_same",)
+    formula_fields: ClassVar[tuple[str, ...]] = ("tf_same",)
 
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)

@@ -21,53 +21,51 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import SpecError
-from . import LAYERS, dense, lookup, merge, norm, padding, pool, resample
-from . import conv as conv_module
-from .base import KERAS, KerasFace, Layer, Where
+from .base import KerasFace, Layer, Where
+from .conv import KERAS_FACES as _CONV
+from .dense import KERAS_FACES as _DENSE
+from .merge import KERAS_FACES as _MERGE
+from .norm import KERAS_FACES as _NORM
+from .padding import KERAS_FACES as _PADDING
+from .pool import KERAS_FACES as _POOL
+from .resample import KERAS_FACES as _RESAMPLE
 
-__all__ = ["FACES", "defaults", "keyword", "require", "resolve", "translate"]
+__all__ = [
+    "FACES",
+    "defaults",
+    "faces_of",
+    "keyword",
+    "require",
+    "torch_hint",
+    "translate",
+    "unknown",
+]
 
-#: the families whose modules declare Keras faces (``KERAS_FACES``), in the order docs list them
-_FAMILIES = (dense, conv_module, pool, norm, merge, padding, resample)
+#: each family's Keras faces (its module's ``KERAS_FACES``), in the order the docs list them
+_FAMILIES = (_DENSE, _CONV, _POOL, _NORM, _MERGE, _PADDING, _RESAMPLE)
 
 #: lower-cased Keras class name -> its face
 FACES: dict[str, KerasFace] = {
-    face.name.lower(): face for family in _FAMILIES for face in family.KERAS_FACES
+    face.name.lower(): face for faces in _FAMILIES for face in faces
 }
 
 
-def _faces_of(layer_class: type[Layer]) -> list[KerasFace]:
+def faces_of(layer_class: type[Layer]) -> list[KerasFace]:
+    """The Keras faces of one layer class (Keras's names for it)."""
     return [face for face in FACES.values() if face.layer is layer_class]
 
 
-def resolve(
-    type_name: object, convention: str, where: Where
-) -> tuple[type[Layer], KerasFace | None]:
-    """The layer class a spec's ``type`` names under ``convention``, and its Keras face (``None``
-    under torch). A name of the other framework gets that framework's name for it."""
-    if convention != KERAS:
-        key = type_name.strip().lower() if isinstance(type_name, str) else None
-        if key in FACES and key not in LAYERS and not _is_alias(key):
-            face = FACES[key]
-            raise SpecError(
-                f"`type` = {type_name!r} is Keras's name; PyTorch's is {face.layer.torch_name} "
-                "(or give the spec `convention: keras` to write Keras's names and keywords)",
-                where=where,
-                field="type",
-            )
-        return lookup(type_name, where), None
+def unknown(type_name: object, torch_class: type[Layer] | None, where: Where) -> SpecError:
+    """The error for a ``type`` that no Keras face has: PyTorch's name (``torch_class``) gets its
+    Keras name, a misspelt one the nearest Keras names."""
     if not isinstance(type_name, str) or not type_name.strip():
-        raise SpecError(
+        return SpecError(
             f"`type` = {type_name!r}: must be a Keras layer class name", where=where, field="type"
         )
-    key = type_name.strip().lower()
-    if key in FACES:
-        return FACES[key].layer, FACES[key]
     names = {face.name.lower(): face.name for face in FACES.values()}
     hint = ""
-    torch_class = LAYERS.get(key)
     if torch_class is not None:
-        faces = _faces_of(torch_class)
+        faces = faces_of(torch_class)
         hint = (
             f"; it is PyTorch's name: Keras's is {faces[0].name}"
             if faces
@@ -75,23 +73,30 @@ def resolve(
             "(count it with convention: torch)"
         )
     else:
-        near = difflib.get_close_matches(key, list(names), n=2, cutoff=0.6)
+        near = difflib.get_close_matches(type_name.strip().lower(), list(names), n=2, cutoff=0.6)
         if near:
             hint = f"; did you mean {' or '.join(names[n] for n in near)}?"
     valid = ", ".join(sorted(names.values()))
-    raise SpecError(
+    return SpecError(
         f"unknown Keras layer {type_name!r}{hint} (convention: keras; Keras layers: {valid})",
         where=where,
         field="type",
     )
 
 
-def _is_alias(key: str) -> bool:
-    try:
-        lookup(key, None)
-    except SpecError:
-        return False
-    return True
+def torch_hint(type_name: object, where: Where) -> SpecError | None:
+    """Under the torch convention, the error for a Keras class name (``MaxPooling2D``): PyTorch's
+    name for it. ``None`` for a name that is not Keras's."""
+    key = type_name.strip().lower() if isinstance(type_name, str) else None
+    face = FACES.get(key) if key is not None else None
+    if face is None:
+        return None
+    return SpecError(
+        f"`type` = {type_name!r} is Keras's name; PyTorch's is {face.layer.torch_name} "
+        "(or give the spec `convention: keras` to write Keras's names and keywords)",
+        where=where,
+        field="type",
+    )
 
 
 def keyword(
@@ -106,7 +111,7 @@ def keyword(
     if face is None:
         fields = layer_class.arguments()
         if name not in fields:
-            for other in _faces_of(layer_class):
+            for other in faces_of(layer_class):
                 target = other.keywords.get(name)
                 if target is not None and target in fields and target != name:
                     raise SpecError(
