@@ -30,7 +30,7 @@ examples:
   symcnn summary examples/lenet5.yaml
   symcnn summary examples/symbolic.yaml --set H=64 --set W=64 --set k1=8 --set k2=16
   symcnn summary examples/lenet5.yaml --format json
-  symcnn summary examples/lenet5.yaml --convention keras
+  symcnn summary "{input: [8, 8, 16], layers: [{type: BatchNormalization}]}" --convention keras
   symcnn summary examples/symbolic.yaml --form collect:k1
   symcnn summary examples/resnet18.yaml --depth 1 --costs
   symcnn summary examples/resnet50.yaml --depth 0 --memory --dtype float16 --batch N

@@ -535,7 +535,8 @@ class KerasFace:
     value into the field's (``padding: ((1, 2), (3, 4))`` into PyTorch's flat tuple), by Keras
     keyword; ``defaults`` are the layer's fields whose Keras default differs from PyTorch's;
     ``ignored`` are Keras keywords that change no count (``activation``, initializers...);
-    ``required`` the Keras keywords Keras's constructor cannot do without.
+    ``required`` the Keras keywords Keras's constructor cannot do without; ``torch`` how
+    PyTorch writes the layer, when that is not the layer class's own name.
     """
 
     name: str
@@ -545,3 +546,9 @@ class KerasFace:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
+    torch: str = ""
+
+    @property
+    def torch_name(self) -> str:
+        """PyTorch's name (or way of writing) the layer."""
+        return self.torch or self.layer.torch_name

@@ -527,7 +527,9 @@ _KERAS_CONV_KEYWORDS = {
 }
 
 
-def _keras_conv(name: str, layer: type[Layer], keywords: Mapping[str, str]) -> KerasFace:
+def _keras_conv(
+    name: str, layer: type[Layer], keywords: Mapping[str, str], torch: str = ""
+) -> KerasFace:
     initializers = (
         *KERAS_WEIGHT_KEYWORDS,
         *(f"{part}_{kind}" for part in ("depthwise", "pointwise")
@@ -541,6 +543,7 @@ def _keras_conv(name: str, layer: type[Layer], keywords: Mapping[str, str]) -> K
         defaults={"padding": "valid"},
         ignored=initializers,
         required=("kernel_size", *(("filters",) if "filters" in keywords else ())),
+        torch=torch,
     )
 
 
@@ -558,12 +561,14 @@ KERAS_FACES = (
     _keras_conv("Conv3D", Conv3d, _KERAS_CONV_KEYWORDS),
     *(
         _keras_conv(f"DepthwiseConv{dims}D", face(DepthwiseConv, dims, f"DepthwiseConv{dims}D"),
-                    _depthwise(separable=False))
+                    _depthwise(separable=False), f"Conv{dims}d with groups = in_channels")
         for dims in (1, 2)
     ),
     *(
         _keras_conv(f"SeparableConv{dims}D", face(SeparableConv, dims, f"SeparableConv{dims}D"),
-                    _depthwise(separable=True))
+                    _depthwise(separable=True),
+                    f"a depthwise Conv{dims}d (groups = in_channels, no bias), then a 1 x 1 "
+                    f"Conv{dims}d")
         for dims in (1, 2)
     ),
 )

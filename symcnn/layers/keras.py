@@ -92,7 +92,7 @@ def torch_hint(type_name: object, where: Where) -> SpecError | None:
     if face is None:
         return None
     return SpecError(
-        f"`type` = {type_name!r} is Keras's name; PyTorch's is {face.layer.torch_name} "
+        f"`type` = {type_name!r} is Keras's name; PyTorch's is {face.torch_name} "
         "(or give the spec `convention: keras` to write Keras's names and keywords)",
         where=where,
         field="type",

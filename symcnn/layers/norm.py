@@ -327,6 +327,7 @@ KERAS_FACES = (
             "gamma_constraint",
             "synchronized",
         ),
+        torch="BatchNorm1d, BatchNorm2d or BatchNorm3d",
     ),
     KerasFace(
         "LayerNormalization",

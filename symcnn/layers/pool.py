@@ -384,8 +384,13 @@ def _keras_same(value: Any, where: Where) -> bool:
 
 
 def _global(name: str, layer: type[Layer], dims: int) -> KerasFace:
+    adaptive = "AdaptiveMaxPool" if layer is GlobalMaxPool else "AdaptiveAvgPool"
     return KerasFace(
-        name, face(layer, dims, name), {"keepdims": "keepdims"}, ignored=("data_format",)
+        name,
+        face(layer, dims, name),
+        {"keepdims": "keepdims"},
+        ignored=("data_format",),
+        torch=f"{adaptive}{dims}d with output_size 1, then Flatten",
     )
 
 
