@@ -222,7 +222,7 @@ class Conv(Layer):
         outputs = []
         for a in axes:
             if self.tf_same:  # the Keras convention's term: TF-style 'same' at any stride
-                note = "Keras's 'same' pads TF-style: ⌈W/s⌉"
+                note = "Keras's 'same' pads TF-style: W/s rounded up"
                 outputs.append(Written(Ceil(Quotient(Sym(a.size), Sym(a.stride))), note))
                 continue
             windows = Quotient(window(a, _varies(values, a.dilation, 1)), Sym(a.stride))
@@ -503,7 +503,7 @@ class SeparableConv(Conv):
         params = plus(depthwise, times(d, q, k), times(bias, k))
         outs = [Ref(quantity(f"{a.size.name}_out")) for a in axes]
         macs = plus(times(*outs, depthwise), times(*outs, d, q, k))
-        note = "depthwise m·n·d·q, then pointwise d·q·k with the bias"
+        note = "depthwise with q filters per channel, then pointwise with the bias"
         return dataclasses.replace(book, params=Written(params, note), macs=Written(macs))
 
     def describe(self) -> tuple[Inline, ...]:

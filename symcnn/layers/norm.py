@@ -122,7 +122,7 @@ class BatchNorm(_NormBase):
             return super().textbook(values)
         # the Keras convention's term: the moving mean and variance are 2d non-trainable
         # parameters (Keras's weights), not buffers; gamma and beta follow scale and center
-        learned = [name for name, kept in (("γ", self.scale), ("β", self.center)) if kept]
+        learned = [name for name, kept in (("gamma", self.scale), ("beta", self.center)) if kept]
         stats = times(2, d)
         if not learned:
             note = "center = scale = false: only the moving mean and variance (non-trainable)"

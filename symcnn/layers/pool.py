@@ -125,7 +125,7 @@ class _Pool(Layer):
     def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
         axes = axis_symbols(self.spatial_dims)
         if self.same:  # the Keras convention's term: TF-style 'same' padding
-            note = "Keras's 'same' pads TF-style: ⌈W/s⌉"
+            note = "Keras's 'same' pads TF-style: W/s rounded up"
             outputs = tuple(Written(Ceil(Quotient(Sym(a.size), Sym(a.stride))), note) for a in axes)
         else:
             outputs = tuple(_size(a, self.ceil_mode, values) for a in axes)
