@@ -25,7 +25,6 @@ Source: the ``Conv2d`` and ``ConvTranspose2d`` pages of the PyTorch documentatio
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -43,7 +42,6 @@ from ..formula import (
     Sum,
     Sym,
     Textbook,
-    Value,
     Written,
     plus,
     quantity,
@@ -79,8 +77,6 @@ __all__ = [
     "ConvTranspose1d",
     "ConvTranspose2d",
     "ConvTranspose3d",
-    "DepthwiseConv",
-    "SeparableConv",
     "window",
 ]
 
@@ -455,67 +451,6 @@ ConvTranspose2d = face(ConvTranspose, 2, "ConvTranspose2d")
 ConvTranspose3d = face(ConvTranspose, 3, "ConvTranspose3d")
 
 
-@dataclass(frozen=True, kw_only=True)
-class DepthwiseConv(Conv):
-    """Keras's ``DepthwiseConv1D/2D``: ``depth_multiplier`` filters per input channel, each seeing
-    only its channel: a convolution with groups = d and k = d·depth_multiplier, so
-    (m·n + bias)·d·depth_multiplier parameters."""
-
-    out_channels: Expr | None = arg("size?", None)  # d·depth_multiplier, from the input
-    depth_multiplier: Expr = arg("size", 1)
-
-    keras_strided_dilation: ClassVar = True
-
-    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
-        grouped = dataclasses.replace(
-            self, out_channels=x.channels * self.depth_multiplier, groups=x.channels
-        )
-        return Conv.bind_values(grouped, x, where)
-
-    def describe(self) -> tuple[Inline, ...]:
-        return (
-            Text("depthwise, "),
-            Math(self.depth_multiplier),
-            Text(" filters per channel of "),
-            *sizes(self.kernel_size),
-            Text(", stride "),
-            *uniform(self.stride),
-            *bias_phrase(self.bias),
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class SeparableConv(Conv):
-    """Keras's ``SeparableConv1D/2D``: a depthwise convolution (``depth_multiplier`` filters per
-    channel, no bias) then a pointwise 1 × 1 convolution to k filters with the bias:
-    m·n·d·q + d·q·k + bias·k parameters (q = depth_multiplier)."""
-
-    depth_multiplier: Expr = arg("size", 1)
-
-    formula_fields: ClassVar = ("tf_same", "depth_multiplier")
-    keras_strided_dilation: ClassVar = True
-
-    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
-        book = super().textbook(values)
-        axes = axis_symbols(self.spatial_dims)
-        q = Value(self.depth_multiplier)
-        depthwise = times(*_textbook_kernel(axes), d, q)
-        params = plus(depthwise, times(d, q, k), times(bias, k))
-        outs = [Ref(quantity(f"{a.size.name}_out")) for a in axes]
-        macs = plus(times(*outs, depthwise), times(*outs, d, q, k))
-        note = "depthwise with q filters per channel, then pointwise with the bias"
-        return dataclasses.replace(book, params=Written(params, note), macs=Written(macs))
-
-    def describe(self) -> tuple[Inline, ...]:
-        return (
-            Text("separable, "),
-            *_filters(self),
-            Text(", depth multiplier "),
-            Math(self.depth_multiplier),
-            *bias_phrase(self.bias),
-        )
-
-
 _KERAS_CONV_KEYWORDS = {
     "filters": "out_channels",
     "kernel_size": "kernel_size",
@@ -547,28 +482,9 @@ def _keras_conv(
     )
 
 
-def _depthwise(separable: bool) -> dict[str, str]:
-    keywords = {key: value for key, value in _KERAS_CONV_KEYWORDS.items() if key != "groups"}
-    if not separable:
-        del keywords["filters"]
-    return {**keywords, "depth_multiplier": "depth_multiplier"}
-
-
 #: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`)
 KERAS_FACES = (
     _keras_conv("Conv1D", Conv1d, _KERAS_CONV_KEYWORDS),
     _keras_conv("Conv2D", Conv2d, _KERAS_CONV_KEYWORDS),
     _keras_conv("Conv3D", Conv3d, _KERAS_CONV_KEYWORDS),
-    *(
-        _keras_conv(f"DepthwiseConv{dims}D", face(DepthwiseConv, dims, f"DepthwiseConv{dims}D"),
-                    _depthwise(separable=False), f"Conv{dims}d with groups = in_channels")
-        for dims in (1, 2)
-    ),
-    *(
-        _keras_conv(f"SeparableConv{dims}D", face(SeparableConv, dims, f"SeparableConv{dims}D"),
-                    _depthwise(separable=True),
-                    f"a depthwise Conv{dims}d (groups = in_channels, no bias), then a 1 x 1 "
-                    f"Conv{dims}d")
-        for dims in (1, 2)
-    ),
 )

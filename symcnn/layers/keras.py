@@ -29,6 +29,7 @@ from .norm import KERAS_FACES as _NORM
 from .padding import KERAS_FACES as _PADDING
 from .pool import KERAS_FACES as _POOL
 from .resample import KERAS_FACES as _RESAMPLE
+from .separable import KERAS_FACES as _SEPARABLE
 
 __all__ = [
     "FACES",
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 #: each family's Keras faces (its module's ``KERAS_FACES``), in the order the docs list them
-_FAMILIES = (_DENSE, _CONV, _POOL, _NORM, _MERGE, _PADDING, _RESAMPLE)
+_FAMILIES = (_DENSE, _CONV, _SEPARABLE, _POOL, _NORM, _MERGE, _PADDING, _RESAMPLE)
 
 #: lower-cased Keras class name -> its face
 FACES: dict[str, KerasFace] = {
