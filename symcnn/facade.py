@@ -62,7 +62,7 @@ class Network(CoreNetwork):
         ...     {"type": "conv2d", "name": "CONV1", "out_channels": "k", "kernel_size": 5}]})
         >>> net.evaluate(H=32, k=8)  # doctest: +NORMALIZE_WHITESPACE
         {'params': 608, 'buffers': 0, 'output_shape': (28, 28, 8), 'activation_size': 6272,
-         'total_activations': 6272}
+         'total_activations': 6272, 'trainable': 608, 'non_trainable': 0}
         >>> net.evaluate(k=8, quantities=["params", "CONV1.output_shape"])
         {'params': 608, 'CONV1.output_shape': (H - 4, H - 4, 8)}
         """
