@@ -64,7 +64,7 @@ class Network(CoreNetwork):
         ...     {"type": "conv2d", "name": "CONV1", "out_channels": "k", "kernel_size": 5}]})
         >>> net.evaluate(H=32, k=8)  # doctest: +NORMALIZE_WHITESPACE
         {'params': 608, 'buffers': 0, 'output_shape': (28, 28, 8), 'activation_size': 6272,
-         'total_activations': 6272}
+         'total_activations': 6272, 'trainable': 608, 'non_trainable': 0}
         >>> net.evaluate(k=8, quantities=["params", "CONV1.output_shape"])
         {'params': 608, 'CONV1.output_shape': (H - 4, H - 4, 8)}
         """
@@ -153,14 +153,21 @@ class Network(CoreNetwork):
         return markdown_network(self)
 
 
-def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
-    """Load a network from a dict, a .yaml/.yml/.json path, or YAML/JSON text.
+def load(
+    source: Any, values: Mapping[str, Any] | None = None, convention: str | None = None
+) -> Network:
+    """Load a network from a dict, a .yaml/.yml/.json path, or YAML/JSON text; ``convention``
+    (``torch`` or ``keras``) overrides the spec's ``convention`` (see docs/keras.md).
 
     >>> net = load({"input": [32, 32, 3], "layers": [
     ...     {"type": "conv2d", "out_channels": 8, "kernel_size": 5}]})
     >>> net.params, net.output_shape
     (608, (28, 28, 8))
+    >>> bn = load({"input": [8, 8, 16], "layers": [{"type": "BatchNormalization"}]},
+    ...           convention="keras")
+    >>> bn.params, bn.trainable, bn.non_trainable, bn.buffers
+    (64, 32, 32, 0)
     """
-    spec = normalize(read_spec(source))
+    spec = normalize(read_spec(source), convention)
     # the values go in while the network is built: a given size is never symbolic
     return Network.build_with(spec, values) if values else Network.build(spec)

@@ -211,6 +211,11 @@ class Network:
             warnings=tuple(spec.get("warnings", ())),
         )
 
+    @property
+    def convention(self) -> str:
+        """Whose names and counts: ``torch`` (the default) or ``keras`` (see docs/keras.md)."""
+        return str(self.spec.get("convention", "torch"))
+
     # -- totals
 
     def summary(self) -> list[Row]:
@@ -410,7 +415,9 @@ class Network:
         )
 
 
-def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
+def load(
+    source: Any, values: Mapping[str, Any] | None = None, convention: str | None = None
+) -> Network:
     """The core network of a dict, a .yaml/.yml/.json path, or YAML/JSON text (what the modules
     below the public facade use; :func:`symcnn.load` gives the public :class:`symcnn.Network`).
 
@@ -419,5 +426,5 @@ def load(source: Any, values: Mapping[str, Any] | None = None) -> Network:
     >>> net.params, net.output_shape
     (608, (28, 28, 8))
     """
-    spec = normalize(read_spec(source))
+    spec = normalize(read_spec(source), convention)
     return Network.build_with(spec, values) if values else Network.build(spec)

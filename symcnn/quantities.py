@@ -137,6 +137,27 @@ register(
         "none",
     )
 )
+# Keras's split of the parameters (model.count_params() = trainable + non-trainable). Under the
+# torch convention every parameter is trainable (non_trainable = 0) and BatchNorm's running
+# statistics stay buffers; under keras they are BatchNormalization's 2C non-trainable parameters.
+register(
+    Quantity(
+        "trainable",
+        "parameters an optimizer trains (params less non_trainable)",
+        "trainable parameters",
+        r"\text{trainable parameters}",
+        "sum",
+    )
+)
+register(
+    Quantity(
+        "non_trainable",
+        "parameters not trained: Keras's moving mean and variance (0 under torch)",
+        "non-trainable parameters",
+        r"\text{non-trainable parameters}",
+        "sum",
+    )
+)
 register(
     Quantity(
         "macs",

@@ -6,6 +6,7 @@ The format::
     input: [32, 32, 3]            # one example, no batch axis; ints or expressions ("H", "2*w")
                                   # or {shape: [L], dtype: int64} to declare the element type
     layout: HWC                   # HWC (channels last, default) or CHW (PyTorch)
+    convention: torch             # torch (default) or keras: whose names and counts
     layers:
       - {type: conv2d, name: CONV1, out_channels: 8, kernel_size: 5}
 """
@@ -22,7 +23,20 @@ from .errors import SpecError, describe
 
 __all__ = ["normalize", "read_spec"]
 
-TOP_LEVEL = ("name", "input", "inputs", "layout", "symbols", "blocks", "layers", "output")
+TOP_LEVEL = (
+    "name",
+    "input",
+    "inputs",
+    "layout",
+    "convention",
+    "symbols",
+    "blocks",
+    "layers",
+    "output",
+)
+#: the counting conventions (``symcnn.layers.base.CONVENTIONS``): PyTorch's names and counts, or
+#: Keras's (its class names and keywords; BatchNormalization's moving statistics as parameters)
+CONVENTIONS = ("torch", "keras")
 #: keys symcnn itself adds to a normalized spec (accepted when a normalized spec is normalized)
 NORMALIZED_KEYS = ("warnings",)
 BLOCK_KEYS = ("args", "layers", "output")
@@ -175,8 +189,9 @@ def _block(raw: Any, where: str) -> dict[str, Any]:
     return block
 
 
-def normalize(document: Any) -> dict[str, Any]:
-    """Check the top level of a spec document and return it with defaults filled in."""
+def normalize(document: Any, convention: str | None = None) -> dict[str, Any]:
+    """Check the top level of a spec document and return it with defaults filled in;
+    ``convention`` (``torch`` or ``keras``), when given, overrides the document's."""
     if document is None:
         raise SpecError("the spec is empty: it needs `input` and `layers`")
     if not isinstance(document, Mapping):
@@ -210,6 +225,11 @@ def normalize(document: Any) -> dict[str, Any]:
     layout = document.get("layout", "HWC")
     if not isinstance(layout, str) or layout.upper() not in LAYOUTS:
         raise SpecError(f"`layout` = {describe(layout)}: must be HWC or CHW", field="layout")
+    chosen = document.get("convention", "torch") if convention is None else convention
+    if not isinstance(chosen, str) or chosen.strip().lower() not in CONVENTIONS:
+        raise SpecError(
+            f"`convention` = {describe(chosen)}: must be torch or keras", field="convention"
+        )
     if "input" in document:
         inputs = {"input": _input(document["input"], "input")}
     else:
@@ -247,6 +267,7 @@ def normalize(document: Any) -> dict[str, Any]:
         "input": next(iter(inputs.values())),
         "inputs": inputs,
         "layout": layout.upper(),
+        "convention": chosen.strip().lower(),
         "layers": _entries(document["layers"], "layers"),
     }
     if symbols:

@@ -17,6 +17,9 @@ with warnings.catch_warnings():
 
 import os
 
+# Keras (tests/test_keras.py) runs on the torch backend: chosen before anything imports keras
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 from hypothesis import settings
 
 # The suite draws the same examples on every run, so that CI is red only for a real change; set

@@ -400,7 +400,7 @@ INVALID: dict[str, tuple[Any, type[Exception], list[str]]] = {
         SpecError,
         [
             r"unknown top-level key `optimizer`",
-            r"valid keys: name, input, inputs, layout, symbols, blocks, layers, output",
+            r"valid keys: name, input, inputs, layout, convention, symbols, blocks, layers, output",
         ],
     ),
     "missing layers": ({"input": IMAGE}, SpecError, [r"missing `layers`"]),

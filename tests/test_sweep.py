@@ -55,6 +55,8 @@ def test_evaluate_agrees_with_subs(h, w, k1, k2):
         "output_shape": built.output_shape,
         "activation_size": built.activation_size,
         "total_activations": built.total_activations,
+        "trainable": built.trainable,
+        "non_trainable": built.non_trainable,
     }
 
 

@@ -82,11 +82,14 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_with_values(spec: str, assignments: list[str]) -> Network:
-    """Load ``spec`` and substitute the ``--set`` values."""
+def load_with_values(
+    spec: str, assignments: list[str], convention: str | None = None
+) -> Network:
+    """Load ``spec`` (counted under ``convention`` when given) and substitute the ``--set``
+    values."""
     values = dict(parse_assignment(text) for text in assignments)
     # the values go in while the network is built (a given size never passes through a formula)
-    net = load(spec, values or None)
+    net = load(spec, values or None, convention=convention)
     warn(net)
     return net
 

@@ -9,13 +9,8 @@ from ..costs import COUNTERS, DEFAULT
 from ..costs._memory import DEFAULT_DTYPE, DEFAULT_OPTIMIZER, DTYPES, OPTIMIZERS, memory_report
 from ..errors import SpecError
 from ..render import json_summary, latex_table, markdown_table, text_table
-from .common import (
-    add_command,
-    add_set_option,
-    add_spec_argument,
-    load_with_values,
-    write,
-)
+from ..spec import CONVENTIONS
+from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
 
 FORMATS = {
     "table": text_table,
@@ -35,6 +30,7 @@ examples:
   symcnn summary examples/lenet5.yaml
   symcnn summary examples/symbolic.yaml --set H=64 --set W=64 --set k1=8 --set k2=16
   symcnn summary examples/lenet5.yaml --format json
+  symcnn summary "{input: [8, 8, 16], layers: [{type: BatchNormalization}]}" --convention keras
   symcnn summary examples/symbolic.yaml --form collect:k1
   symcnn summary examples/resnet18.yaml --depth 1 --costs
   symcnn summary examples/resnet50.yaml --depth 0 --memory --dtype float16 --batch N
@@ -51,6 +47,13 @@ def register(subparsers: Any) -> None:
         help="table (default, for a terminal), json, markdown or latex (a booktabs tabular)",
     )
     add_set_option(parser)
+    parser.add_argument(
+        "--convention",
+        choices=list(CONVENTIONS),
+        default=None,
+        help="count as PyTorch (torch) or Keras (keras) does, overriding the spec's "
+        "`convention` (see docs/keras.md); default: the spec's, else torch",
+    )
     parser.add_argument(
         "--depth",
         type=int,
@@ -111,7 +114,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    net = load_with_values(arguments.spec, arguments.values)
+    net = load_with_values(arguments.spec, arguments.values, arguments.convention)
     if arguments.form != "sum":
         net = net.rewrite(arguments.form)
     if arguments.depth is not None and arguments.depth < 0:

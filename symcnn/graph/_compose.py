@@ -22,7 +22,7 @@ import sympy
 import symcnn.limits as limits
 
 from ..errors import SpecError
-from ..layers import Check, Row, Tensor, Where, lookup
+from ..layers import Check, Row, Tensor, Where, keras_arguments, resolve
 from ..layers.base import DTYPES, LAYER_OUTPUT_DTYPE, Expr, _Coercer
 from ..limits import how_to_raise
 from ._blocks import _Blocks
@@ -65,6 +65,8 @@ class _Composer(_Blocks):
         self.spec = spec
         self.symbols = table
         self.layout: str = spec["layout"]
+        #: whose names and counts: ``torch`` or ``keras`` (every layer counts under it)
+        self.convention: str = spec.get("convention", "torch")
         self.blocks: Mapping[str, Any] = spec.get("blocks") or {}
         self.rows: list[Row] = []
         self.groups: list[Group] = []
@@ -155,22 +157,29 @@ class _Composer(_Blocks):
 
     def layer(self, raw: Mapping[str, Any], scope: _Scope) -> tuple[_Entry, str]:
         where = Where(scope.index, scope.prefix + str(raw.get("name", "")), str(raw.get("type")))
-        layer_class = lookup(raw.get("type"), where)
+        layer_class, face = resolve(raw.get("type"), self.convention, where)
+        shown = layer_class.torch_name if face is None else face.name
         local = raw.get("name")
-        local = scope.default_name(layer_class.torch_name) if local is None else str(local)
-        where = Where(scope.index, scope.prefix + local, layer_class.torch_name)
+        local = scope.default_name(shown) if local is None else str(local)
+        where = Where(scope.index, scope.prefix + local, shown)
         qualified = self.claim(scope, local, where)
-        arguments = {
-            key: self.argument(layer_class, key, value, scope)
-            for key, value in raw.items()
-            if key not in ENTRY_KEYS
-        }
+        arguments = keras_arguments(
+            layer_class,
+            face,
+            {key: value for key, value in raw.items() if key not in ENTRY_KEYS},
+            lambda target, value: self.argument(layer_class, target, value, scope),
+            where,
+        )
         sources = self.sources(raw.get("from"), scope, where, reads=layer_class.arity != 0)
-        layer = layer_class.from_spec(where, arguments, scope.table)  # type: ignore[arg-type]
+        layer = layer_class.from_spec(
+            where, arguments, scope.table, self.convention  # type: ignore[arg-type]
+        )
         expansion = layer.expansion([source.tensor for source in sources], where)
         if expansion is not None:
             return self.composite(expansion, sources, qualified, scope, where), local
         row, checks = layer.bind_inputs([source.tensor for source in sources], where)
+        if face is not None:
+            row = dataclasses.replace(row, type=face.name)
         checks = [*_whole(layer, where), *checks]
         row = self.place(row, qualified, sources, scope)
         if scope.shares is not None:

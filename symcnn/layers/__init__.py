@@ -1,9 +1,11 @@
-"""The layer registry: PyTorch's class names (case-insensitive) to symcnn layer classes."""
+"""The layer registry: PyTorch's class names (case-insensitive) to symcnn layer classes, and
+under ``convention: keras`` Keras's (:mod:`symcnn.layers.keras`)."""
 
 from __future__ import annotations
 
 import difflib
 from collections import Counter
+from typing import Any
 
 from ..errors import SpecError, describe
 from . import (
@@ -11,6 +13,7 @@ from . import (
     conv,
     dense,
     embedding,
+    keras,
     merge,
     norm,
     padding,
@@ -21,9 +24,21 @@ from . import (
     shape,
     transformer,
 )
-from .base import Check, Formula, Layer, Row, Tensor, Where
+from .base import KERAS, Check, Formula, KerasFace, Layer, Row, Tensor, Where
 
-__all__ = ["LAYERS", "Check", "Formula", "Layer", "Row", "Tensor", "Where", "lookup"]
+__all__ = [
+    "LAYERS",
+    "Check",
+    "Formula",
+    "KerasFace",
+    "Layer",
+    "Row",
+    "Tensor",
+    "Where",
+    "keras_arguments",
+    "lookup",
+    "resolve",
+]
 
 _CLASSES: list[type[Layer]] = [
     conv.Conv1d,
@@ -138,3 +153,42 @@ def lookup(type_name: object, where: object) -> type[Layer]:
         where=where,
         field="type",
     )
+
+
+def resolve(
+    type_name: object, convention: str, where: Where
+) -> tuple[type[Layer], KerasFace | None]:
+    """The layer class a spec's ``type`` names under ``convention``, and its Keras face (``None``
+    under torch). A name of the other framework gets that framework's name for it."""
+    key = type_name.strip().lower() if isinstance(type_name, str) else None
+    if convention != KERAS:
+        if key is not None and key not in LAYERS and key not in ALIASES:
+            hint = keras.torch_hint(type_name, where)
+            if hint is not None:
+                raise hint
+        return lookup(type_name, where), None
+    face = keras.FACES.get(key) if key is not None else None
+    if face is None:
+        raise keras.unknown(type_name, LAYERS.get(ALIASES.get(key, key)) if key else None, where)
+    return face.layer, face
+
+
+def keras_arguments(
+    layer_class: type[Layer],
+    face: KerasFace | None,
+    raw: dict[str, Any],
+    argument: Any,
+    where: Where,
+) -> dict[str, Any]:
+    """A layer entry's arguments as the layer's fields: Keras keywords translated (``face``), the
+    other framework's keywords refused with this one's name, Keras's defaults filled in.
+    ``argument(field, value)`` reads a value in its scope (a block's arguments)."""
+    arguments = dict(keras.defaults(face))
+    for key, value in raw.items():
+        target = keras.keyword(layer_class, face, key, where)
+        if target is None:  # a Keras keyword that changes no count
+            continue
+        value = argument(target, value)
+        arguments[target] = value if face is None else keras.translate(face, key, value, where)
+    keras.require(face, raw, where)
+    return arguments

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,13 +43,23 @@ class Where:
         return f"layers[{self.index}] {self.name!r} ({self.type})"
 
 
-def arg(kind: str, default: Any = dataclasses.MISSING, *, inferred: bool = False) -> Any:
+def arg(
+    kind: str,
+    default: Any = dataclasses.MISSING,
+    *,
+    inferred: bool = False,
+    convention: str | None = None,
+) -> Any:
     """A layer argument: ``kind`` says how spec values are coerced (see :func:`coerce`).
 
     ``inferred`` marks sizes that come from the input (in_channels, in_features, num_features...):
-    they may be omitted and, if given, must agree with the inferred value.
+    they may be omitted and, if given, must agree with the inferred value. ``convention`` marks an
+    argument that exists only under that counting convention (``keras``: BatchNormalization's
+    ``center``); it must have a default.
     """
-    metadata = {"kind": kind, "inferred": inferred}
+    metadata: dict[str, Any] = {"kind": kind, "inferred": inferred}
+    if convention is not None:
+        metadata["convention"] = convention
     if default is dataclasses.MISSING:
         return field(metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -258,3 +269,57 @@ def coerce(kind: str, raw: Any, spatial_dims: int, coercer: _Coercer) -> Any:
             return tuple(scale(item) for item in raw)
         return scale(raw)
     raise AssertionError(f"unknown argument kind {kind!r}")  # a bug in a layer class
+
+
+#: Keras keywords of the weighted layers that change no count: how weights start, are penalized
+#: or bounded, and the activation applied after the layer
+KERAS_WEIGHT_KEYWORDS = (
+    "activation",
+    "kernel_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "kernel_constraint",
+    "bias_constraint",
+)
+
+
+def keras_padding(value: Any, where: Where) -> str:
+    """Keras's ``padding`` of a convolution: ``'valid'`` or ``'same'`` (no numbers)."""
+    if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+        return value.strip().lower()
+    raise SpecError(
+        f"`padding` = {value!r}: Keras's padding is 'valid' or 'same' (for numbers, put a "
+        "ZeroPadding layer before)",
+        where=where,
+        field="padding",
+    )
+
+
+@dataclass(frozen=True)
+class KerasFace:
+    """How Keras writes one of the layer classes, for ``convention: keras`` (the registry of
+    faces is :mod:`symcnn.layers.keras`; a family's module declares its faces as ``KERAS_FACES``).
+
+    ``keywords`` maps each Keras keyword to the layer's field it sets; ``convert`` turns a Keras
+    value into the field's (``padding: ((1, 2), (3, 4))`` into PyTorch's flat tuple), by Keras
+    keyword; ``defaults`` are the layer's fields whose Keras default differs from PyTorch's;
+    ``ignored`` are Keras keywords that change no count (``activation``, initializers...);
+    ``required`` the Keras keywords Keras's constructor cannot do without; ``torch`` how
+    PyTorch writes the layer, when that is not the layer class's own name.
+    """
+
+    name: str
+    layer: type  # the symcnn layer class (symcnn.layers.base.Layer)
+    keywords: Mapping[str, str] = field(default_factory=dict)
+    convert: Mapping[str, Callable[[Any, Where], Any]] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    ignored: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    torch: str = ""
+
+    @property
+    def torch_name(self) -> str:
+        """PyTorch's name (or way of writing) the layer."""
+        return self.torch or str(getattr(self.layer, "torch_name", ""))

@@ -21,17 +21,33 @@ from ..formula import Expr, Line, Textbook, evaluate
 from ..parse import check_digits
 from ..prose import Inline, Text
 from ..symbols import bias
-from ._arguments import ONE, ZERO, Where, _Coercer, _describe, arg, coerce  # noqa: F401
+from ._arguments import (  # noqa: F401
+    KERAS_WEIGHT_KEYWORDS,
+    ONE,
+    ZERO,
+    KerasFace,
+    Where,
+    _Coercer,
+    _describe,
+    arg,
+    coerce,
+    keras_padding,
+)
 from ._defaults import argument_pieces, at_default, textbook_lines, untemplated_lines, with_values
 
 __all__ = [
+    "CONVENTIONS",
     "DTYPES",
     "INTEGER_DTYPES",
+    "KERAS",
+    "KERAS_WEIGHT_KEYWORDS",
     "LAYER_OUTPUT_DTYPE",
+    "TORCH",
     "Check",
     "Expansion",
     "Expr",
     "Formula",
+    "KerasFace",
     "Layer",
     "Row",
     "Tensor",
@@ -40,6 +56,10 @@ __all__ = [
     "with_values",
 ]
 
+#: the counting conventions: PyTorch's (the default) and Keras's (``convention: keras``)
+TORCH = "torch"
+KERAS = "keras"
+CONVENTIONS = (TORCH, KERAS)
 
 
 #: the element types an input may declare (``input: {shape: [L], dtype: int64}``), by the names
@@ -220,6 +240,17 @@ class Row:
     def activation_size(self) -> Expr:
         return sympy.Mul(*self.output_shape)
 
+    @property
+    def non_trainable(self) -> Expr:
+        """Parameters an optimizer does not train: Keras's BatchNormalization moving mean and
+        variance under ``convention: keras``; 0 under PyTorch's, which keeps them as buffers."""
+        return self.extra.get("non_trainable", ZERO)
+
+    @property
+    def trainable(self) -> Expr:
+        """The parameters an optimizer trains: ``params`` less the non-trainable ones."""
+        return self.params - self.non_trainable
+
     def _repr_latex_(self) -> str:
         return DISPLAY["latex"](self) if "latex" in DISPLAY else repr(self)
 
@@ -237,12 +268,22 @@ DISPLAY: dict[str, Callable[[Row], str]] = {}
 _FORMULAS: dict[tuple[Any, ...], Formula] = {}
 
 
+@dataclass(frozen=True, kw_only=True)
 class Layer:
     """Base of every layer: a frozen dataclass of PyTorch's keyword arguments.
 
     Subclasses set ``torch_name`` (PyTorch's class name) and implement :meth:`formula` (the general
     formula) and :meth:`bind_values` (the notation symbols' values for one input).
+
+    ``convention`` is the counting convention the network counts in (``torch`` or ``keras``), not
+    a spec argument: the spec's top-level ``convention`` sets it on every layer, and a layer whose
+    count differs under Keras writes that term of its textbook tree once, on ``self.convention``.
+    Arguments declared with ``arg(..., convention="keras")`` exist only under Keras (its
+    BatchNormalization's ``center`` and ``scale``); the Keras names and keywords are declared as
+    :class:`KerasFace` values in the layer's module and collected by :mod:`symcnn.layers.keras`.
     """
+
+    convention: str = field(default=TORCH, metadata={"kind": "convention"}, repr=False)
 
     torch_name: ClassVar[str]
     spatial_dims: ClassVar[int] = 0
@@ -254,15 +295,27 @@ class Layer:
     # -- construction from a spec
 
     @classmethod
-    def arguments(cls) -> dict[str, dataclasses.Field[Any]]:
-        return {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    def arguments(cls, convention: str = TORCH) -> dict[str, dataclasses.Field[Any]]:
+        """The spec arguments of the layer under ``convention`` (PyTorch's keyword arguments,
+        and under Keras the Keras-only ones)."""
+        return {
+            f.name: f
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.metadata.get("kind") != "convention"
+            and f.metadata.get("convention", convention) == convention
+        }
 
     @classmethod
     def from_spec(
-        cls, where: Where, raw: Mapping[str, Any], symbols: dict[str, Expr]
+        cls,
+        where: Where,
+        raw: Mapping[str, Any],
+        symbols: dict[str, Expr],
+        convention: str = TORCH,
     ) -> Layer:
-        """Build the layer from raw spec arguments, coercing and checking each one."""
-        fields = cls.arguments()
+        """Build the layer from raw spec arguments, coercing and checking each one; the layer
+        counts under ``convention``."""
+        fields = cls.arguments(convention)
         values: dict[str, Any] = {}
         for name in raw:
             if name not in fields:
@@ -294,7 +347,7 @@ class Layer:
             allowed = cls.choices.get(name)
             if allowed is not None and values[name] not in allowed:
                 raise coercer.fail(f"must be one of {', '.join(map(repr, allowed))}")
-        layer = cls(**values)
+        layer = cls(**values, convention=convention)
         layer.validate(where)
         return layer
 
@@ -312,7 +365,12 @@ class Layer:
         their arguments it depends on (``formula_fields``)."""
         if self.formula_fields is None:
             return self.formula(layout)
-        key = (type(self), layout, *(getattr(self, name) for name in self.formula_fields))
+        key = (
+            type(self),
+            layout,
+            self.convention,
+            *(getattr(self, name) for name in self.formula_fields),
+        )
         cached = _FORMULAS.get(key)
         if cached is None:
             cached = _FORMULAS[key] = self.formula(layout)

@@ -34,6 +34,7 @@ import sympy
 from ..errors import ShapeError, SpecError
 from ..floors import substitute as put_in
 from ..formula import (
+    Ceil,
     Floor,
     Group,
     Node,
@@ -51,7 +52,22 @@ from ..prose import Inline, Math, Text, bias_phrase, sizes, uniform
 from ..symbols import AxisSymbols, axis_symbols, bias, d, g, k
 from ._defaults import with_values, written_work
 from ._relations import divides, ge, le, lt
-from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg, face, require
+from .base import (
+    KERAS,
+    KERAS_WEIGHT_KEYWORDS,
+    Check,
+    Expr,
+    Formula,
+    KerasFace,
+    Layer,
+    Row,
+    Tensor,
+    Where,
+    arg,
+    face,
+    keras_padding,
+    require,
+)
 
 __all__ = [
     "Conv",
@@ -148,12 +164,33 @@ class Conv(Layer):
     padding_mode: str = arg("text", "zeros")
 
     choices: ClassVar = {"padding_mode": PADDING_MODES}
-    formula_fields: ClassVar = ()
+    formula_fields: ClassVar[tuple[str, ...]] = ("tf_same",)
 
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)
 
+    @property
+    def tf_same(self) -> bool:
+        """Keras's ``padding: same``: TensorFlow pads ``(⌈W/s⌉ − 1)·s + r·(m − 1) + 1 − W`` in
+        all (the odd one on the right), so the output is ``⌈W/s⌉`` at any stride."""
+        return self.convention == KERAS and self.padding == "same"
+
+    #: Keras's Conv1D/2D/3D refuse strides > 1 with a dilation > 1 (its depthwise and separable
+    #: convolutions do not)
+    keras_strided_dilation: ClassVar[bool] = False
+
     def validate(self, where: Where) -> None:
+        if self.convention == KERAS:
+            if self.keras_strided_dilation:
+                return
+            if any(s != 1 for s in self.stride) and any(r != 1 for r in self.dilation):
+                raise SpecError(
+                    f"`strides` = {list(self.stride)} with `dilation_rate` = "
+                    f"{list(self.dilation)}: Keras refuses strides > 1 with a dilation > 1",
+                    where=where,
+                    field="strides",
+                )
+            return
         if self.padding == "same" and any(s != 1 for s in self.stride):
             raise SpecError(
                 f"`padding` = 'same' needs stride 1 on every axis, got `stride` = "
@@ -181,6 +218,10 @@ class Conv(Layer):
         axes = axis_symbols(self.spatial_dims)
         outputs = []
         for a in axes:
+            if self.tf_same:  # the Keras convention's term: TF-style 'same' at any stride
+                note = "Keras's 'same' pads TF-style: W/s rounded up"
+                outputs.append(Written(Ceil(Quotient(Sym(a.size), Sym(a.stride))), note))
+                continue
             windows = Quotient(window(a, _varies(values, a.dilation, 1)), Sym(a.stride))
             outputs.append(Written(plus(Floor(windows), 1)))
         per_filter = _grouped(times(*_textbook_kernel(axes), d), values)
@@ -409,3 +450,42 @@ Conv3d = face(Conv, 3, "Conv3d")
 ConvTranspose1d = face(ConvTranspose, 1, "ConvTranspose1d")
 ConvTranspose2d = face(ConvTranspose, 2, "ConvTranspose2d")
 ConvTranspose3d = face(ConvTranspose, 3, "ConvTranspose3d")
+
+
+_KERAS_CONV_KEYWORDS = {
+    "filters": "out_channels",
+    "kernel_size": "kernel_size",
+    "strides": "stride",
+    "padding": "padding",
+    "dilation_rate": "dilation",
+    "groups": "groups",
+    "use_bias": "bias",
+}
+
+
+def _keras_conv(
+    name: str, layer: type[Layer], keywords: Mapping[str, str], torch: str = ""
+) -> KerasFace:
+    initializers = (
+        *KERAS_WEIGHT_KEYWORDS,
+        *(f"{part}_{kind}" for part in ("depthwise", "pointwise")
+          for kind in ("initializer", "regularizer", "constraint")),
+    )
+    return KerasFace(
+        name,
+        layer,
+        keywords,
+        convert={"padding": keras_padding},
+        defaults={"padding": "valid"},
+        ignored=initializers,
+        required=("kernel_size", *(("filters",) if "filters" in keywords else ())),
+        torch=torch,
+    )
+
+
+#: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`)
+KERAS_FACES = (
+    _keras_conv("Conv1D", Conv1d, _KERAS_CONV_KEYWORDS),
+    _keras_conv("Conv2D", Conv2d, _KERAS_CONV_KEYWORDS),
+    _keras_conv("Conv3D", Conv3d, _KERAS_CONV_KEYWORDS),
+)

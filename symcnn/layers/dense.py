@@ -35,7 +35,18 @@ from ..prose import Inline, Math, Text, bias_phrase
 from ..symbols import P, bias, c, d, p
 from ._defaults import written_work
 from ._relations import eq
-from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg
+from .base import (
+    KERAS_WEIGHT_KEYWORDS,
+    Check,
+    Expr,
+    Formula,
+    KerasFace,
+    Layer,
+    Row,
+    Tensor,
+    Where,
+    arg,
+)
 
 __all__ = ["ACTIVATIONS", "Dropout", "Flatten", "Identity", "Linear", "PReLU"]
 
@@ -385,3 +396,20 @@ DROPOUTS: dict[str, type[Layer]] = {
     name: _dropout(name)
     for name in ("Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
 }
+
+
+#: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`)
+KERAS_FACES = (
+    KerasFace(
+        "Dense",
+        Linear,
+        {"units": "out_features", "use_bias": "bias"},
+        ignored=KERAS_WEIGHT_KEYWORDS,
+    ),
+    KerasFace("Flatten", Flatten),
+    KerasFace(
+        "Dropout", Dropout, {"rate": "p"}, ignored=("noise_shape", "seed"), required=("rate",)
+    ),
+    KerasFace("Activation", Identity, ignored=("activation",), required=("activation",)),
+    KerasFace("ReLU", ACTIVATIONS["ReLU"], ignored=("max_value", "negative_slope", "threshold")),
+)

@@ -29,7 +29,20 @@ from ..prose import Inline, Math, Text
 from ..symbols import AXES, axis_symbols
 from ._defaults import activation_line
 from ._relations import eq
-from .base import ONE, ZERO, Check, Expr, Formula, Layer, Row, Tensor, Where, arg, format_shape
+from .base import (
+    ONE,
+    ZERO,
+    Check,
+    Expr,
+    Formula,
+    KerasFace,
+    Layer,
+    Row,
+    Tensor,
+    Where,
+    arg,
+    format_shape,
+)
 
 __all__ = ["Add", "Cat", "Mul", "broadcast"]
 
@@ -314,3 +327,26 @@ def _size_out(stem: str) -> Quantity:
     if stem in _SPATIAL:
         return quantity(f"{stem}_out")
     return Quantity(f"{stem}_out", f"{stem}_out", rf"{stem}_{{\text{{out}}}}")
+
+
+def _keras_axis(value: Any, where: Where) -> Any:
+    """Keras's ``axis`` counts the batch axis as 0; ``dim`` counts one example's axes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value == 0:
+            raise SpecError(
+                "`axis` = 0 is the batch axis; Keras concatenates examples' axes 1, 2... or -1",
+                where=where,
+                field="axis",
+            )
+        return value - 1 if value > 0 else value
+    return value  # not an integer: `dim`'s own check says so
+
+
+#: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`)
+KERAS_FACES = (
+    KerasFace("Add", Add),
+    KerasFace("Multiply", Mul),
+    KerasFace(
+        "Concatenate", Cat, {"axis": "dim"}, convert={"axis": _keras_axis}, defaults={"dim": -1}
+    ),
+)

@@ -9,11 +9,20 @@ With ``d`` channels (PyTorch's ``num_features`` / ``num_channels``)::
 
 The running statistics are ``running_mean`` and ``running_var`` (d each) and the single counter
 ``num_batches_tracked``. Source: PyTorch's ``_NormBase``, ``GroupNorm`` and ``LayerNorm``.
+
+Under ``convention: keras`` (Keras's ``BatchNormalization`` and ``LayerNormalization``)::
+
+    BatchNormalization   params (scale + center)·d + 2d, of which 2d non-trainable (the moving
+                         mean and variance); no buffers, no counter
+    LayerNormalization   params (scale + center)·N
+
+Source: Keras 3's ``BatchNormalization.build`` and ``LayerNormalization.build``.
 Each formula is written once, as the tree of the class's ``textbook``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -25,12 +34,25 @@ from ..formula import Textbook, Written, because, plus, times
 from ..prose import Inline, Math, Text
 from ..symbols import N, bias, d, g
 from ._relations import divides, eq, gt
-from .base import Check, Expr, Formula, Layer, Tensor, Where, arg, face, format_shape
+from .base import (
+    KERAS,
+    Check,
+    Expr,
+    Formula,
+    KerasFace,
+    Layer,
+    Tensor,
+    Where,
+    arg,
+    face,
+    format_shape,
+)
 
 __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "BatchNorm3d",
+    "BatchNormalization",
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",
@@ -54,7 +76,7 @@ class _NormBase(Layer):
     affine: bool = arg("bool", True)
     track_running_stats: bool = arg("bool", True)
 
-    formula_fields: ClassVar = ("affine", "track_running_stats")
+    formula_fields: ClassVar[tuple[str, ...]] = ("affine", "track_running_stats")
     mistake_families: ClassVar = ("running_stats",)
 
     def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
@@ -83,9 +105,62 @@ class BatchNorm(_NormBase):
     #: what the cost counters count it as (symcnn.costs)
     cost_family: ClassVar[str] = 'batch_norm'
 
+    # Keras's BatchNormalization arguments (convention: keras): gamma if scale, beta if center,
+    # and `axis` (counted with the batch axis, as Keras counts it) the axis normalized
+    center: bool = arg("bool", True, convention="keras")
+    scale: bool = arg("bool", True, convention="keras")
+    axis: int = arg("int", -1, convention="keras")
+
+    formula_fields: ClassVar = ("affine", "track_running_stats", "center", "scale")
+
     def input_rank(self) -> tuple[int, ...]:
         # BatchNorm1d takes (N, C) or (N, C, L): an example of rank 1 or 2
         return (1, 2) if self.spatial_dims == 1 else (self.spatial_dims + 1,)
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        if self.convention != KERAS:
+            return super().textbook(values)
+        # the Keras convention's term: the moving mean and variance are 2d non-trainable
+        # parameters (Keras's weights), not buffers; gamma and beta follow scale and center
+        learned = [name for name, kept in (("gamma", self.scale), ("beta", self.center)) if kept]
+        stats = times(2, d)
+        if not learned:
+            note = "center = scale = false: only the moving mean and variance (non-trainable)"
+            return Textbook(Written(stats, note))
+        trained = times(len(learned), d) if len(learned) == 2 else d
+        note = f"{' and '.join(learned)} per channel, and the moving mean and variance"
+        return Textbook(Written(plus(trained, stats), note))
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        general = self.textbook_formula(layout)
+        if self.convention != KERAS:
+            return general
+        return dataclasses.replace(general, extra={"non_trainable": 2 * d})
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        if self.convention != KERAS:
+            return super().bind_values(x, where)
+        # Keras counts the axis with the batch axis: -1 is the last, 1 the first of an example
+        if self.axis == 0 or not -x.rank <= self.axis <= x.rank:
+            raise ShapeError(
+                f"`axis` = {self.axis} is not an axis of the example {format_shape(x.shape)} "
+                "(Keras counts the batch axis as 0: the example's axes are 1 to "
+                f"{x.rank}, or -1 to -{x.rank})",
+                where=where,
+                field="axis",
+            )
+        size = x.shape[self.axis - 1 if self.axis > 0 else self.axis]
+        return {d: size}, []
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchNormalization(BatchNorm):
+    """Keras's ``BatchNormalization``: BatchNorm on an example of any rank along ``axis``."""
+
+    torch_name = "BatchNormalization"
+
+    def input_rank(self) -> None:  # type: ignore[override]
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,10 +251,16 @@ class LayerNorm(Layer):
     eps: float = arg("number", 1e-5)
     elementwise_affine: bool = arg("bool", True)
     bias: Expr = arg("bias", True)
+    #: Keras's LayerNormalization ``scale`` (gamma; its ``center`` is the bias)
+    scale: bool = arg("bool", True, convention="keras")
 
-    formula_fields: ClassVar = ("elementwise_affine",)
+    formula_fields: ClassVar = ("elementwise_affine", "scale")
 
     def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        if self.convention == KERAS:  # Keras's term: gamma if scale, beta if center
+            return Textbook(
+                Written(times(plus(int(self.scale), bias), N), "N: elements of the last axis")
+            )
         if not self.elementwise_affine:
             return Textbook(because("elementwise_affine = false: no scale or shift"))
         return Textbook(Written(times(plus(1, bias), N), "N: elements of normalized_shape"))
@@ -221,3 +302,44 @@ BatchNorm3d = face(BatchNorm, 3, "BatchNorm3d")
 InstanceNorm1d = face(InstanceNorm, 1, "InstanceNorm1d")
 InstanceNorm2d = face(InstanceNorm, 2, "InstanceNorm2d")
 InstanceNorm3d = face(InstanceNorm, 3, "InstanceNorm3d")
+
+
+#: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`)
+KERAS_FACES = (
+    KerasFace(
+        "BatchNormalization",
+        BatchNormalization,
+        {
+            "axis": "axis",
+            "momentum": "momentum",
+            "epsilon": "eps",
+            "center": "center",
+            "scale": "scale",
+        },
+        ignored=(
+            "beta_initializer",
+            "gamma_initializer",
+            "moving_mean_initializer",
+            "moving_variance_initializer",
+            "beta_regularizer",
+            "gamma_regularizer",
+            "beta_constraint",
+            "gamma_constraint",
+            "synchronized",
+        ),
+        torch="BatchNorm1d, BatchNorm2d or BatchNorm3d",
+    ),
+    KerasFace(
+        "LayerNormalization",
+        LayerNorm,
+        {"epsilon": "eps", "center": "bias", "scale": "scale"},
+        ignored=(
+            "beta_initializer",
+            "gamma_initializer",
+            "beta_regularizer",
+            "gamma_regularizer",
+            "beta_constraint",
+            "gamma_constraint",
+        ),
+    ),
+)

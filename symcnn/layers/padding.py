@@ -25,13 +25,13 @@ Source: PyTorch's ``ZeroPad2d``, ``ConstantPad2d``, ``ReflectionPad2d``, ``Repli
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sympy
 
 from ..errors import ShapeError, SpecError
 from ._relations import ge, le, lt
-from .base import Check, Expr, Tensor, Where, arg, face, format_shape, require
+from .base import Check, Expr, KerasFace, Tensor, Where, arg, face, format_shape, require
 from .shape import Rearranging, Shape
 
 __all__ = [
@@ -266,3 +266,47 @@ ReplicationPad3d = face(ReplicationPad, 3, "ReplicationPad3d")
 CircularPad1d = face(CircularPad, 1, "CircularPad1d")
 CircularPad2d = face(CircularPad, 2, "CircularPad2d")
 CircularPad3d = face(CircularPad, 3, "CircularPad3d")
+
+
+def _keras_pads(dims: int) -> Any:
+    """Keras's ``padding`` of ZeroPadding1D/2D/3D (an int, one int per axis, or a (before, after)
+    pair per axis, in the axes' order) as PyTorch's flat tuple, last axis first."""
+
+    def convert(value: Any, where: Where) -> Any:
+        items = value if isinstance(value, list | tuple) else [value] * dims
+        if dims == 1 and isinstance(value, list | tuple):
+            items = [value]  # ZeroPadding1D's (left, right) is the one axis's pair
+        if len(items) != dims:
+            raise SpecError(
+                f"`padding` = {value!r}: Keras's ZeroPadding{dims}D takes an int, {dims} ints or "
+                f"{dims} (before, after) pairs",
+                where=where,
+                field="padding",
+            )
+        pairs = []
+        for item in items:
+            pair = item if isinstance(item, list | tuple) else [item, item]
+            if len(pair) != 2:
+                raise SpecError(
+                    f"`padding` = {value!r}: each axis takes (before, after)",
+                    where=where,
+                    field="padding",
+                )
+            pairs.append(list(pair))
+        return [side for pair in reversed(pairs) for side in pair]
+
+    return convert
+
+
+#: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`)
+KERAS_FACES = tuple(
+    KerasFace(
+        f"ZeroPadding{dims}D",
+        layer,
+        {"padding": "padding"},
+        convert={"padding": _keras_pads(dims)},
+        defaults={"padding": 1},
+        ignored=("data_format",),
+    )
+    for dims, layer in ((1, ZeroPad1d), (2, ZeroPad2d), (3, ZeroPad3d))
+)

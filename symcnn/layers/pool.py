@@ -45,7 +45,20 @@ from ..formula import (
 from ..prose import Inline, Math, Text, sizes, uniform
 from ..symbols import AxisSymbols, axis_symbols, d
 from ._relations import ge, le
-from .base import ZERO, Check, Expr, Formula, Layer, Tensor, Where, arg, arrange, face, require
+from .base import (
+    ZERO,
+    Check,
+    Expr,
+    Formula,
+    KerasFace,
+    Layer,
+    Tensor,
+    Where,
+    arg,
+    arrange,
+    face,
+    require,
+)
 from .conv import _general_sizes, _varies, window
 
 __all__ = [
@@ -58,6 +71,7 @@ __all__ = [
     "AvgPool1d",
     "AvgPool2d",
     "AvgPool3d",
+    "GlobalPool",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
@@ -93,8 +107,10 @@ class _Pool(Layer):
     stride: tuple[Expr, ...] | None = arg("sizes?", None)
     padding: tuple[Expr, ...] = arg("counts", 0)
     ceil_mode: bool = arg("bool", False)
+    #: Keras's ``padding: same`` (TF-style: ⌈W/s⌉ whatever the window); Keras's ``valid`` is 0
+    same: bool = arg("bool", False, convention="keras")
 
-    formula_fields: ClassVar = ("ceil_mode",)
+    formula_fields: ClassVar = ("ceil_mode", "same")
     mistake_families: ClassVar = ("pool", "window_pool")
     #: the kind of pooling, as a description names it
     kind: ClassVar[str] = ""
@@ -109,7 +125,12 @@ class _Pool(Layer):
         return self.kernel_size if self.stride is None else self.stride
 
     def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
-        outputs = tuple(_size(a, self.ceil_mode, values) for a in axis_symbols(self.spatial_dims))
+        axes = axis_symbols(self.spatial_dims)
+        if self.same:  # the Keras convention's term: TF-style 'same' padding
+            note = "Keras's 'same' pads TF-style: W/s rounded up"
+            outputs = tuple(Written(Ceil(Quotient(Sym(a.size), Sym(a.stride))), note) for a in axes)
+        else:
+            outputs = tuple(_size(a, self.ceil_mode, values) for a in axes)
         return Textbook(because(NOTHING_TO_LEARN), sizes=outputs, channels=d)
 
     def formula(self, layout: str = "HWC") -> Formula:
@@ -211,7 +232,7 @@ class AvgPool(_Pool):
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         values, checks = super().bind_values(x, where)
-        if self.spatial_dims == 3:
+        if self.spatial_dims == 3 and not self.same:
             # ATen's avg_pool3d alone asks pool3d_shape_check for check_input_size: the kernel
             # must fit in the input before padding, whatever the padding
             checks += [
@@ -314,3 +335,90 @@ AdaptiveAvgPool3d = face(AdaptivePool, 3, "AdaptiveAvgPool3d")
 AdaptiveMaxPool1d = face(AdaptiveMaxPool, 1, "AdaptiveMaxPool1d")
 AdaptiveMaxPool2d = face(AdaptiveMaxPool, 2, "AdaptiveMaxPool2d")
 AdaptiveMaxPool3d = face(AdaptiveMaxPool, 3, "AdaptiveMaxPool3d")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalPool(Layer):
+    """Keras's global pooling (``GlobalAveragePooling2D``...): one value per channel, of shape
+    ``(C,)``, or ``keepdims`` the spatial axes as 1s. PyTorch writes it as adaptive pooling to 1
+    and a flatten."""
+
+    keepdims: bool = arg("bool", False)
+
+    kind: ClassVar[str] = "average"
+    formula_fields: ClassVar = ("keepdims",)
+    mistake_families: ClassVar = ("pool",)
+
+    def input_rank(self) -> tuple[int, ...]:
+        return (self.spatial_dims + 1,)
+
+    def formula(self, layout: str = "HWC") -> Formula:
+        ones = (sympy.Integer(1),) * self.spatial_dims
+        shape = arrange(d, ones, layout) if self.keepdims else (d,)
+        return Formula(params=ZERO, output_shape=shape)
+
+    def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
+        return Textbook(because(NOTHING_TO_LEARN))
+
+    def describe(self) -> tuple[Inline, ...]:
+        return (Text(f"global {self.kind} pooling: one value per channel"),)
+
+    def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
+        return {d: x.channels}, []
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlobalMaxPool(GlobalPool):
+    kind: ClassVar = "max"
+
+
+def _keras_pool(name: str, layer: type[Layer]) -> KerasFace:
+    # Keras's max pooling's pool_size defaults to 2, average pooling's must be given; strides
+    # default to pool_size in both
+    maximum = name.startswith("Max")
+    return KerasFace(
+        name,
+        layer,
+        {"pool_size": "kernel_size", "strides": "stride", "padding": "same"},
+        convert={"padding": _keras_same},
+        defaults={"kernel_size": 2} if maximum else {},
+        ignored=("data_format",),
+        required=() if maximum else ("pool_size",),
+    )
+
+
+def _keras_same(value: Any, where: Where) -> bool:
+    if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+        return value.strip().lower() == "same"
+    raise SpecError(
+        f"`padding` = {value!r}: Keras's pooling padding is 'valid' or 'same'",
+        where=where,
+        field="padding",
+    )
+
+
+def _global(name: str, layer: type[Layer], dims: int) -> KerasFace:
+    adaptive = "AdaptiveMaxPool" if layer is GlobalMaxPool else "AdaptiveAvgPool"
+    return KerasFace(
+        name,
+        face(layer, dims, name),
+        {"keepdims": "keepdims"},
+        ignored=("data_format",),
+        torch=f"{adaptive}{dims}d with output_size 1, then Flatten",
+    )
+
+
+#: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`)
+KERAS_FACES = (
+    _keras_pool("MaxPooling1D", MaxPool1d),
+    _keras_pool("MaxPooling2D", MaxPool2d),
+    _keras_pool("MaxPooling3D", MaxPool3d),
+    _keras_pool("AveragePooling1D", AvgPool1d),
+    _keras_pool("AveragePooling2D", AvgPool2d),
+    _keras_pool("AveragePooling3D", AvgPool3d),
+    *(
+        _global(f"Global{kind}Pooling{dims}D", layer, dims)
+        for kind, layer in (("Average", GlobalPool), ("Max", GlobalMaxPool))
+        for dims in (1, 2, 3)
+    ),
+)

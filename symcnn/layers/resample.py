@@ -26,7 +26,7 @@ import sympy
 from ..errors import ShapeError, SpecError
 from ..floors import round_of
 from ._relations import divides, ge
-from .base import Check, Expr, Tensor, Where, arg, format_shape, require
+from .base import Check, Expr, KerasFace, Tensor, Where, arg, format_shape, require
 from .shape import Rearranging, Shape
 
 __all__ = [
@@ -293,3 +293,15 @@ class ChannelShuffle(Rearranging):
             ShapeError,
         )
         return x.shape, checks
+
+
+#: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`)
+KERAS_FACES = (
+    KerasFace(
+        "UpSampling2D",
+        Upsample,
+        {"size": "scale_factor", "interpolation": "mode"},
+        defaults={"scale_factor": 2},
+        ignored=("data_format",),
+    ),
+)

@@ -399,6 +399,8 @@ def latex_summary(table: SummaryTable, style: Style = DEFAULT) -> str:
     lines += [r"\bottomrule", r"\end{tabular}"]
     if table.counted:
         lines.append(r"\par\smallskip " + escape_latex(table.counted))
+    for label, value in table.footer:  # Keras's footer (convention: keras)
+        lines.append(rf"\par {label}: ${latex_number(value, style.grouping)}$")
     return "\n".join(lines) + "\n"
 
 

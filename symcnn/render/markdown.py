@@ -161,6 +161,9 @@ def markdown_summary(table: SummaryTable, style: Style = DEFAULT, *, title: bool
     lines.append(line(total))
     if table.counted:
         lines += ["", escape_markdown(table.counted)]
+    if table.footer:  # Keras's footer (convention: keras)
+        lines.append("")
+        lines += [f"{label}: {_value(value, style)}  " for label, value in table.footer]
     heading = f"**{escape_markdown(table.title)}**\n\n" if table.title and title else ""
     return heading + "\n".join(lines) + "\n"
 

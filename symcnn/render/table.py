@@ -81,6 +81,17 @@ class SummaryTable:
     counter: str | None = None
     #: one sentence saying who counted the costs, and what
     counted: str = ""
+    #: the convention that counted: ``torch`` or ``keras``
+    convention: str = "torch"
+    #: Keras's footer under the keras convention: ("Total params", n), ("Trainable params", n),
+    #: ("Non-trainable params", n); empty under torch
+    footer: tuple[tuple[str, Expr], ...] = ()
+
+    @property
+    def heading(self) -> str:
+        """What the title line says after the input and layout: the Keras convention when it
+        counted (no word: PyTorch's, the default)."""
+        return ", Keras convention" if self.convention == "keras" else ""
 
 
 _Costs = dict[str, tuple[Expr, Expr]]
@@ -193,4 +204,17 @@ def summary_table(
         ),
         counter=counter,
         counted="" if counter is None else lookup_counter(counter).sentence,
+        convention=net.convention,
+        footer=_footer(net),
+    )
+
+
+def _footer(net: Network) -> tuple[tuple[str, Expr], ...]:
+    """Keras's ``model.summary()`` footer, under the keras convention."""
+    if net.convention != "keras":
+        return ()
+    return (
+        ("Total params", net.params),
+        ("Trainable params", net.trainable),
+        ("Non-trainable params", net.non_trainable),
     )

@@ -163,10 +163,13 @@ def text_summary(
         shown = ", ".join(
             f"{row.name[: -len(' (input)')]} {format_shape(row.output_shape)}" for row in inputs
         )
-        out.append(f"{title} (inputs {shown}, layout {table.layout})")
+        out.append(f"{title} (inputs {shown}, layout {table.layout}{table.heading})")
     else:
-        out.append(f"{title} (input {format_shape(table.input_shape)}, layout {table.layout})")
+        shape = format_shape(table.input_shape)
+        out.append(f"{title} (input {shape}, layout {table.layout}{table.heading})")
     out += [line(headers), rule, *(line(row) for row in rows), rule, line(total)]
+    if table.footer:
+        out += [f"{label}: {format_expr(value)}" for label, value in table.footer]
     out += [f"{mark} {text}" for text, mark in notes.items()]
     if table.counted:
         out.append(table.counted)
@@ -214,6 +217,9 @@ def markdown_summary(table: SummaryTable, memory: Mapping[str, Any] | None = Non
     if table.title:
         out.append(f"**{escape_markdown(table.title)}**\n")
     out += [line(headers), align, *(line(row) for row in rows), line(bold_total, False)]
+    if table.footer:
+        out.append("")
+        out += [f"{label}: {format_expr(value)}  " for label, value in table.footer]
     if table.counted:
         out.append("")
         out.append(table.counted)
@@ -270,6 +276,7 @@ def summary_data(
     data: dict[str, object] = {
         "name": net.name,
         "layout": net.layout,
+        "convention": net.convention,
         "input_shape": shape(net.input_shape),
     }
     if len(net.inputs) > 1:
@@ -291,6 +298,8 @@ def summary_data(
     data.update(
         {
             "params": sympy.sstr(net.params),
+            "trainable": sympy.sstr(net.trainable),
+            "non_trainable": sympy.sstr(net.non_trainable),
             "buffers": sympy.sstr(net.buffers),
             "output": net.output,
             "output_shape": shape(net.output_shape),
