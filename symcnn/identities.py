@@ -32,6 +32,18 @@ from typing import Any
 
 import sympy
 
+from ._identity_examples import (
+    bias_example,
+    full_kernel_example,
+    grouped_example,
+    inverse_example,
+    pointwise_example,
+    same_example,
+    separable_example,
+    stacked_example,
+    strides_example,
+    transposed_example,
+)
 from ._loading import load_text, read_file_text
 from ._recurrent_examples import directions_example, gates_example
 from .check import normalize
@@ -192,149 +204,6 @@ def register(identity: Identity, *, replace: bool = False) -> Identity:
     return identity
 
 
-# ----------------------------------------------------------------------------------- examples
-
-
-def _net(shape: Sequence[Any], *layers: Mapping[str, Any]) -> Any:
-    from .network import load
-
-    return load({"input": list(shape), "layers": list(layers)})
-
-
-def _pointwise_example(v: Values) -> tuple[list[Any], list[Any]]:
-    H, W, d, k, b = (v[_symbol(n)] for n in ("H", "W", "d", "k", "bias"))
-    conv = _net([H, W, d], {"type": "conv2d", "out_channels": k, "kernel_size": 1, "bias": b})
-    dense = _net([H, W, d], {"type": "linear", "out_features": k, "bias": b})
-    return (
-        [conv.params, conv.output_shape[0], conv.output_shape[1]],
-        [dense.params, dense.output_shape[0], dense.output_shape[1]],
-    )
-
-
-def _full_kernel_example(v: Values) -> tuple[list[Any], list[Any]]:
-    H, W, d, k, b = (v[_symbol(n)] for n in ("H", "W", "d", "k", "bias"))
-    conv = _net([H, W, d], {"type": "conv2d", "out_channels": k, "kernel_size": [H, W], "bias": b})
-    dense = _net([H, W, d], {"type": "flatten"}, {"type": "linear", "out_features": k, "bias": b})
-    return (
-        [conv.params, conv.output_shape[0], conv.output_shape[1]],
-        [dense.params, 1, 1],
-    )
-
-
-def _separable_example(v: Values) -> tuple[list[Any], list[Any]]:
-    m, n, d, k, b = (v[_symbol(s)] for s in ("m", "n", "d", "k", "bias"))
-    shape = [n + 2, m + 2, d]
-
-    def separable(with_bias: Any) -> Any:
-        return _net(
-            shape,
-            {
-                "type": "conv2d",
-                "out_channels": d,
-                "kernel_size": [n, m],
-                "groups": d,
-                "bias": with_bias,
-            },
-            {"type": "conv2d", "out_channels": k, "kernel_size": 1, "bias": with_bias},
-        ).params
-
-    full_weights = _net(
-        shape, {"type": "conv2d", "out_channels": k, "kernel_size": [n, m], "bias": False}
-    ).params
-    return (
-        [separable(b), separable(False) / full_weights],
-        [d * (m * n + k) + b * (d + k), sympy.Rational(1, k) + sympy.Rational(1, m * n)],
-    )
-
-
-def _grouped_example(v: Values) -> tuple[list[Any], list[Any]]:
-    m, n, d, k, g = (v[_symbol(s)] for s in ("m", "n", "d", "k", "g"))
-    shape = [n, m, d]
-    grouped = _net(
-        shape,
-        {"type": "conv2d", "out_channels": k, "kernel_size": [n, m], "groups": g, "bias": False},
-    )
-    full = _net(shape, {"type": "conv2d", "out_channels": k, "kernel_size": [n, m], "bias": False})
-    return [g * grouped.params], [full.params]
-
-
-def _stacked_example(v: Values) -> tuple[list[Any], list[Any]]:
-    H, W, d = (v[_symbol(s)] for s in ("H", "W", "d"))
-    three = {"type": "conv2d", "out_channels": d, "kernel_size": 3, "bias": False}
-    stacked = _net([H, W, d], three, three)
-    single = _net([H, W, d], {"type": "conv2d", "out_channels": d, "kernel_size": 5, "bias": False})
-    return (
-        [stacked.output_shape[1], stacked.output_shape[0], stacked.params, single.params],
-        [single.output_shape[1], single.output_shape[0], 18 * d * d, 25 * d * d],
-    )
-
-
-def _strides_example(v: Values) -> tuple[list[Any], list[Any]]:
-    W, a, b = (v[_symbol(s)] for s in ("W", "s_h", "s_w"))
-    window = {"type": "maxpool1d", "kernel_size": 1}
-    twice = _net([W, 1], {**window, "stride": a}, {**window, "stride": b})
-    once = _net([W, 1], {**window, "stride": a * b})
-    return [twice.output_shape[0]], [once.output_shape[0]]
-
-
-def _transposed_example(v: Values) -> tuple[list[Any], list[Any]]:
-    m, n, d, k, g, b = (v[_symbol(s)] for s in ("m", "n", "d", "k", "g", "bias"))
-    shape = [3, 3]
-    layer = {"kernel_size": [n, m], "groups": g}
-    transposed = _net(
-        [*shape, d], {"type": "convtranspose2d", "out_channels": k, **layer, "bias": False}
-    )
-    conv = _net([n, m, k], {"type": "conv2d", "out_channels": d, **layer, "bias": False})
-    transposed_b = _net(
-        [*shape, d], {"type": "convtranspose2d", "out_channels": k, **layer, "bias": b}
-    )
-    conv_b = _net([n, m, k], {"type": "conv2d", "out_channels": d, **layer, "bias": b})
-    return [transposed.params, transposed_b.params - conv_b.params], [conv.params, b * (k - d)]
-
-
-def _bias_example(v: Values) -> tuple[list[Any], list[Any]]:
-    d, k, c, p, N = (v[_symbol(s)] for s in ("d", "k", "c", "p", "N"))
-    differences = []
-    for shape, layer in (
-        ([4, d], {"type": "conv1d", "out_channels": k, "kernel_size": 2}),
-        ([4, 4, d], {"type": "conv2d", "out_channels": k, "kernel_size": 2}),
-        ([4, 4, 4, d], {"type": "conv3d", "out_channels": k, "kernel_size": 2}),
-        ([4, 4, d], {"type": "convtranspose2d", "out_channels": k, "kernel_size": 2}),
-        ([p], {"type": "linear", "out_features": c}),
-        ([N], {"type": "layernorm"}),
-    ):
-        on = _net(shape, {**layer, "bias": True}).params
-        off = _net(shape, {**layer, "bias": False}).params
-        differences.append(on - off)
-    return differences, [k, k, k, k, c, N]
-
-
-def _same_example(v: Values) -> tuple[list[Any], list[Any]]:
-    H, W, d, m, n, r_w, r_h = (v[_symbol(s)] for s in ("H", "W", "d", "m", "n", "r_w", "r_h"))
-    net = _net(
-        [H, W, d],
-        {
-            "type": "conv2d",
-            "out_channels": 1,
-            "kernel_size": [n, m],
-            "padding": "same",
-            "dilation": [r_h, r_w],
-        },
-    )
-    return [net.output_shape[1], net.output_shape[0]], [W, H]
-
-
-def _inverse_example(v: Values) -> tuple[list[Any], list[Any]]:
-    W, m, s, z, r = (v[_symbol(x)] for x in ("W", "m", "s_w", "z_w", "r_w"))
-    arguments = {"kernel_size": m, "stride": s, "padding": z, "dilation": r}
-    net = _net(
-        [W, 1],
-        {"type": "convtranspose1d", "out_channels": 1, **arguments},
-        {"type": "conv1d", "out_channels": 1, **arguments},
-    )
-    return [net.output_shape[0]], [W]
-
-
 # ----------------------------------------------------------------------------------- built-in
 
 
@@ -358,7 +227,7 @@ def _builtin() -> list[Identity]:
                 quantity("conv2d.out_w", m=1),
             ),
             rhs=(quantity("linear.params", p="d", c="k"), H, W),
-            example=_pointwise_example,
+            example=pointwise_example,
             source="PyTorch's Conv2d and Linear documentation",
         ),
         Identity(
@@ -371,7 +240,7 @@ def _builtin() -> list[Identity]:
                 quantity("conv2d.out_w", m="W"),
             ),
             rhs=(quantity("linear.params", p="H*W*d", c="k"), 1, 1),
-            example=_full_kernel_example,
+            example=full_kernel_example,
             source="the fully convolutional view of dense layers (Long, Shelhamer and Darrell, "
             "2015)",
         ),
@@ -389,7 +258,7 @@ def _builtin() -> list[Identity]:
                 / quantity("conv2d.params", bias=0),
             ),
             rhs=(d * (m * n + k) + bias * (d + k), 1 / k + 1 / (m * n)),
-            example=_separable_example,
+            example=separable_example,
             source="A. Howard et al., MobileNets (2017), section 3.1",
         ),
         Identity(
@@ -399,7 +268,7 @@ def _builtin() -> list[Identity]:
             lhs=(g * quantity("conv2d.params", g="g", bias=0),),
             rhs=(quantity("conv2d.params", bias=0),),
             condition=divides,
-            example=_grouped_example,
+            example=grouped_example,
             source="PyTorch's Conv2d documentation (weight [k, d/g, n, m])",
         ),
         Identity(
@@ -419,7 +288,7 @@ def _builtin() -> list[Identity]:
                 25 * d**2,
             ),
             minimum={W: 5, H: 5},
-            example=_stacked_example,
+            example=stacked_example,
             source="K. Simonyan and A. Zisserman, Very Deep Convolutional Networks (2014), "
             "section 2.3",
         ),
@@ -435,7 +304,7 @@ def _builtin() -> list[Identity]:
             ),
             rhs=(quantity("conv2d.params", d="k", k="d", g="g", bias=0), bias * (k - d)),
             condition=divides,
-            example=_transposed_example,
+            example=transposed_example,
             source="PyTorch's ConvTranspose2d documentation (weight [d, k/g, n, m], bias [k])",
         ),
         Identity(
@@ -447,7 +316,7 @@ def _builtin() -> list[Identity]:
                 for name in bias_layers
             ),
             rhs=(k, k, k, k, c, N),
-            example=_bias_example,
+            example=bias_example,
             source="PyTorch: one bias per output channel, neuron or normalized element",
         ),
         Identity(
@@ -459,7 +328,7 @@ def _builtin() -> list[Identity]:
                 quantity("conv2d.out_h", padding="same", r_h="r_h"),
             ),
             rhs=(W, H),
-            example=_same_example,
+            example=same_example,
             sampled=tuple(_symbol(s) for s in ("d", "m", "n", "r_w", "r_h")),
             source="PyTorch's Conv2d documentation (padding='same')",
         ),
@@ -471,7 +340,7 @@ def _builtin() -> list[Identity]:
             "(docs/floors.md), by which symcnn keeps a strided size one floor at any depth.",
             lhs=(quantity("conv1d.output_size", m=1, s_w="s_w", W=strided),),
             rhs=(quantity("conv1d.output_size", m=1, s_w="s_h*s_w"),),
-            example=_strides_example,
+            example=strides_example,
             sampled=(W, _symbol("s_h"), _symbol("s_w")),
             source="R. Graham, D. Knuth and O. Patashnik, Concrete Mathematics (1994), (3.11); "
             "PyTorch's Conv1d documentation",
@@ -486,7 +355,7 @@ def _builtin() -> list[Identity]:
             ),
             rhs=(W,),
             condition=sympy.Ge(transposed_size, 1),
-            example=_inverse_example,
+            example=inverse_example,
             source="PyTorch's ConvTranspose1d documentation: its output size is the inverse of "
             "Conv1d's",
         ),

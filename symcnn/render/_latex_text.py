@@ -6,6 +6,7 @@ letter is typeset as its name (:func:`latex_expr`).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import sympy
@@ -97,3 +98,28 @@ def latex_expr(expr: sympy.Basic) -> str:
 def _greek(name: str) -> bool:
     base = split_super_sub(name)[0]
     return base.lower() in greek_letters_set or base.lower() in ("lamda", "lambda")
+
+
+#: a row of working wider than this many visible characters (about a text line) is broken
+ROW_WIDTH = 64
+#: a note longer than this is set as a paragraph between the rows (``\intertext``)
+PARAGRAPH_NOTE = 80
+
+
+class NoteRow(str):
+    """A note's row of its own: a paragraph in a document, a ``\text`` row in a display."""
+
+    def display(self) -> str:
+        return rf"&\quad\text{{({self})}}"
+
+    def document(self) -> str:
+        if len(self) > PARAGRAPH_NOTE:
+            return rf"\intertext{{\small ({self})}}"
+        return self.display()
+
+
+def visible_width(text: str) -> int:
+    """About how many characters a LaTeX fragment prints: ``\\cdot`` one, other commands and
+    braces none."""
+    text = text.replace("\\cdot", "x")
+    return len(re.sub(r"\\[a-zA-Z]+\s*|[{}]", "", text))

@@ -9,7 +9,6 @@ computes a count: results are the engine's (see :mod:`symcnn.derive`).
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Sequence
 
 import sympy
@@ -33,7 +32,7 @@ from ..derive import (
     Value,
 )
 from ..network import Network
-from ._latex_text import escape_latex, latex_expr, latex_number
+from ._latex_text import ROW_WIDTH, NoteRow, escape_latex, latex_expr, latex_number, visible_width
 from .document import (
     Document,
     Heading,
@@ -198,34 +197,9 @@ TERMS_PER_ROW = 6
 NOTE_LENGTH = {"derivation": 40, "fact": 60}
 
 
-#: a row of working wider than this many visible characters (about a text line) is broken
-ROW_WIDTH = 64
-#: a note longer than this is set as a paragraph between the rows (``\intertext``)
-PARAGRAPH_NOTE = 80
-
-
-class _NoteRow(str):
-    """A note's row of its own: a paragraph in a document, a ``\text`` row in a display."""
-
-    def display(self) -> str:
-        return rf"&\quad\text{{({self})}}"
-
-    def document(self) -> str:
-        if len(self) > PARAGRAPH_NOTE:
-            return rf"\intertext{{\small ({self})}}"
-        return self.display()
-
-
-def _visible(text: str) -> int:
-    """About how many characters a LaTeX fragment prints: ``\\cdot`` one, other commands and
-    braces none."""
-    text = text.replace("\\cdot", "x")
-    return len(re.sub(r"\\[a-zA-Z]+\s*|[{}]", "", text))
-
-
 def _with_note(rows: list[str], note: str, limit: int) -> list[str]:
     if len(note) > limit:
-        return [*rows, _NoteRow(escape_latex(note))]
+        return [*rows, NoteRow(escape_latex(note))]
     return [*rows[:-1], rows[-1] + _note(note)]
 
 
@@ -234,13 +208,13 @@ def _broken(node: Node | None, style: Style) -> list[str]:
     if node is None:
         return []
     text = latex_node(node, style)
-    if _visible(text) <= ROW_WIDTH or not isinstance(node, Sum):
+    if visible_width(text) <= ROW_WIDTH or not isinstance(node, Sum):
         return [text]
     rows: list[str] = []
     current: list[tuple[str, Node]] = []
     for term in node.terms:
         trial = latex_node(Sum((*current, term)), style)
-        if current and _visible(trial) > ROW_WIDTH:
+        if current and visible_width(trial) > ROW_WIDTH:
             rows.append(latex_node(Sum(tuple(current)), style))
             current = [term]
         else:
@@ -276,7 +250,7 @@ def _(line: Derivation, style: Style = DEFAULT) -> list[str]:
         rows = [f"{lhs} &= {' = '.join([*first, long_sum[0]])}"]
         rows += [rf"&\quad {part}" for part in long_sum[1:]]
         rows[-1] += f" = {result}"
-    elif line.result.is_number and _visible(" = ".join(chain)) <= ROW_WIDTH:
+    elif line.result.is_number and visible_width(" = ".join(chain)) <= ROW_WIDTH:
         rows = [f"{lhs} &= {' = '.join(chain)}"]
     elif line.result.is_number:
         # too wide for one row: each step on its own row, a long sum broken between its terms
@@ -313,7 +287,7 @@ def latex_lines(lines: Iterable[Line], style: Style = DEFAULT, *, display: bool 
     """Derivation lines as an amsmath ``align*``; ``display``: ``aligned`` in ``$$`` (Jupyter)."""
     rows = [row for line in lines for row in latex_rows(line, style)]
     rows = [
-        (row.display() if display else row.document()) if isinstance(row, _NoteRow) else row
+        (row.display() if display else row.document()) if isinstance(row, NoteRow) else row
         for row in rows
     ]
     # \intertext follows a row's \\ and is followed by the next row without one
