@@ -251,6 +251,11 @@ def load_text(text: str, origin: str, *, json_only: bool = False) -> Any:
             f"{origin} is longer than {limits.MAX_SPEC_BYTES:,} characters "
             + how_to_raise("MAX_SPEC_BYTES")
         )
+    if _nesting(text) > limits.MAX_DOCUMENT_NESTING:
+        raise SpecError(
+            f"{origin} is nested too deeply to read (more than {limits.MAX_DOCUMENT_NESTING:,} "
+            "levels) " + how_to_raise("MAX_DOCUMENT_NESTING")
+        )
     try:
         if json_only:
             return json.loads(

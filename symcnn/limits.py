@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = [
     "MAX_BITS",
     "MAX_BLOCK_NESTING",
+    "MAX_DOCUMENT_NESTING",
     "MAX_CHOICES",
     "MAX_DEPTH",
     "MAX_DESCRIBED",
@@ -50,6 +51,9 @@ MAX_SPEC_BYTES = 16 * 2**20
 #: YAML nodes a document may have once its aliases are expanded (a 4 KB ``&a [*a, *a, ...]`` tree
 #: can stand for billions)
 MAX_YAML_NODES = 1_000_000
+#: nesting of a spec, identity or exam document (brackets plus indentation), refused before it is
+#: parsed, so that no parser recurses that deep
+MAX_DOCUMENT_NESTING = 1_000
 #: characters of a value shown in an error message; longer values are cut with ``…``
 MAX_DESCRIBED = 200
 #: rows a network may have once every numeric ``repeat`` is unrolled
