@@ -131,6 +131,8 @@ class Network(CoreNetwork):
         spec = copy.deepcopy(dict(self.spec))
         if spec.get("name") is None:
             spec.pop("name", None)
+        if spec.get("convention") == "torch":  # the default: a spec need not say it
+            del spec["convention"]
         inputs = spec.get("inputs", {})
         if list(inputs) == ["input"]:
             del spec["inputs"]
