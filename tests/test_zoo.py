@@ -35,6 +35,7 @@ from zoo_models import (
     ResNetStage,
     SharedWeightsExam,
     UNet,
+    VisionTransformer,
     vit_b_16,
 )
 
@@ -370,6 +371,44 @@ def test_convnext_layer_scales_and_a_symbolic_input() -> None:
         model = ZOO["convnext_tiny.yaml"]()
     at_256 = symbolic.subs(H=256, W=320)
     compare_rows(at_256, model, run_reference(model, (3, 256, 320)), "CHW")
+
+
+def symbolic_vit() -> symcnn.Network:
+    """ViT-B/16 on a 16·g × 16·h image with n_layers encoder blocks: the position embedding has
+    g·h + 1 rows."""
+    spec = spec_of("vit_b_16.yaml")
+    spec["input"] = [3, "16*g", "16*h"]
+    entries = {entry.get("name"): entry for entry in spec["layers"]}
+    entries["encoder.pos_embedding"]["shape"] = ["g*h + 1", 768]
+    entries["encoder.layers"]["repeat"] = "n_layers"
+    return symcnn.load(spec)
+
+
+def test_vit_b_16_class_token_and_a_symbolic_image() -> None:
+    """The class token is prepended to the 196 patches and read back as row 0; on a 16·g × 16·h
+    image with n_layers blocks the count is a formula, which at other values is the reference's,
+    row by row."""
+    vit = load("vit_b_16.yaml")
+    assert vit["with_class_token"].inputs == ("class_token", "tokens")
+    assert vit["with_class_token"].output_shape == (197, 768)
+    assert vit["class_token_output"].output_shape == (768,)
+    assert vit["heads.head"].inputs == ("class_token_output",)
+    symbolic = symbolic_vit()
+    names = stage_symbols(symbolic)
+    assert set(names) == {"g", "h", "n_layers"}
+    g, h, layers = names["g"], names["h"], names["n_layers"]
+    conv = (16 * 16 * 3 + 1) * 768
+    block = 2 * (2 * 768) + (4 * 768 * 768 + 4 * 768) + (768 + 1) * 3072 + (3072 + 1) * 768
+    tokens = 768 + (g * h + 1) * 768
+    by_hand = conv + tokens + layers * block + 2 * 768 + (768 + 1) * 1000
+    assert sympy.expand(symbolic.params - by_hand) == 0
+    assert symbolic.subs(g=14, h=14, n_layers=12).params == VIT_B_16_PARAMS
+    with torch.device("meta"):
+        model = VisionTransformer(160, 16, num_layers=2, num_heads=12, hidden_dim=768, mlp_dim=3072)
+    at_160 = symbolic.subs(g=10, h=10, n_layers=2)
+    assert at_160.params == count(model.parameters())
+    records = run_reference(model, (3, 160, 160))
+    compare_rows(at_160, model, records, "CHW", ROW_NAMES["vit_b_16.yaml"])
 
 
 # ------------------------------------------------------------------------------- the ResNet stage

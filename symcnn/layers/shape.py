@@ -5,9 +5,9 @@ dim 0 is the batch axis and dims 1… are the spec's axes in the spec's layout (
 ``[32, 32, 3]`` in ``HWC`` is the batch ``(N, 32, 32, 3)``); negative dims count from the end.
 ``Reshape`` takes one example's new shape, without the batch axis, like the spec's ``input``; one
 size may be −1 (inferred). ``Select`` keeps one index of a dim and drops the dim (ViT's class
-token, ``x[:, 0]``, is ``select(dim=1, index=0)``). No layer here may move, merge or split the batch axis: symcnn describes
-one example. ``GLU`` halves its ``dim``; ``Softmax2d`` is a softmax over the channels of a
-``(C, H, W)`` example.
+token, ``x[:, 0]``, is ``select(dim=1, index=0)``). No layer here may move, merge or split the
+batch axis: symcnn describes one example. ``GLU`` halves its ``dim``; ``Softmax2d`` is a softmax
+over the channels of a ``(C, H, W)`` example.
 
 ``Permute``, ``Transpose``, ``Reshape`` and ``Select`` are not ``torch.nn`` modules but the tensor
 methods ``permute``, ``transpose``, ``reshape`` and ``select``.
