@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 import symcnn
@@ -100,8 +103,26 @@ def test_linear_layers_on_any_rank(rank: int, width: int, out: int, bias: bool, 
     assert net.flops == torch_flops(nn.Linear(width, out, bias=bias), shape)
 
 
-@pytest.mark.parametrize("example", sorted(ZOO))
-def test_the_zoo_costs_what_flop_counter_mode_counts(example: str) -> None:
+@contextmanager
+def attention_in_counted_kernels(fast_path: bool = False, math: bool = True) -> Iterator[None]:
+    """In eval mode without grad, a ``batch_first`` MultiheadAttention (ViT's) runs the fused
+    ``torch._native_multi_head_attention`` (the "fast path"), and with ``need_weights=False``
+    its products run in ``scaled_dot_product_attention``'s fused CPU kernel: FlopCounterMode
+    counts neither. Without the fast path and with the math kernel, it counts every matrix
+    product (docs/layers-attention.md#vit-b16)."""
+    before = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(fast_path)
+    try:
+        if math:
+            with sdpa_kernel(SDPBackend.MATH):
+                yield
+        else:
+            yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(before)
+
+
+def zoo_reference(example: str) -> tuple[symcnn.Network, nn.Module, tuple[int, ...]]:
     net = symcnn.load(EXAMPLES / example)
     entry = ZOO[example]
     model = entry() if callable(entry) else entry
@@ -109,7 +130,30 @@ def test_the_zoo_costs_what_flop_counter_mode_counts(example: str) -> None:
     shape = tuple(int(size) for size in net.input_shape)
     if net.layout == "HWC":  # PyTorch's modules take channels first
         shape = (shape[-1], *shape[:-1])
-    assert net.flops == torch_flops(model, shape), example
+    return net, model, shape
+
+
+@pytest.mark.parametrize("example", sorted(ZOO))
+def test_the_zoo_costs_what_flop_counter_mode_counts(example: str) -> None:
+    net, model, shape = zoo_reference(example)
+    with attention_in_counted_kernels():
+        assert net.flops == torch_flops(model, shape), example
+
+
+def test_vit_in_pytorchs_default_kernels_counts_less_attention() -> None:
+    """ViT-B/16 in PyTorch's default kernels: with the fast path FlopCounterMode counts none of
+    an attention's work; without it, the projections but not the two products Q·Kᵀ and
+    weights·V (2·L·L·e MACs), which the fused CPU kernel computes."""
+    net, model, shape = zoo_reference("vit_b_16.yaml")
+    attentions = [row for row in net.rows if row.type == "MultiheadAttention"]
+    assert len(attentions) == 12
+    attention_flops = sum(net.row_costs()[row.name][1] for row in attentions)
+    products = sum(2 * 2 * row.input_shape[0] ** 2 * row.input_shape[1] for row in attentions)
+    assert products == 12 * 4 * 197 * 197 * 768
+    with attention_in_counted_kernels(fast_path=True, math=False):
+        assert torch_flops(model, shape) == net.flops - attention_flops
+    with attention_in_counted_kernels(fast_path=False, math=False):
+        assert torch_flops(model, shape) == net.flops - products
 
 
 def test_only_what_the_output_depends_on_costs_and_every_application_counts() -> None:

@@ -124,6 +124,7 @@ CASES: dict[str, list[tuple[list[Any], str, dict[str, Any]]]] = {
     "permute": [([4, 6, 6], "HWC", {"dims": [0, 3, 1, 2]})],
     "transpose": [([4, 6], "CHW", {"dim0": 1, "dim1": 2})],
     "reshape": [(["H", "W", 3], "HWC", {"shape": [-1, 3]})],
+    "select": [([4, 6], "CHW", {"dim": 1, "index": 0})],
     "glu": [([4, 6], "CHW", {"dim": 1})],
     **{
         f"{family}pad{dims}d": [

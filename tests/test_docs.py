@@ -650,6 +650,7 @@ EXAMPLE_TOTALS: dict[str, int] = {
     "mobilenet_v2.yaml": 3_504_872,
     "googlenet.yaml": 6_624_904,
     "convnext_tiny.yaml": 28_589_128,
+    "vit_b_16.yaml": 86_567_656,
     "unet.yaml": 31_031_810,
     "se_block.yaml": 3_920,
     "shared_weights_exam.yaml": 7_271_940,
@@ -680,6 +681,7 @@ GRAPH_EXAMPLES = frozenset(
         "transformer_budget.yaml",
         "transformer_encoder.yaml",
         "unet.yaml",
+        "vit_b_16.yaml",
     }
 )
 SEQUENTIAL_SPECS = [path for path in EXAMPLE_SPECS if path.name not in GRAPH_EXAMPLES]

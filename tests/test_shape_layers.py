@@ -42,6 +42,7 @@ METHODS: dict[str, Callable[[torch.Tensor, dict[str, Any]], torch.Tensor]] = {
     "Permute": lambda x, kw: x.permute(*kw["dims"]),
     "Transpose": lambda x, kw: x.transpose(kw["dim0"], kw["dim1"]),
     "Reshape": lambda x, kw: x.reshape(1, *kw["shape"]),
+    "Select": lambda x, kw: x.select(kw["dim"], kw["index"]),
 }
 
 
@@ -246,9 +247,12 @@ def new_sizes(draw: Draw, total: int) -> list[int]:
 @st.composite
 def rearrangements(draw: Draw) -> Case:
     name = draw(
-        st.sampled_from(["Unflatten", "Permute", "Transpose", "Reshape", "GLU", "Softmax2d"])
+        st.sampled_from(
+            ["Unflatten", "Permute", "Transpose", "Reshape", "Select", "GLU", "Softmax2d"]
+        )
     )
-    rank = draw(st.integers(1, 4))
+    # a rank-1 example has no axis left after a select: symcnn refuses it (REFUSED)
+    rank = draw(st.integers(2 if name == "Select" else 1, 4))
     example = tuple(draw(st.integers(1, 4)) for _ in range(rank))
     batched = rank + 1
     kwargs: dict[str, Any]
@@ -269,6 +273,10 @@ def rearrangements(draw: Draw) -> Case:
     elif name == "Reshape":
         # an empty shape would be a scalar example, which PyTorch reshapes to and symcnn refuses
         kwargs = {"shape": new_sizes(draw, math.prod(example)) or [-1]}
+    elif name == "Select":
+        dim = draw(example_dims(rank))
+        size = example[dim % batched - 1] if -batched <= dim < batched else 4
+        kwargs = {"dim": dim, "index": draw(st.integers(-size - 1, size))}
     elif name == "GLU":
         example = (*example[:-1], draw(st.sampled_from([2, 4, 3])))
         kwargs = {} if draw(st.booleans()) else {"dim": draw(example_dims(rank))}
@@ -285,7 +293,7 @@ FAMILIES: dict[str, tuple[st.SearchStrategy[Case], tuple[str, ...]]] = {
     "shuffle": (shuffles(), ("PixelShuffle", "PixelUnshuffle", "ChannelShuffle")),
     "rearrangement": (
         rearrangements(),
-        ("Unflatten", "Permute", "Transpose", "Reshape", "GLU", "Softmax2d"),
+        ("Unflatten", "Permute", "Transpose", "Reshape", "Select", "GLU", "Softmax2d"),
     ),
 }
 EXAMPLES = {"padding": 300, "upsampling": 250, "shuffle": 120, "rearrangement": 250}
@@ -403,6 +411,9 @@ REFUSED = [
     ([2, 3], {"type": "transpose", "dim0": 0, "dim1": 2}, r"`dim0` = 0 is the batch axis"),
     ([2, 3], {"type": "transpose", "dim0": 1, "dim1": -3}, r"`dim1` = -3 is the batch axis"),
     ([2, 3], {"type": "glu", "dim": 0}, "batch axis"),
+    ([2, 3], {"type": "select", "dim": 0, "index": 0}, r"`dim` = 0 is the batch axis"),
+    # PyTorch gives a batch of scalars; symcnn's example keeps at least one axis
+    ([4], {"type": "select", "dim": 1, "index": 0}, "would leave no axis"),
     ([2, 3, 3], {"type": "zeropad2d", "padding": [1] * 8}, "would pad the batch axis"),
     ([3, 3], {"type": "zeropad2d", "padding": 1}, r"rank 3 \(one example"),
     ([2, 3, 3], {"type": "reflectionpad1d", "padding": 1}, "rank 2"),
@@ -467,6 +478,18 @@ MESSAGES = [
         r"`dims` = \[0, 1\] must list each of the 3 dims",
     ),
     ([6, 3], {"type": "glu", "dim": -1}, symcnn.ShapeError, r"its size \(3\) must be even"),
+    (
+        [6, 3],
+        {"type": "select", "dim": 2, "index": 3},
+        symcnn.ShapeError,
+        r"`index` = 3 is out of range for dim 2 of size 3 \(valid: -3..2\)",
+    ),
+    (
+        [6, 3],
+        {"type": "select", "dim": 1, "index": 0.5},
+        symcnn.SpecError,
+        r"`index`.*must be an integer",
+    ),
     (
         [2, 3],
         {"type": "zeropad1d", "padding": [1, 2, 3]},
@@ -580,6 +603,18 @@ def test_reshape_with_symbols_checks_the_element_count_symbolically():
     assert [check.condition for check in net.conditions] == [sympy.Eq(2 * H * W, C * H * W)]
     with pytest.raises(symcnn.ShapeError, match="elements"):
         load(["H", "W", 3], {"type": "reshape", "shape": ["H", 4, "W"]})
+
+
+def test_select_on_a_symbolic_axis_waits_for_its_size():
+    net = load(["C", "L"], {"type": "select", "dim": 2, "index": -1})
+    assert str(net.output_shape) == "(C,)" and net.conditions == ()
+    net = load(["C", "L"], {"type": "select", "dim": 2, "index": 3})
+    L = net.symbols["L"]
+    (check,) = net.conditions
+    assert [bool(check.condition.subs(L, size)) for size in (3, 4, 9)] == [False, True, True]
+    assert net.subs(C=2, L=4).output_shape == (2,)
+    with pytest.raises(symcnn.ShapeError, match=r"`index` = 3 is out of range"):
+        net.subs(C=2, L=3)
 
 
 def test_symbolic_padding_and_resampling_wait_for_values():

@@ -1,7 +1,7 @@
 """The model zoo in ``examples/`` agrees with PyTorch, row by row.
 
-Each graph example (ResNet-18/50, DenseNet-121, MobileNetV2, GoogLeNet and ConvNeXt-T from
-torchvision, a U-Net, a squeeze-and-excitation block, the shared-weights exam network, a ResNet
+Each graph example (ResNet-18/50, DenseNet-121, MobileNetV2, GoogLeNet, ConvNeXt-T and ViT-B/16
+from torchvision, a U-Net, a squeeze-and-excitation block, the shared-weights exam network, a ResNet
 stage of symbolic depth) has a hand-built PyTorch reference in ``zoo_models.py`` with
 torchvision's module names. The references' counts are checked against torchvision's published
 ones (and the exam's against hand arithmetic); then symcnn's totals against the references', and
@@ -9,10 +9,16 @@ every symcnn row named like a leaf module against that module: its own parameter
 and the output shape a forward hook records for one example; every bare ``nn.Parameter`` against
 the row of its name. The references run on the ``meta`` device: shapes without arithmetic, so
 even the U-Net at 256x256 costs nothing.
+
+A ``MultiheadAttention`` is one row, as a leaf: it runs its ``out_proj`` as a function, never as
+a module. A numeric ``repeat`` numbers its copies ``0``, ``1``…, where torchvision's ViT names its
+encoder blocks ``encoder_layer_0``…: ``ROW_NAMES`` maps such names to the rows'.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +35,7 @@ from zoo_models import (
     ResNetStage,
     SharedWeightsExam,
     UNet,
+    VisionTransformer,
     vit_b_16,
 )
 
@@ -40,6 +47,19 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 #: the zoo's examples with a fixed architecture (the ResNet stage is symbolic: tested on its own)
 ZOO_SPECS = sorted(ZOO)
 STAGE = EXAMPLES / "resnet_stage.yaml"
+
+#: modules that are one row although they have children (MultiheadAttention's out_proj is a
+#: parameter holder: the forward pass uses its weight in a function, never calls it)
+LEAF_MODULES = (nn.MultiheadAttention,)
+#: a torch module's name as the spec's row name, where they differ
+ROW_NAMES: dict[str, Callable[[str], str]] = {
+    "vit_b_16.yaml": lambda name: re.sub(r"\bencoder_layer_(\d+)\b", r"\1", name),
+}
+
+
+def same_name(name: str) -> str:
+    return name
+
 
 #: one BasicBlock of 64 channels: two 3x3 convolutions without bias and two BatchNorms
 BLOCK_PARAMS = 2 * (3 * 3 * 64 * 64) + 2 * (2 * 64)  # 73,984
@@ -77,15 +97,14 @@ def run_reference(model: nn.Module, input_chw: tuple[int, ...]) -> dict[str, lis
     order (a module used twice, like ResNet's ``relu``, records twice)."""
     records: dict[str, list[tuple[int, ...]]] = {}
     handles = []
-    for name, module in model.named_modules():
-        if name and not any(True for _ in module.children()):
+    for name, module in leaves(model).items():
 
-            def hook(
-                _module: nn.Module, _args: Any, output: torch.Tensor, name: str = name
-            ) -> None:
-                records.setdefault(name, []).append(tuple(output.shape[1:]))
+        def hook(_module: nn.Module, _args: Any, output: Any, name: str = name) -> None:
+            if isinstance(output, tuple):  # MultiheadAttention: (output, weights)
+                output = output[0]
+            records.setdefault(name, []).append(tuple(output.shape[1:]))
 
-            handles.append(module.register_forward_hook(hook))
+        handles.append(module.register_forward_hook(hook))
     with torch.no_grad():
         model.eval()(torch.zeros(1, *input_chw, device="meta"))
     for handle in handles:
@@ -102,11 +121,19 @@ def reference(name: str) -> tuple[nn.Module, dict[str, list[tuple[int, ...]]]]:
 
 
 def leaves(model: nn.Module) -> dict[str, nn.Module]:
-    return {
-        name: module
-        for name, module in model.named_modules()
-        if name and not any(True for _ in module.children())
-    }
+    """The modules a row stands for: those without children, and the ``LEAF_MODULES``, whose
+    children are not rows."""
+    found: dict[str, nn.Module] = {}
+    inside: list[str] = []
+    for name, module in model.named_modules():
+        if not name or any(name.startswith(prefix) for prefix in inside):
+            continue
+        if isinstance(module, LEAF_MODULES):
+            inside.append(name + ".")
+            found[name] = module
+        elif not any(True for _ in module.children()):
+            found[name] = module
+    return found
 
 
 def compare_rows(
@@ -114,13 +141,17 @@ def compare_rows(
     model: nn.Module,
     records: dict[str, list[tuple[int, ...]]],
     layout: str,
+    row_name: Callable[[str], str] = same_name,
 ) -> None:
     """Every leaf module is a row of the same name, with the module's own parameters and buffers
     and the output shape of the module's first call — or a block use of that name, when the spec
     writes the module's forward as layers (torchvision's LayerNorm2d: permute, normalize,
     permute back). Every bare ``nn.Parameter`` (a parameter of a module that is not a leaf, such
-    as ConvNeXt's ``layer_scale``) is a row of its name, of its shape and size."""
-    modules = leaves(model)
+    as ConvNeXt's ``layer_scale``) is a row of its name, of its size and of its shape, or its
+    shape without a leading batch axis of 1 (ViT's class token ``[1, 1, E]``, which torchvision
+    expands over the batch, is ``[1, E]``). ``row_name`` gives a module's row name."""
+    modules = {row_name(name): module for name, module in leaves(model).items()}
+    records = {row_name(name): shapes for name, shapes in records.items()}
     rows = {row.name: row for row in net.summary()}
     groups = {group.name: group for group in net.groups}
     missing = sorted(set(modules) - set(rows) - set(groups))
@@ -137,13 +168,16 @@ def compare_rows(
             assert (sum(r.params for r in inner), sum(r.buffers for r in inner)) == own, name
             output_shape = group.output_shape
         assert to_chw(output_shape, layout) == records[name][0], name
-    for name, parameter in model.named_parameters():
+    for torch_name, parameter in model.named_parameters():
+        name = row_name(torch_name)
         owner = name.rpartition(".")[0]
-        if owner in modules:
+        if any(owner == module or owner.startswith(module + ".") for module in modules):
             continue
         assert name in rows, f"the bare parameter {name} has no row"
         assert rows[name].params == parameter.numel(), name
-        assert to_chw(rows[name].output_shape, layout) == tuple(parameter.shape), name
+        shape = to_chw(rows[name].output_shape, layout)
+        batched = tuple(parameter.shape)
+        assert shape in (batched, batched[1:] if batched[:1] == (1,) else batched), name
 
 
 # ----------------------------------------------------------------------------------- the references
@@ -156,9 +190,9 @@ def test_reference_has_torchvisions_published_count(model: str) -> None:
 
 
 def test_vit_b_16_reference_has_torchvisions_published_count() -> None:
-    """ViT-B/16 (its spec waits for MultiheadAttention): the patch projection, the class token and
-    position embedding (bare parameters), 12 encoder blocks and the head add up to torchvision's
-    count, and a forward pass gives the 1,000 classes."""
+    """ViT-B/16: the patch projection, the class token and position embedding (bare parameters),
+    12 encoder blocks and the head add up to torchvision's count, and a forward pass gives the
+    1,000 classes."""
     with torch.device("meta"):
         model = vit_b_16()
         output = model(torch.zeros(1, 3, 224, 224))
@@ -211,7 +245,8 @@ def test_totals_agree_with_pytorch(name: str) -> None:
 @pytest.mark.parametrize("name", ZOO_SPECS)
 def test_rows_agree_with_pytorch(name: str) -> None:
     model, records = reference(name)
-    compare_rows(load(name), model, records, spec_of(name).get("layout", "HWC"))
+    layout = spec_of(name).get("layout", "HWC")
+    compare_rows(load(name), model, records, layout, ROW_NAMES.get(name, same_name))
 
 
 @pytest.mark.parametrize("name", ZOO_SPECS)
@@ -336,6 +371,44 @@ def test_convnext_layer_scales_and_a_symbolic_input() -> None:
         model = ZOO["convnext_tiny.yaml"]()
     at_256 = symbolic.subs(H=256, W=320)
     compare_rows(at_256, model, run_reference(model, (3, 256, 320)), "CHW")
+
+
+def symbolic_vit() -> symcnn.Network:
+    """ViT-B/16 on a 16·g × 16·h image with n_layers encoder blocks: the position embedding has
+    g·h + 1 rows."""
+    spec = spec_of("vit_b_16.yaml")
+    spec["input"] = [3, "16*g", "16*h"]
+    entries = {entry.get("name"): entry for entry in spec["layers"]}
+    entries["encoder.pos_embedding"]["shape"] = ["g*h + 1", 768]
+    entries["encoder.layers"]["repeat"] = "n_layers"
+    return symcnn.load(spec)
+
+
+def test_vit_b_16_class_token_and_a_symbolic_image() -> None:
+    """The class token is prepended to the 196 patches and read back as row 0; on a 16·g × 16·h
+    image with n_layers blocks the count is a formula, which at other values is the reference's,
+    row by row."""
+    vit = load("vit_b_16.yaml")
+    assert vit["with_class_token"].inputs == ("class_token", "tokens")
+    assert vit["with_class_token"].output_shape == (197, 768)
+    assert vit["class_token_output"].output_shape == (768,)
+    assert vit["heads.head"].inputs == ("class_token_output",)
+    symbolic = symbolic_vit()
+    names = stage_symbols(symbolic)
+    assert set(names) == {"g", "h", "n_layers"}
+    g, h, layers = names["g"], names["h"], names["n_layers"]
+    conv = (16 * 16 * 3 + 1) * 768
+    block = 2 * (2 * 768) + (4 * 768 * 768 + 4 * 768) + (768 + 1) * 3072 + (3072 + 1) * 768
+    tokens = 768 + (g * h + 1) * 768
+    by_hand = conv + tokens + layers * block + 2 * 768 + (768 + 1) * 1000
+    assert sympy.expand(symbolic.params - by_hand) == 0
+    assert symbolic.subs(g=14, h=14, n_layers=12).params == VIT_B_16_PARAMS
+    with torch.device("meta"):
+        model = VisionTransformer(160, 16, num_layers=2, num_heads=12, hidden_dim=768, mlp_dim=3072)
+    at_160 = symbolic.subs(g=10, h=10, n_layers=2)
+    assert at_160.params == count(model.parameters())
+    records = run_reference(model, (3, 160, 160))
+    compare_rows(at_160, model, records, "CHW", ROW_NAMES["vit_b_16.yaml"])
 
 
 # ------------------------------------------------------------------------------- the ResNet stage

@@ -50,9 +50,10 @@ PUBLISHED_PARAMS: dict[str, int] = {
     "mobilenet_v2": 3_504_872,
     "googlenet": 6_624_904,
     "convnext_tiny": 28_589_128,
+    "vit_b_16": 86_567_656,
 }
-#: ViT-B/16's (``vit_b_16``'s reference has no example yet: its spec needs MultiheadAttention)
-VIT_B_16_PARAMS = 86_567_656
+#: ViT-B/16's
+VIT_B_16_PARAMS = PUBLISHED_PARAMS["vit_b_16"]
 
 
 # ----------------------------------------------------------------------------------- ResNet
@@ -754,6 +755,7 @@ ZOO: dict[str, Callable[[], nn.Module]] = {
     "mobilenet_v2.yaml": mobilenet_v2,
     "googlenet.yaml": googlenet,
     "convnext_tiny.yaml": convnext_tiny,
+    "vit_b_16.yaml": vit_b_16,
     "unet.yaml": UNet,
     "se_block.yaml": SEBlock,
     "shared_weights_exam.yaml": SharedWeightsExam,

@@ -46,6 +46,7 @@ __all__ = [
     "DTYPES",
     "MEANINGS",
     "OPTIMIZERS",
+    "TORCHINFO_CONTAINERS",
     "batch_size",
     "memory",
     "memory_report",
@@ -63,6 +64,10 @@ COUNTER_BYTES = 8
 OPTIMIZERS: dict[str, int] = {"sgd": 0, "sgd_momentum": 1, "adam": 2}
 
 DEFAULT_DTYPE = "float32"
+#: cost families of layers torchinfo sees as a container, not a leaf module: MultiheadAttention
+#: holds ``out_proj`` as a child it never calls (its forward uses the weight in a function), so
+#: neither the attention's parameters nor its output are in torchinfo's sizes
+TORCHINFO_CONTAINERS = ("attention",)
 DEFAULT_OPTIMIZER = "sgd"
 
 #: what each figure of :func:`memory` counts, in its order
@@ -200,6 +205,8 @@ def torchinfo_memory(
       ``nn.Parameter`` is not a module).
     - ``total_param_bytes`` ("Params size"): the parameters of the modules; buffers are not
       counted, nor are learnable tensors (bare parameters of a module with children).
+    - A ``MultiheadAttention`` (:data:`TORCHINFO_CONTAINERS`) is in neither: torchinfo sees a
+      module with a child, ``out_proj``, that never runs.
     - ``total_bytes`` ("Estimated Total Size"): the sum of the three.
 
     >>> from symcnn.network import load
@@ -214,9 +221,12 @@ def torchinfo_memory(
     live = live_rows(net.rows, net.output)
     by_name: Mapping[str, Row] = {row.name: row for row in net.rows}
 
+    def leaf(row: Row) -> bool:
+        return row.layer.cost_family not in TORCHINFO_CONTAINERS
+
     def weighted(row: Row) -> bool:
         owner = by_name.get(row.shares, row) if row.shares is not None else row
-        return bool(owner.params != 0)
+        return bool(owner.params != 0) and leaf(owner)
 
     outputs = sympy.Add(
         *(
@@ -228,9 +238,14 @@ def torchinfo_memory(
     total_input = width * size * sympy.Add(*(sympy.Mul(*s) for s in net.inputs.values()))
     total_output = 2 * width * size * outputs
     # "Params size" adds up the leaf modules' parameters: a learnable tensor (a source, a bare
-    # ``nn.Parameter`` of a module with children) is in torchinfo's "Total params" but not here
+    # ``nn.Parameter`` of a module with children) and an attention's weights are in torchinfo's
+    # "Total params" but not here
     tensors = sympy.Add(
-        *(row.params * row.multiplicity for row in net.rows if row.layer.arity == 0)
+        *(
+            row.params * row.multiplicity
+            for row in net.rows
+            if row.layer.arity == 0 or not leaf(row)
+        )
     )
     total_param = width * (net.params - tensors)
     return {

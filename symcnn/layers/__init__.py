@@ -82,6 +82,7 @@ _CLASSES: list[type[Layer]] = [
     shape.Permute,
     shape.Transpose,
     shape.Reshape,
+    shape.Select,
     shape.GLU,
     shape.Softmax2d,
     padding.ZeroPad1d,

@@ -4,15 +4,16 @@
 dim 0 is the batch axis and dims 1… are the spec's axes in the spec's layout (an example
 ``[32, 32, 3]`` in ``HWC`` is the batch ``(N, 32, 32, 3)``); negative dims count from the end.
 ``Reshape`` takes one example's new shape, without the batch axis, like the spec's ``input``; one
-size may be −1 (inferred). No layer here may move, merge or split the batch axis: symcnn describes
-one example. ``GLU`` halves its ``dim``; ``Softmax2d`` is a softmax over the channels of a
-``(C, H, W)`` example.
+size may be −1 (inferred). ``Select`` keeps one index of a dim and drops the dim (ViT's class
+token, ``x[:, 0]``, is ``select(dim=1, index=0)``). No layer here may move, merge or split the
+batch axis: symcnn describes one example. ``GLU`` halves its ``dim``; ``Softmax2d`` is a softmax
+over the channels of a ``(C, H, W)`` example.
 
-``Permute``, ``Transpose`` and ``Reshape`` are not ``torch.nn`` modules but the tensor methods
-``permute``, ``transpose`` and ``reshape``.
+``Permute``, ``Transpose``, ``Reshape`` and ``Select`` are not ``torch.nn`` modules but the tensor
+methods ``permute``, ``transpose``, ``reshape`` and ``select``.
 
 Source: PyTorch's ``Unflatten``, ``GLU`` and ``Softmax2d`` pages and the ``torch.permute``,
-``torch.transpose`` and ``torch.reshape`` pages.
+``torch.transpose``, ``torch.reshape`` and ``torch.select`` pages.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, ClassVar
 import sympy
 
 from ..errors import ShapeError, SpecError
-from ._relations import divides, eq
+from ._relations import divides, eq, ge, lt
 from .base import (
     ZERO,
     Check,
@@ -40,7 +41,16 @@ from .base import (
 )
 from .dense import _dim, _ShapeKeeping
 
-__all__ = ["GLU", "Permute", "Rearranging", "Reshape", "Softmax2d", "Transpose", "Unflatten"]
+__all__ = [
+    "GLU",
+    "Permute",
+    "Rearranging",
+    "Reshape",
+    "Select",
+    "Softmax2d",
+    "Transpose",
+    "Unflatten",
+]
 
 Shape = tuple[Expr, ...]
 
@@ -249,6 +259,41 @@ class Reshape(Rearranging):
     def output(self, x: Tensor, where: Where) -> tuple[Shape, list[Check]]:
         source = f"the input {format_shape(x.shape)}"
         return _fill(where, "shape", self.shape, x.size, source)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Select(Rearranging):
+    """Keeps index ``index`` of dim ``dim`` and drops that dim (``torch.select``; ``x[:, 0]`` is
+    ``select(dim=1, index=0)``). ``index`` may be negative, counted from the end of the dim."""
+
+    torch_name = "Select"
+
+    dim: int = arg("int")
+    index: int = arg("int")
+
+    def output(self, x: Tensor, where: Where) -> tuple[Shape, list[Check]]:
+        axis = _example_axis(where, "dim", self.dim, x.rank)
+        if x.rank == 1:
+            raise ShapeError(
+                f"`dim` = {self.dim}: selecting from a rank-1 example would leave no axis; "
+                "symcnn describes an example by at least one axis",
+                where=where,
+                field="dim",
+            )
+        size = x.shape[axis]
+        checks: list[Check] = []
+        require(
+            checks,
+            where,
+            "index",
+            sympy.And(ge(self.index, -size), lt(self.index, size)),
+            lambda: (
+                f"`index` = {self.index} is out of range for dim {self.dim} of size {size} "
+                f"(valid: {-size}..{size - 1})"
+            ),
+            ShapeError,
+        )
+        return (*x.shape[:axis], *x.shape[axis + 1 :]), checks
 
 
 @dataclass(frozen=True, kw_only=True)
