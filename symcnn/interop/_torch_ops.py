@@ -159,6 +159,37 @@ def _expand(importer: Importer, call: Call) -> Tensor:
     return importer.source(attr, attr.shape[1:], call.where)
 
 
+def _layer_norm(importer: Importer, call: Call) -> Tensor:
+    """``F.layer_norm(x, shape, weight, bias, eps)`` with the weight and bias a module's own
+    parameters (torchvision's ``LayerNorm2d``): a ``LayerNorm`` row that holds them."""
+    names = ("normalized_shape", "weight", "bias", "eps")
+    x = _tensor(call.args[0], call)
+    values = dict(zip(names, call.args[1:], strict=False))
+    values.update((key, value) for key, value in call.kwargs.items() if key in names)
+    weight, bias = values.get("weight"), values.get("bias")
+    held = all(value is None or isinstance(value, Attr) for value in (weight, bias))
+    if not held or (weight is None and bias is not None):
+        raise SpecError(
+            "symcnn reads F.layer_norm with the weight and bias a module's own parameters "
+            "(or neither, or the weight alone)",
+            where=call.where,
+        )
+    shape = [int(size) for size in plain(values.get("normalized_shape"), call.where, "shape")]
+    arguments: dict[str, Any] = {
+        "eps": plain(values.get("eps", 1e-5), call.where, "eps"),
+        "elementwise_affine": weight is not None,
+        "bias": bias is not None,
+    }
+    if weight is None:
+        arguments["bias"] = None
+    example = importer.shape_of(x, call.where)
+    if [int(size) if size.is_Integer else size for size in example[-len(shape) :]] != shape or (
+        len(shape) > 1
+    ):
+        arguments["normalized_shape"] = shape
+    return importer.add(layer_entry("LayerNorm", arguments), call.name, [x])
+
+
 def _batch_dim(dim: Any, call: Call, field: str) -> int:
     """A torch dim (batch 0) as a dim of one example (negative dims stay negative)."""
     if not isinstance(dim, int):
@@ -428,6 +459,7 @@ def functions() -> dict[Any, Handler]:
         builtins.getattr: _getattr,
         operator.getitem: _getitem,
         F.pad: _pad,
+        F.layer_norm: _layer_norm,
         F.interpolate: _interpolate,
         torch.relu: _layer("ReLU"),
         torch.sigmoid: _layer("Sigmoid"),

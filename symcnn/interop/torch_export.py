@@ -37,7 +37,7 @@ _LAST_AXIS = ("Linear", "LayerNorm")
 #: ``batch_first=True``
 _SEQUENCE = ("RNN", "LSTM", "GRU", "MultiheadAttention", "Embedding", "EmbeddingBag")
 #: modules whose call returns a tuple whose item 0 is the row's output
-_TUPLE_OUTPUTS = ("RNN", "LSTM", "GRU", "MultiheadAttention")
+_TUPLE_OUTPUTS = ("RNN", "LSTM", "GRU", "LSTMCell", "MultiheadAttention")
 
 
 def to_torch(net: Network, class_name: str | None = None) -> Any:

@@ -14,6 +14,8 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import sympy
+
 from ..errors import SpecError
 from ..facade import Network
 from ..facade import load as load_spec
@@ -249,6 +251,7 @@ def _call_module(importer: Importer, module: Any, node: Any, value: Any, where: 
     kind = type(module).__name__
     for key in _CALL_KEYWORDS.get(kind, ()):
         kwargs.pop(key, None)
+    kwargs = {key: arg for key, arg in kwargs.items() if arg is not None}  # masks left out
     if kind == "MultiheadAttention":
         args.extend(kwargs.pop(role) for role in ("query", "key", "value") if role in kwargs)
     if kwargs or not args or not all(isinstance(arg, Tensor) for arg in args):
@@ -346,34 +349,52 @@ def _from_hooks(
 
 
 def _check_counts(module: Any, net: Network, changed: bool) -> None:
-    """Every parameter and buffer must belong to a row the network has (the row of its module,
-    or of the module's nearest ancestor symcnn read as one layer, or its own ``Parameter`` row),
-    and each row must count what it holds."""
-    rows = {row.name: row for row in net.rows}
+    """Every parameter and buffer must belong to rows the network has: the row of its module
+    (or of the nearest ancestor symcnn read as one layer), the rows a module's ops made
+    (``features.0.1.layer_norm``), or its own ``Parameter`` row; and those rows must count what
+    the module holds."""
+    names = [row.name for row in net.rows]
+
+    def under(owner: str, name: str) -> bool:
+        return name == owner or name.startswith(f"{owner}.")
+
     held: dict[str, int] = {}
-    tensors = [*module.named_parameters(), *module.named_buffers()]
-    for name, tensor in tensors:
+    for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
         owner = name
-        while owner and owner not in rows:
+        while owner and not any(under(owner, row) for row in names):
             owner = owner.rpartition(".")[0]
         if not owner:
+            parent = name.rpartition(".")[0]
+            own = sum(
+                t.numel()
+                for key, t in [*module.named_parameters(), *module.named_buffers()]
+                if key.rpartition(".")[0] == parent
+            )
             raise SpecError(
-                f"{name!r} ({tensor.numel()} numbers) belongs to no layer symcnn read: forward "
-                "never calls its module as a layer, so the counts would be wrong",
-                where=f"module {name.rpartition('.')[0] or type(module).__name__!r}",
+                f"module {parent!r} holds {own} parameters and buffers but forward never calls "
+                "it as a layer symcnn reads, so the counts would be wrong",
+                where=f"module {parent!r}" if parent else f"tensor {name!r}",
             )
         held[owner] = held.get(owner, 0) + tensor.numel()
     if changed:  # the caller asked for other widths: the module's counts no longer apply
         return
+    counted: dict[str, Any] = {}
+    shapes: dict[str, Any] = {}
+    for row in net.rows:
+        owners = [owner for owner in held if under(owner, row.name)]
+        if owners:
+            owner = max(owners, key=len)
+            counted[owner] = counted.get(owner, sympy.Integer(0)) + row.params + row.buffers
+            shapes.setdefault(owner, (row.input_shape, row.type))
     for owner, own in held.items():
-        row = rows[owner]
-        counted = row.params + row.buffers
-        if counted.is_number and counted != own:
+        total = counted.get(owner, sympy.Integer(0))
+        if total.is_number and total != own:
+            shape, kind = shapes[owner]
             raise SpecError(
                 f"the module holds {own} parameters and buffers, but on its input of shape "
-                f"{list(row.input_shape)} symcnn counts {counted}: the module does not fit "
+                f"{list(shape)} symcnn counts {total}: the module does not fit "
                 "its input (are its in_channels or in_features right?)",
-                where=f"module {owner!r} ({row.type})",
+                where=f"module {owner!r} ({kind})",
             )
     params = sum(p.numel() for p in module.parameters())
     buffers = sum(b.numel() for b in module.buffers())

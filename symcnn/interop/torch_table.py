@@ -254,7 +254,7 @@ MODULES: dict[str, ModuleRule] = _same(
 
 #: module classes whose call returns a tuple, of which symcnn's layer is item 0 (the output
 #: sequence of an RNN, the attention output of MultiheadAttention)
-TUPLE_OUTPUTS = ("RNN", "LSTM", "GRU", "MultiheadAttention")
+TUPLE_OUTPUTS = ("RNN", "LSTM", "GRU", "LSTMCell", "MultiheadAttention")
 
 
 def module_entry(module: Any, name: str) -> dict[str, Any] | None:
