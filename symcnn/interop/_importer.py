@@ -70,6 +70,8 @@ class Importer:
     calls: dict[str, int] = field(default_factory=dict)
     #: the Parameter row of each tensor attribute read, and the shape it was given
     sources: dict[str, tuple[Tensor, tuple[int, ...]]] = field(default_factory=dict)
+    #: Linear rows an ONNX MatMul made, whose bias an Add right after may still give
+    matmuls: set[str] = field(default_factory=set)
 
     def unique(self, name: str) -> str:
         """``name``, or ``name_1``, ``name_2``... if it is taken (fx's own convention)."""

@@ -156,7 +156,7 @@ class _Writer:
         self.input_vars: dict[str, str] = {}
         for name in names:
             only_next = readers.get(name, []) == [0] and len(names) == 1
-            # a Parameter row reads the batch size off the input, which must keep its name
+            # a Parameter row may read the batch size off the input, which keeps its name
             only_next = only_next and not any(row.type == "Parameter" for row in net.rows)
             self.input_vars[name] = "x" if only_next else self._variable(name)
         self.var.update(self.input_vars)
@@ -201,7 +201,8 @@ class _Writer:
         return f"{call}[0]" if row.type in _TUPLE_OUTPUTS else call
 
     def _parameter(self, row: Row) -> str:
-        """A ``Parameter`` row: a tensor of one example's shape, repeated over the batch."""
+        """A ``Parameter`` row: a tensor of one example's shape, repeated over the batch where a
+        ``Cat`` reads it (the merges broadcast it)."""
         layer: Any = row.layer
         shape = [int(size) for size in row.output_shape]
         if self.layout == "HWC" and len(shape) > 1:
@@ -212,6 +213,9 @@ class _Writer:
             )
         attribute = self._variable(row.name)
         self.parameters.append((attribute, shape, bool(layer.buffer)))
+        readers = [self.net.rows[index] for index in self.readers.get(row.name, [])]
+        if not any(reader.type == "Cat" for reader in readers):
+            return f"self.{attribute}"  # Add and Mul broadcast it over the batch
         batch = next(iter(self.input_vars.values()))
         sizes = ", ".join(str(size) for size in shape)
         return f"self.{attribute}.expand({batch}.size(0), {sizes})"
