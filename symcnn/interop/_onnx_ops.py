@@ -95,10 +95,22 @@ def _spatial(importer: Importer, x: Tensor, node: Node) -> int:
     return len(importer.shape_of(x, node.where)) - 1
 
 
-def _symmetric(node: Node, dims: int) -> list[int]:
-    if node.attributes.get("auto_pad", "NOTSET") not in ("NOTSET", ""):
+def _symmetric(node: Node, dims: int, kernel: list[int] | None = None) -> list[int]:
+    """The torch ``padding`` of a node's ``pads`` (or ``auto_pad``), which must be symmetric."""
+    auto = node.attributes.get("auto_pad", "NOTSET")
+    if auto == "VALID":
+        return [0] * dims
+    if auto in ("SAME_UPPER", "SAME_LOWER") and kernel is not None:
+        # stride 1: `same` pads dilation·(k - 1) in all, split evenly where that is even
+        strides = list(node.attributes.get("strides", [1] * dims))
+        dilations = list(node.attributes.get("dilations", [1] * dims))
+        totals = [d * (k - 1) for d, k in zip(dilations, kernel, strict=True)]
+        if strides == [1] * dims and all(total % 2 == 0 for total in totals):
+            return [total // 2 for total in totals]
+    if auto not in ("NOTSET", ""):
         raise SpecError(
-            f"`auto_pad` = {node.attributes['auto_pad']!r}: symcnn reads explicit `pads` only",
+            f"`auto_pad` = {auto!r}: symcnn reads it only where it is torch's symmetric `same` "
+            "(stride 1, an even total), else explicit `pads`",
             where=node.where,
             field="auto_pad",
         )
@@ -136,7 +148,7 @@ def _conv(importer: Importer, node: Node) -> Tensor:
         "out_channels": out,
         "kernel_size": list(weight.shape[2:]),
         "stride": list(node.attributes.get("strides", [1] * dims)),
-        "padding": _symmetric(node, dims),
+        "padding": _symmetric(node, dims, None if transposed else list(weight.shape[2:])),
         "dilation": list(node.attributes.get("dilations", [1] * dims)),
         "groups": groups,
         "bias": None if bias is not None else False,
@@ -407,8 +419,12 @@ def _reshape(importer: Importer, node: Node) -> Tensor:
     return _add(importer, node, {"type": "reshape", "shape": shape}, x)
 
 
-def _transpose(importer: Importer, node: Node) -> Tensor:
+def _transpose(importer: Importer, node: Node) -> Any:
     perm = list(node.attributes.get("perm", []))
+    weight = node.input(0)
+    if isinstance(weight, Initializer):  # a weight transposed in the graph (no constant folding)
+        perm = perm or list(reversed(range(len(weight.shape))))
+        return Initializer(weight.name, tuple(weight.shape[axis] for axis in perm), weight.proto)
     if not perm or perm[0] != 0:
         raise SpecError(f"`perm` = {perm} moves the batch axis", where=node.where, field="perm")
     return _add(importer, node, {"type": "permute", "dims": perm}, _tensor(node))

@@ -110,13 +110,23 @@ def _read(path_or_model: Any, name: str | None) -> tuple[dict[str, Any], dict[st
     source: Any = {"shape": shape, "dtype": dtype} if dtype else shape
     importer = Importer(source)
     values: dict[str, Any] = {input_name: Tensor("input")}
+    onnx = require("onnx")
     for init in graph.initializer:
-        values[init.name] = Initializer(init.name, tuple(int(d) for d in init.dims), init)
+        if init.data_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
+            values[init.name] = numpy_helper.to_array(init)  # a shape or an index, not a weight
+        else:
+            values[init.name] = Initializer(init.name, tuple(int(d) for d in init.dims), init)
     weights: dict[str, int] = {}
     for node in graph.node:
         where = f"node {node.name or node.output[0]!r} ({node.op_type})"
         if node.op_type == "Constant":
             values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+            continue
+        inputs = [values.get(item) if item else None for item in node.input]
+        if node.input and all(_is_constant(item) for item in inputs):
+            # arithmetic on constants (the pads of an F.pad, a shape): computed as ONNX does
+            outputs = _fold(node, inputs, where)
+            values.update(zip(node.output, outputs, strict=False))
             continue
         handler = OPS.get(node.op_type)
         if handler is None:
@@ -125,7 +135,6 @@ def _read(path_or_model: Any, name: str | None) -> tuple[dict[str, Any], dict[st
                 "it reads)",
                 where=where,
             )
-        inputs = [values.get(item) if item else None for item in node.input]
         onnx_node = Node(
             op_type=node.op_type,
             name=_row_name(node),
@@ -145,6 +154,23 @@ def _read(path_or_model: Any, name: str | None) -> tuple[dict[str, Any], dict[st
         importer.add({"type": "identity"}, "output", [outputs[0]])
     spec = {"name": name or graph.name or "onnx model", "input": source, "layout": "CHW"}
     return {**spec, "layers": importer.entries}, weights
+
+
+def _is_constant(value: Any) -> bool:
+    return value is None or type(value).__module__ == "numpy"
+
+
+def _fold(node: Any, inputs: list[Any], where: str) -> list[Any]:
+    """The outputs of a node on constants, by ONNX's reference evaluator."""
+    reference = require("onnx.reference")
+    feeds = {name: value for name, value in zip(node.input, inputs, strict=True) if name}
+    try:
+        return list(reference.ReferenceEvaluator(node).run(None, feeds))
+    except Exception as error:
+        raise SpecError(
+            f"computing this op on constants failed ({type(error).__name__}: {error})",
+            where=where,
+        ) from None
 
 
 def _attribute(attribute: Any) -> Any:

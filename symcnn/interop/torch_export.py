@@ -24,7 +24,7 @@ from ..layers import Row
 from ..network import Network
 from ._extras import require
 
-__all__ = ["to_torch", "torch_source"]
+__all__ = ["to_torch", "torch_input_shape", "torch_source"]
 
 #: rows that are a line of ``forward`` rather than a module
 _OPS = ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape")
@@ -47,6 +47,17 @@ def to_torch(net: Network, class_name: str | None = None) -> Any:
     namespace: dict[str, Any] = {"__name__": "symcnn_export"}
     exec(compile(source, "<symcnn export>", "exec"), namespace)
     return namespace["build"]()
+
+
+def torch_input_shape(net: Network) -> tuple[int, ...]:
+    """One example's input as the module of :func:`to_torch` takes it: channels first (a
+    sequence stays ``(L, features)``)."""
+    _require_numbers(net)
+    sizes = tuple(int(size) for size in net.input_shape)
+    sequence = any(row.type in _SEQUENCE for row in net.rows)
+    if net.layout == "HWC" and not sequence and len(sizes) > 1:
+        return (sizes[-1], *sizes[:-1])
+    return sizes
 
 
 def torch_source(net: Network, class_name: str | None = None) -> str:
