@@ -137,7 +137,10 @@ class Embedded(nn.Module):
 OPS: dict[str, tuple[nn.Module, list[int]]] = {
     "gemm": (nn.Sequential(nn.Flatten(), nn.Linear(48, 7), nn.LeakyReLU(0.2)), [3, 4, 4]),
     "matmul_add": (nn.Sequential(nn.Linear(4, 6), nn.GELU(), nn.Linear(6, 3, bias=False)), [5, 4]),
-    "concat": (Ops(lambda m, x: torch.cat([m.a(x), x], 1), a=nn.Conv2d(3, 5, 3, padding=1)), [3, 8, 8]),
+    "concat": (
+        Ops(lambda m, x: torch.cat([m.a(x), x], 1), a=nn.Conv2d(3, 5, 3, padding=1)),
+        [3, 8, 8],
+    ),
     "reshape": (Ops(lambda m, x: m.fc(x.view(x.size(0), -1)), fc=nn.Linear(48, 2)), [3, 4, 4]),
     "reshape_shape": (Ops(lambda m, x: x.reshape(x.size(0), 6, 8)), [3, 4, 4]),
     "transpose": (Ops(lambda m, x: x.permute(0, 2, 3, 1)), [3, 4, 5]),
@@ -153,7 +156,10 @@ OPS: dict[str, tuple[nn.Module, list[int]]] = {
         nn.Sequential(nn.ConvTranspose2d(3, 4, 3, stride=2, output_padding=1), nn.Softmax(1)),
         [3, 5, 5],
     ),
-    "grouped": (nn.Sequential(nn.Conv2d(4, 8, 3, groups=2, dilation=2), nn.BatchNorm2d(8)), [4, 9, 9]),
+    "grouped": (
+        nn.Sequential(nn.Conv2d(4, 8, 3, groups=2, dilation=2), nn.BatchNorm2d(8)),
+        [4, 9, 9],
+    ),
     "batchnorm1d": (nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4), nn.ReLU6()), [5]),
     "conv1d": (nn.Sequential(nn.Conv1d(2, 3, 3, stride=2), nn.ELU(), nn.Tanh()), [2, 11]),
     "scalars": (Ops(lambda m, x: torch.sigmoid(x * 0.5 + 1)), [3, 4]),
@@ -194,7 +200,9 @@ def test_the_cli_imports_an_onnx_file_and_exports_one(tmp_path: Path) -> None:
 def test_to_onnx_of_an_example_reads_back_with_its_counts(name: str) -> None:
     net = symcnn.load(EXAMPLES / name)
     if any(row.type == "LSTM" for row in net.rows):
-        with pytest.raises(symcnn.SpecError, match=r"node ./lstm/.*: symcnn has no layer for this ONNX op"):
+        with pytest.raises(
+            symcnn.SpecError, match=r"node ./lstm/.*: symcnn has no layer for this ONNX op"
+        ):
             from_onnx(to_onnx(net))
         return
     back = from_onnx(to_onnx(net))
@@ -242,7 +250,7 @@ def test_bad_files_and_cli_arguments_are_refused(tmp_path: Path) -> None:
     junk.write_bytes(b"\x00not a model\xff" * 3)
     with pytest.raises(symcnn.SpecError, match="is not an ONNX model"):
         from_onnx(junk)
-    with pytest.raises(symcnn.SpecError, match="needs a path or an onnx.ModelProto"):
+    with pytest.raises(symcnn.SpecError, match=r"needs a path or an onnx\.ModelProto"):
         from_onnx(42)
     spec = str(EXAMPLES / "lenet5.yaml")
     assert main(["export", spec, "--to", "onnx"]) != 0

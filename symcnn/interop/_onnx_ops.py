@@ -164,10 +164,14 @@ def _gemm(importer: Importer, node: Node) -> Tensor:
     bias = _weight(node, 2, optional=True)
     assert weight is not None
     attributes = node.attributes
-    if attributes.get("transA", 0) or attributes.get("alpha", 1.0) != 1.0 or (
-        attributes.get("beta", 1.0) != 1.0
+    if (
+        attributes.get("transA", 0)
+        or attributes.get("alpha", 1.0) != 1.0
+        or (attributes.get("beta", 1.0) != 1.0)
     ):
-        raise SpecError("symcnn reads Gemm as x·Wᵀ + b (transA 0, alpha and beta 1)", where=node.where)
+        raise SpecError(
+            "symcnn reads Gemm as x·Wᵀ + b (transA 0, alpha and beta 1)", where=node.where
+        )
     out = weight.shape[0] if attributes.get("transB", 0) else weight.shape[1]
     entry = layer_entry("Linear", {"out_features": out, "bias": None if bias else False})
     return _record(node, _add(importer, node, entry, x), weight, bias)

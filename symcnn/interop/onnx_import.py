@@ -95,9 +95,7 @@ def _input(graph: Any, initializers: dict[str, Any]) -> tuple[str, list[Any], st
         )
     onnx = require("onnx")
     integer = tensor.elem_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32)
-    dtype = {onnx.TensorProto.INT64: "int64", onnx.TensorProto.INT32: "int32"}.get(
-        tensor.elem_type
-    )
+    dtype = {onnx.TensorProto.INT64: "int64", onnx.TensorProto.INT32: "int32"}.get(tensor.elem_type)
     return value.name, sizes[1:], dtype if integer else None
 
 
@@ -179,7 +177,9 @@ def _attribute(attribute: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, list):
-        return [item.decode("utf-8", "replace") if isinstance(item, bytes) else item for item in value]  # noqa: E501
+        return [
+            item.decode("utf-8", "replace") if isinstance(item, bytes) else item for item in value
+        ]
     return value
 
 
@@ -229,4 +229,3 @@ def _check_counts(net: Network, weights: dict[str, int]) -> None:
                 f"{list(row.input_shape)} symcnn counts {counted - extra}",
                 where=f"row {owner!r} ({row.type})",
             )
-

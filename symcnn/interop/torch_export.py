@@ -206,7 +206,9 @@ class _Writer:
     def _call(self, row: Row, access: str, args: Sequence[str]) -> str:
         """The call of a row's module: item 0 of what an RNN or an attention returns."""
         if row.type == "MultiheadAttention":
-            query, key, value = [*args, *args[-1:] * 2][:3] if len(args) > 1 else [args[0]] * 3
+            # [q] is self-attention, [q, kv] one tensor for key and value, [q, k, v]
+            names = list(args)
+            query, key, value = [*names, names[-1], names[-1]][:3] if len(names) > 1 else names * 3
             return f"{access}({query}, {key}, {value}, need_weights=False)[0]"
         call = f"{access}({', '.join(args)})"
         return f"{call}[0]" if row.type in _TUPLE_OUTPUTS else call

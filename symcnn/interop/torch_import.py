@@ -87,8 +87,14 @@ def torch_spec(
     try:
         graph = fx.symbolic_trace(module).graph
     except Exception as error:
-        first = next((sub for name, sub in module.named_modules() if name and not any(
-            True for _ in sub.children())), None)
+        first = next(
+            (
+                sub
+                for name, sub in module.named_modules()
+                if name and not any(True for _ in sub.children())
+            ),
+            None,
+        )
         dtype = dtype or _index_dtype(first)
         warnings.warn(
             f"torch.fx could not trace {type(module).__name__} ({type(error).__name__}: "
