@@ -23,7 +23,8 @@ from ..facade import Network
 from ..facade import load as load_spec
 from ._extras import require
 from ._importer import Importer, Tensor
-from ._onnx_ops import OPS, Initializer, Node
+from ._onnx_node import Initializer, Node
+from ._onnx_ops import OPS
 
 __all__ = ["MAX_ONNX_BYTES", "from_onnx", "onnx_spec"]
 
