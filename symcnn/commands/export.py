@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import SpecError
 from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
 
-HELP = "write a spec as PyTorch source (an nn.Module class that runs as written) or ONNX"
+HELP = "write a spec as PyTorch source: an nn.Module class that runs as written"
 DESCRIPTION = """\
 Write the network of a numeric spec (or of one whose symbols --set gives values) as PyTorch
 source: a class with __init__ and forward, each layer registered under its row's name, shared

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import SpecError
 from .common import add_command, write
 
-HELP = "read a PyTorch model (FILE.py:factory) or an ONNX file as a readable YAML spec"
+HELP = "read a PyTorch model (FILE.py:factory) as a readable YAML spec"
 DESCRIPTION = """\
 Import the torch.nn.Module that FACTORY in FILE.py returns (called without arguments) and write
 its spec: one layer per module call or op, named as torch names the modules, `from` only where
