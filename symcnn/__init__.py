@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .derive import derive_network
     from .exam import load_template, make_exam
     from .facade import Network, load
-    from .interop import from_torch, to_torch
+    from .interop import from_onnx, from_torch, to_onnx, to_torch
     from .layers import LAYERS, Row
     from .parse import parse_expression
     from .references import quantity
@@ -42,6 +42,7 @@ __all__ = [
     "Verdict",
     "check",
     "derive_network",
+    "from_onnx",
     "from_torch",
     "load",
     "load_template",
@@ -50,6 +51,7 @@ __all__ = [
     "quantity",
     "solve",
     "sweep",
+    "to_onnx",
     "to_torch",
 ]
 __version__ = "0.1.0"
@@ -64,6 +66,7 @@ _LAZY = {
     "Verdict": "check",
     "check": "check",
     "derive_network": "derive",
+    "from_onnx": "interop",
     "from_torch": "interop",
     "load": "facade",
     "load_template": "exam",
@@ -72,6 +75,7 @@ _LAZY = {
     "quantity": "references",
     "solve": "solve",
     "sweep": "sweep",
+    "to_onnx": "interop",
     "to_torch": "interop",
 }
 #: public functions named like the submodule that defines them: ``symcnn.check`` is the function

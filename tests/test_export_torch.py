@@ -27,6 +27,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 #: values for the symbolic examples, so that every example is built
 VALUES: dict[str, dict[str, int]] = {
+    "lstm_budget.yaml": {"h": 16},
     "resnet_stage.yaml": {"H": 56, "W": 56, "L": 2},
     "seed_question.yaml": {"bias": 1},
     "solve_budget.yaml": {"k1": 8},
@@ -37,7 +38,12 @@ VALUES: dict[str, dict[str, int]] = {
     "solve_small_kernels.yaml": {"k": 4},
     "solve_strided.yaml": {"H": 33},
     "symbolic.yaml": {"H": 32, "W": 32, "k1": 8, "k2": 16},
+    "transformer_budget.yaml": {"L": 7, "w": 64},
+    "transformer_encoder.yaml": {"L": 7},
 }
+#: rows that read a sequence (L, features): the exported module takes (N, L, features) in
+#: either layout
+SEQUENCE = ("RNN", "LSTM", "GRU", "MultiheadAttention", "Embedding", "EmbeddingBag")
 SPECS = sorted(path.name for path in EXAMPLES.glob("*.yaml"))
 
 
@@ -54,9 +60,15 @@ def built(name: str) -> symcnn.Network:
     return symcnn.load(EXAMPLES / name, values=VALUES.get(name))
 
 
-def run(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
+def run(module: nn.Module, shape: tuple[int, ...], tokens: bool = False) -> tuple[int, ...]:
+    dtype = torch.long if tokens else None
     with torch.no_grad():
-        return tuple(module.eval()(torch.zeros(2, *shape, device="meta")).shape[1:])
+        x = torch.zeros(2, *shape, device="meta", dtype=dtype)
+        return tuple(module.eval()(x).shape[1:])
+
+
+def torch_layout(net: symcnn.Network) -> str:
+    return "CHW" if any(row.type in SEQUENCE for row in net.rows) else net.layout
 
 
 def test_every_example_is_covered() -> None:
@@ -71,7 +83,9 @@ def test_every_example_builds_a_module_with_symcnns_counts_and_shapes(name: str)
         module = to_torch(net)
     assert count(module.parameters()) == net.params
     assert count(module.buffers()) == net.buffers
-    assert run(module, nchw(net.input_shape, net.layout)) == nchw(net.output_shape, net.layout)
+    layout, tokens = torch_layout(net), net.rows[0].type.startswith("Embedding")
+    shape = nchw(net.input_shape, layout)
+    assert run(module, shape, tokens) == nchw(net.output_shape, layout)
     modules = dict(module.named_modules())
     for row in net.rows:
         if row.shares is None and row.type not in (
@@ -81,6 +95,7 @@ def test_every_example_builds_a_module_with_symcnns_counts_and_shapes(name: str)
             "Permute",
             "Transpose",
             "Reshape",
+            "Parameter",
         ):
             own = modules[row.name]
             assert (count(own.parameters()), count(own.buffers())) == (row.params, row.buffers)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..errors import SpecError
 from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
 
 HELP = "write a spec as PyTorch source: an nn.Module class that runs as written"
@@ -13,14 +14,16 @@ DESCRIPTION = """\
 Write the network of a numeric spec (or of one whose symbols --set gives values) as PyTorch
 source: a class with __init__ and forward, each layer registered under its row's name, shared
 weights as one module called twice. The module takes a batch in torch's layout (N, C, ...)
-whatever the spec's layout.
+whatever the spec's layout. --to onnx writes that module's ONNX graph (-o is required), with
+a dynamic batch axis N; symcnn import reads it back with the same counts.
 """
 EPILOG = """\
 examples:
   symcnn export examples/resnet18.yaml --to torch -o resnet18.py
   symcnn export examples/symbolic.yaml --set H=32 --set W=32 --set k1=6 --set k2=16
+  symcnn export examples/resnet18.yaml --to onnx -o resnet18.onnx
 """
-TARGETS = ("torch",)
+TARGETS = ("torch", "onnx")
 
 
 def register(subparsers: Any) -> None:
@@ -34,9 +37,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    from ..interop import torch_source
+    from ..interop import to_onnx, torch_source
 
     net = load_with_values(arguments.spec, arguments.values)
+    if arguments.to == "onnx":
+        if not arguments.output:
+            raise SpecError("--to onnx writes a binary file: give -o FILE.onnx")
+        to_onnx(net, arguments.output)
+        return 0
     source = torch_source(net, arguments.class_name)
     if arguments.output:
         Path(arguments.output).write_text(source, encoding="utf-8")

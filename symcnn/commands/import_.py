@@ -1,4 +1,5 @@
-"""``symcnn import``: a PyTorch model (a factory in a Python file) as a readable YAML spec."""
+"""``symcnn import``: a PyTorch model (a factory in a Python file) or an ONNX file as a readable
+YAML spec."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ its spec: one layer per module call or op, named as torch names the modules, `fr
 the graph branches, a module called again as `shares`. --input gives one example's shape,
 channels first, without the batch axis; --symbolic names the last axes as symbols, so that the
 spec's sizes are formulas in them. FILE.py is run as Python: import only models you trust.
+MODEL.onnx is read as an ONNX graph: its input's shape (named dimensions are symbols) is the
+example's, after the batch axis; --input and --symbolic do not apply.
 """
 EPILOG = """\
 examples:
   symcnn import model.py:build --input 3,224,224 -o model.yaml
   symcnn import model.py:build --input 3,224,224 --symbolic H,W
+  symcnn import model.onnx -o model.yaml
 """
 
 
@@ -33,7 +37,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--input",
-        required=True,
         metavar="C,H,W",
         help="one example's shape, channels first, without the batch axis: numbers or names",
     )
@@ -85,8 +88,17 @@ def run(arguments: argparse.Namespace) -> int:
     from ..interop import from_torch
     from ..interop.spec_yaml import spec_yaml
 
-    shape = _shape(arguments.input, arguments.symbolic)
-    net = from_torch(load_factory(arguments.model), shape)
+    if arguments.model.endswith(".onnx"):
+        from ..interop import from_onnx
+
+        if arguments.input or arguments.symbolic:
+            raise SpecError("--input and --symbolic read a torch model; an ONNX file has its shape")
+        net = from_onnx(arguments.model)
+    else:
+        if not arguments.input:
+            raise SpecError("a torch model needs --input, one example's shape such as 3,224,224")
+        shape = _shape(arguments.input, arguments.symbolic)
+        net = from_torch(load_factory(arguments.model), shape)
     text = spec_yaml(net.to_spec(), f"imported by symcnn from {arguments.model}")
     if arguments.output:
         Path(arguments.output).write_text(text, encoding="utf-8")

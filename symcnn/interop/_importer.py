@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import SpecError
 
-__all__ = ["Importer", "Shape", "Size", "Tensor"]
+__all__ = ["Attr", "Importer", "Shape", "Size", "Tensor", "Unread"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,30 @@ class Tensor:
     """A traced tensor: the output of the spec entry ``name`` (``input`` for the input)."""
 
     name: str
+
+
+@dataclass(frozen=True)
+class Attr:
+    """A tensor attribute the model reads directly (``self.cls_token``, a ``get_attr`` node): a
+    ``Parameter`` row once symcnn knows which of its axes is the batch's."""
+
+    target: str
+    shape: tuple[int, ...]
+    buffer: bool
+
+    def __repr__(self) -> str:
+        return f"the {'buffer' if self.buffer else 'parameter'} {self.target!r} {list(self.shape)}"
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A value symcnn does not describe (an RNN's final state, attention weights): using it is
+    refused."""
+
+    what: str
+
+    def __repr__(self) -> str:
+        return self.what
 
 
 @dataclass(frozen=True)
@@ -38,11 +62,16 @@ class Size:
 class Importer:
     """Spec entries in order, with unique names; :meth:`add` appends one."""
 
-    input_shape: list[Any]
+    #: the spec's ``input``: a list of sizes, or ``{shape: [...], dtype: ...}``
+    input_shape: Any
     entries: list[dict[str, Any]] = field(default_factory=list)
     names: set[str] = field(default_factory=lambda: {"input"})
     #: how many times each module has been applied
     calls: dict[str, int] = field(default_factory=dict)
+    #: the Parameter row of each tensor attribute read, and the shape it was given
+    sources: dict[str, tuple[Tensor, tuple[int, ...]]] = field(default_factory=dict)
+    #: Linear rows an ONNX MatMul made, whose bias an Add right after may still give
+    matmuls: set[str] = field(default_factory=set)
 
     def unique(self, name: str) -> str:
         """``name``, or ``name_1``, ``name_2``... if it is taken (fx's own convention)."""
@@ -60,10 +89,29 @@ class Importer:
         entry = {kind: entry[kind], "name": self.unique(name), **entry}
         previous = self.entries[-1]["name"] if self.entries else "input"
         sources = [tensor.name for tensor in inputs]
-        if sources != [previous]:
+        if sources and sources != [previous]:
             entry["from"] = sources[0] if len(sources) == 1 else sources
         self.entries.append(entry)
         return Tensor(entry["name"])
+
+    def source(self, attr: Attr, shape: tuple[int, ...], where: str) -> Tensor:
+        """The ``Parameter`` row of ``attr`` with one example's ``shape`` (added once)."""
+        known = self.sources.get(attr.target)
+        if known is not None:
+            if known[1] != shape:
+                raise SpecError(
+                    f"{attr!r} is used as {list(known[1])} and as {list(shape)} per example; "
+                    "symcnn gives a parameter one shape",
+                    where=where,
+                )
+            return known[0]
+        entry: dict[str, Any] = {"type": "parameter", "shape": list(shape)}
+        if attr.buffer:
+            entry["buffer"] = True
+        self.names.discard(attr.target)
+        tensor = self.add(entry, attr.target, [])
+        self.sources[attr.target] = (tensor, shape)
+        return tensor
 
     def shape_of(self, tensor: Tensor, where: str) -> tuple[Any, ...]:
         """One example's shape of a tensor (CHW, no batch axis), from the spec so far."""

@@ -20,7 +20,7 @@ import sympy
 
 from ..errors import SpecError
 from ..layers import LAYERS
-from ._importer import Importer, Shape, Size, Tensor
+from ._importer import Attr, Importer, Shape, Size, Tensor
 from .torch_table import _at_default, one_per_axis, plain
 
 __all__ = ["METHODS", "Call", "Handler", "functions"]
@@ -96,8 +96,16 @@ def _merge(layer_type: str, scalar: bool) -> Handler:
     """``a + b`` / ``a * b`` on two tensors is a merge; with a number it keeps the shape."""
 
     def handle(importer: Importer, call: Call) -> Tensor:
-        tensors = [value for value in call.args if isinstance(value, Tensor)]
-        others = [value for value in call.args if not isinstance(value, Tensor)]
+        args = list(call.args)
+        tensors = [value for value in args if isinstance(value, Tensor)]
+        if len(tensors) == 1 and any(isinstance(value, Attr) for value in args):
+            rank = len(importer.shape_of(tensors[0], call.where))
+            args = [
+                _broadcast(importer, value, rank, call) if isinstance(value, Attr) else value
+                for value in args
+            ]
+            tensors = [value for value in args if isinstance(value, Tensor)]
+        others = [value for value in args if not isinstance(value, Tensor)]
         if call.kwargs or any(not isinstance(value, int | float) for value in others):
             raise SpecError("symcnn reads this op only on tensors and numbers", where=call.where)
         if len(tensors) == 2:
@@ -111,6 +119,75 @@ def _merge(layer_type: str, scalar: bool) -> Handler:
         return tensors[0]
 
     return handle
+
+
+def _broadcast(importer: Importer, attr: Attr, rank: int, call: Call) -> Tensor:
+    """A parameter combined with a batched tensor of one example's ``rank``: a leading axis of 1
+    that lines up with the batch is dropped (``[1, L, E]`` added to ``(N, L, E)`` is ``[L, E]``
+    per example); one of the example's rank or lower broadcasts as it is (``[C, 1, 1]``)."""
+    shape = attr.shape
+    if len(shape) == rank + 1 and shape[0] == 1:
+        shape = shape[1:]
+    elif len(shape) > rank:
+        raise SpecError(
+            f"{attr!r} has more axes than the batched tensor it is combined with",
+            where=call.where,
+        )
+    return importer.source(attr, shape, call.where)
+
+
+def _expand(importer: Importer, call: Call) -> Tensor:
+    """``p.expand(n, -1, ...)`` with ``n = x.size(0)``: a parameter ``[1, ...]`` repeated over the
+    batch is the parameter ``[...]`` of one example (ViT's class token)."""
+    attr, sizes = call.args[0], list(call.args[1:])
+    if len(sizes) == 1 and isinstance(sizes[0], list | tuple):
+        sizes = list(sizes[0])
+    batch = bool(sizes) and isinstance(sizes[0], Size) and sizes[0].dim == 0
+    exact = (
+        isinstance(attr, Attr)
+        and batch
+        and attr.shape[:1] == (1,)
+        and sizes[1:] == [-1] * (len(attr.shape) - 1)
+    )
+    if not exact or call.kwargs:
+        raise SpecError(
+            "symcnn reads `expand` only as a parameter [1, ...] repeated over the batch: "
+            "p.expand(x.size(0), -1, ...)",
+            where=call.where,
+        )
+    assert isinstance(attr, Attr)
+    return importer.source(attr, attr.shape[1:], call.where)
+
+
+def _layer_norm(importer: Importer, call: Call) -> Tensor:
+    """``F.layer_norm(x, shape, weight, bias, eps)`` with the weight and bias a module's own
+    parameters (torchvision's ``LayerNorm2d``): a ``LayerNorm`` row that holds them."""
+    names = ("normalized_shape", "weight", "bias", "eps")
+    x = _tensor(call.args[0], call)
+    values = dict(zip(names, call.args[1:], strict=False))
+    values.update((key, value) for key, value in call.kwargs.items() if key in names)
+    weight, bias = values.get("weight"), values.get("bias")
+    held = all(value is None or isinstance(value, Attr) for value in (weight, bias))
+    if not held or (weight is None and bias is not None):
+        raise SpecError(
+            "symcnn reads F.layer_norm with the weight and bias a module's own parameters "
+            "(or neither, or the weight alone)",
+            where=call.where,
+        )
+    shape = [int(size) for size in plain(values.get("normalized_shape"), call.where, "shape")]
+    arguments: dict[str, Any] = {
+        "eps": plain(values.get("eps", 1e-5), call.where, "eps"),
+        "elementwise_affine": weight is not None,
+        "bias": bias is not None,
+    }
+    if weight is None:
+        arguments["bias"] = None
+    example = importer.shape_of(x, call.where)
+    if [int(size) if size.is_Integer else size for size in example[-len(shape) :]] != shape or (
+        len(shape) > 1
+    ):
+        arguments["normalized_shape"] = shape
+    return importer.add(layer_entry("LayerNorm", arguments), call.name, [x])
 
 
 def _batch_dim(dim: Any, call: Call, field: str) -> int:
@@ -206,7 +283,9 @@ def _getitem(importer: Importer, call: Call) -> Any:
     if isinstance(container, list | tuple) and isinstance(index, int):
         return container[index]
     raise SpecError(
-        "indexing or slicing a tensor has no symcnn layer (only x.shape[i] is read)",
+        "indexing or slicing a tensor has no symcnn layer (only x.shape[i] and item 0 of an "
+        "RNN's or an attention's output are read; for the last step of a sequence, flatten it "
+        "or read the whole sequence)",
         where=call.where,
     )
 
@@ -380,6 +459,7 @@ def functions() -> dict[Any, Handler]:
         builtins.getattr: _getattr,
         operator.getitem: _getitem,
         F.pad: _pad,
+        F.layer_norm: _layer_norm,
         F.interpolate: _interpolate,
         torch.relu: _layer("ReLU"),
         torch.sigmoid: _layer("Sigmoid"),
@@ -412,6 +492,7 @@ METHODS: dict[str, Handler] = {
     "permute": _permute,
     "transpose": _transpose,
     "mean": _mean,
+    "expand": _expand,
     "contiguous": _alias,
     "clone": _alias,
     "detach": _alias,

@@ -24,7 +24,7 @@ from ..layers import Row
 from ..network import Network
 from ._extras import require
 
-__all__ = ["to_torch", "torch_source"]
+__all__ = ["to_torch", "torch_input_shape", "torch_source"]
 
 #: rows that are a line of ``forward`` rather than a module
 _OPS = ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape")
@@ -32,6 +32,12 @@ _OPS = ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape")
 _DIM_LAYERS = ("Softmax", "Softmin", "LogSoftmax", "GLU")
 #: layers acting on the last axis: in HWC that is the channels in symcnn, the width in torch
 _LAST_AXIS = ("Linear", "LayerNorm")
+#: layers that read a sequence (L, features) for one example: a network holding one is written
+#: for a batch (N, L, features), the order of a sequence in either layout, and these modules get
+#: ``batch_first=True``
+_SEQUENCE = ("RNN", "LSTM", "GRU", "MultiheadAttention", "Embedding", "EmbeddingBag")
+#: modules whose call returns a tuple whose item 0 is the row's output
+_TUPLE_OUTPUTS = ("RNN", "LSTM", "GRU", "LSTMCell", "MultiheadAttention")
 
 
 def to_torch(net: Network, class_name: str | None = None) -> Any:
@@ -41,6 +47,17 @@ def to_torch(net: Network, class_name: str | None = None) -> Any:
     namespace: dict[str, Any] = {"__name__": "symcnn_export"}
     exec(compile(source, "<symcnn export>", "exec"), namespace)
     return namespace["build"]()
+
+
+def torch_input_shape(net: Network) -> tuple[int, ...]:
+    """One example's input as the module of :func:`to_torch` takes it: channels first (a
+    sequence stays ``(L, features)``)."""
+    _require_numbers(net)
+    sizes = tuple(int(size) for size in net.input_shape)
+    sequence = any(row.type in _SEQUENCE for row in net.rows)
+    if net.layout == "HWC" and not sequence and len(sizes) > 1:
+        return (sizes[-1], *sizes[:-1])
+    return sizes
 
 
 def torch_source(net: Network, class_name: str | None = None) -> str:
@@ -132,11 +149,14 @@ class _Writer:
 
     def __init__(self, net: Network) -> None:
         self.net = net
-        self.layout = net.layout
+        sequence = any(row.type in _SEQUENCE for row in net.rows)
+        self.layout = "CHW" if sequence else net.layout
         self.tree = _Node()
         self.forward: list[str] = []
         self.var: dict[str, str] = {}
         self.access: dict[str, str] = {}
+        #: the Parameter rows: attribute, shape, whether a buffer
+        self.parameters: list[tuple[str, list[int], bool]] = []
         readers: dict[str, list[int]] = {}
         for index, row in enumerate(net.rows):
             for source in row.inputs:
@@ -147,6 +167,8 @@ class _Writer:
         self.input_vars: dict[str, str] = {}
         for name in names:
             only_next = readers.get(name, []) == [0] and len(names) == 1
+            # a Parameter row may read the batch size off the input, which keeps its name
+            only_next = only_next and not any(row.type == "Parameter" for row in net.rows)
             self.input_vars[name] = "x" if only_next else self._variable(name)
         self.var.update(self.input_vars)
 
@@ -169,15 +191,47 @@ class _Writer:
         out = "x" if chain else self._variable(row.name)
         self.var[row.name] = out
         if row.shares is not None:
-            call = f"{self.access[row.shares]}({args[0]})"
+            call = self._call(row, self.access[row.shares], args)
             self.access[row.name] = self.access[row.shares]
         elif row.type in _OPS:
             call = self._op(row, args)
+        elif row.type == "Parameter":
+            call = self._parameter(row)
         else:
             constructor = self._constructor(row)
             self.access[row.name] = self._register(row.name, constructor)
-            call = f"{self.access[row.name]}({args[0]})"
+            call = self._call(row, self.access[row.name], args)
         self.forward.append(f"{out} = {call}")
+
+    def _call(self, row: Row, access: str, args: Sequence[str]) -> str:
+        """The call of a row's module: item 0 of what an RNN or an attention returns."""
+        if row.type == "MultiheadAttention":
+            # [q] is self-attention, [q, kv] one tensor for key and value, [q, k, v]
+            names = list(args)
+            query, key, value = [*names, names[-1], names[-1]][:3] if len(names) > 1 else names * 3
+            return f"{access}({query}, {key}, {value}, need_weights=False)[0]"
+        call = f"{access}({', '.join(args)})"
+        return f"{call}[0]" if row.type in _TUPLE_OUTPUTS else call
+
+    def _parameter(self, row: Row) -> str:
+        """A ``Parameter`` row: a tensor of one example's shape, repeated over the batch where a
+        ``Cat`` reads it (the merges broadcast it)."""
+        layer: Any = row.layer
+        shape = [int(size) for size in row.output_shape]
+        if self.layout == "HWC" and len(shape) > 1:
+            raise SpecError(
+                "a parameter of rank 2 or more in HWC would need its axes moved to torch's "
+                "(N, C, H, W); write the spec in CHW",
+                where=row.name,
+            )
+        attribute = self._variable(row.name)
+        self.parameters.append((attribute, shape, bool(layer.buffer)))
+        readers = [self.net.rows[index] for index in self.readers.get(row.name, [])]
+        if not any(reader.type == "Cat" for reader in readers):
+            return f"self.{attribute}"  # Add and Mul broadcast it over the batch
+        batch = next(iter(self.input_vars.values()))
+        sizes = ", ".join(str(size) for size in shape)
+        return f"self.{attribute}.expand({batch}.size(0), {sizes})"
 
     # -- modules
 
@@ -206,6 +260,12 @@ class _Writer:
 
     def init_lines(self) -> list[str]:
         lines: list[str] = []
+        for attribute, shape, buffer in self.parameters:
+            zeros = f"torch.zeros({', '.join(map(str, shape))})"
+            if buffer:
+                lines.append(f"        self.register_buffer({attribute!r}, {zeros})")
+            else:
+                lines.append(f"        self.{attribute} = nn.Parameter({zeros})")
         for name, child in self.tree.children.items():
             text = self._tree_text(child, 2)
             if name.isidentifier() and not keyword.iskeyword(name):
@@ -248,13 +308,19 @@ class _Writer:
             if spec_field.metadata["inferred"] or (
                 kind == "LayerNorm" and name == "normalized_shape"
             ):
-                if value is None:
-                    if name == "in_features":
+                if value is None and name in ("kdim", "vdim"):
+                    shapes = row.input_shapes
+                    other = shapes[min(len(shapes) - 1, 1 if name == "kdim" else 2)][-1]
+                    value = other if other != x[-1] else None
+                elif value is None:
+                    if name in ("in_features", "input_size", "embed_dim"):
                         value = x[-1]
                     elif name == "normalized_shape":
                         value = (x[-1],)
                     else:
                         value = channels
+            if name == "batch_first" and kind in _SEQUENCE:
+                value = True  # the module reads a batch (N, L, features)
             if value is None:
                 continue
             if spec_field.metadata["kind"] == "bias":

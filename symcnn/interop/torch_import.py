@@ -14,19 +14,27 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import sympy
+
 from ..errors import SpecError
 from ..facade import Network
 from ..facade import load as load_spec
 from ..layers import LAYERS
 from ._extras import require
-from ._importer import Importer, Tensor, base_name
+from ._importer import Attr, Importer, Tensor, Unread, base_name
 from ._torch_ops import METHODS, Call, functions
-from .torch_table import module_entry
+from .torch_table import TUPLE_OUTPUTS, module_entry
 
-__all__ = ["PROBE_SIZE", "TracingFallbackWarning", "from_torch", "torch_spec"]
+__all__ = ["INDEX_INPUTS", "PROBE_SIZE", "TracingFallbackWarning", "from_torch", "torch_spec"]
 
 #: the size a symbolic input axis takes when the hook fallback has to run the module once
 PROBE_SIZE = 64
+#: module classes that read token indices: a model whose input goes to one first reads int64
+INDEX_INPUTS = ("Embedding", "EmbeddingBag")
+#: keyword arguments of a module call that change neither a count nor the output symcnn reads
+_CALL_KEYWORDS = {
+    "MultiheadAttention": ("need_weights", "average_attn_weights"),
+}
 
 
 class TracingFallbackWarning(UserWarning):
@@ -39,11 +47,14 @@ def from_torch(
     *,
     symbols: Mapping[str, str] | None = None,
     name: str | None = None,
+    dtype: str | None = None,
 ) -> Network:
     """The symcnn network of a torch module for one example of ``input_shape`` (CHW, no batch
     axis; text is a symbol): ``from_torch(model, [3, "H", "W"])``. ``symbols`` replaces layer
-    arguments by expressions, ``{"conv1.out_channels": "k"}``, to ask about other widths."""
-    spec = torch_spec(module, input_shape, symbols=symbols, name=name)
+    arguments by expressions, ``{"conv1.out_channels": "k"}``, to ask about other widths.
+    ``dtype`` declares the input's element type (``"int64"`` for token indices); by default it
+    is ``int64`` when the input goes first to an ``Embedding``, else undeclared."""
+    spec = torch_spec(module, input_shape, symbols=symbols, name=name, dtype=dtype)
     net = load_spec(spec)
     _check_counts(module, net, changed=bool(symbols))
     return net
@@ -55,6 +66,7 @@ def torch_spec(
     *,
     symbols: Mapping[str, str] | None = None,
     name: str | None = None,
+    dtype: str | None = None,
 ) -> dict[str, Any]:
     """The spec dict of a torch module (see :func:`from_torch`)."""
     torch = require("torch")
@@ -69,10 +81,21 @@ def torch_spec(
             "channels first, without the batch axis",
             field="input_shape",
         )
+    if dtype is not None and not isinstance(dtype, str):
+        raise SpecError(f"`dtype` = {dtype!r}: must be a dtype name such as int64", field="dtype")
     fx = require("torch.fx")
     try:
         graph = fx.symbolic_trace(module).graph
     except Exception as error:
+        first = next(
+            (
+                sub
+                for name, sub in module.named_modules()
+                if name and not any(True for _ in sub.children())
+            ),
+            None,
+        )
+        dtype = dtype or _index_dtype(first)
         warnings.warn(
             f"torch.fx could not trace {type(module).__name__} ({type(error).__name__}: "
             f"{error}); symcnn read its submodules in the order a forward pass calls them, "
@@ -80,12 +103,31 @@ def torch_spec(
             TracingFallbackWarning,
             stacklevel=3,
         )
-        entries = _from_hooks(module, shape)
+        source: Any = {"shape": shape, "dtype": dtype} if dtype else shape
+        entries = _from_hooks(module, shape, source, dtype)
     else:
-        entries = _from_graph(module, graph, shape)
+        dtype = dtype or _graph_dtype(module, graph)
+        source = {"shape": shape, "dtype": dtype} if dtype else shape
+        entries = _from_graph(module, graph, source)
     _replace(entries, symbols or {})
-    spec: dict[str, Any] = {"name": name or type(module).__name__, "input": shape}
+    spec: dict[str, Any] = {"name": name or type(module).__name__, "input": source}
     return {**spec, "layout": "CHW", "layers": entries}
+
+
+def _index_dtype(module: Any) -> str | None:
+    return "int64" if type(module).__name__ in INDEX_INPUTS else None
+
+
+def _graph_dtype(module: Any, graph: Any) -> str | None:
+    """``int64`` when the model's input goes first to an embedding."""
+    modules = dict(module.named_modules())
+    for node in graph.nodes:
+        if node.op == "placeholder":
+            users = list(node.users)
+            if len(users) == 1 and users[0].op == "call_module":
+                return _index_dtype(modules[users[0].target])
+            return None
+    return None  # pragma: no cover - a traced module has a placeholder
 
 
 def _replace(entries: list[dict[str, Any]], symbols: Mapping[str, str]) -> None:
@@ -137,7 +179,7 @@ def _prefix(node: Any) -> str:
     return str(path[0] if isinstance(path, tuple) else path)
 
 
-def _from_graph(module: Any, graph: Any, shape: list[Any]) -> list[dict[str, Any]]:
+def _from_graph(module: Any, graph: Any, shape: Any) -> list[dict[str, Any]]:
     importer = Importer(shape)
     values: dict[Any, Any] = {}
     counts: dict[tuple[str, str], int] = {}
@@ -180,11 +222,7 @@ def _from_graph(module: Any, graph: Any, shape: list[Any]) -> list[dict[str, Any
             )
             values[node] = handler(importer, call)
         elif node.op == "get_attr":
-            raise SpecError(
-                "the model reads a tensor attribute directly (a parameter or buffer outside a "
-                "leaf module), which symcnn cannot count as a layer",
-                where=where,
-            )
+            values[node] = _attribute(module, str(node.target), where)
         elif node.op == "output":
             output = value(node.args[0])
     if not isinstance(output, Tensor):
@@ -199,19 +237,55 @@ def _from_graph(module: Any, graph: Any, shape: list[Any]) -> list[dict[str, Any
     return importer.entries
 
 
-def _call_module(importer: Importer, module: Any, node: Any, value: Any, where: str) -> Tensor:
-    args = value(node.args)
-    if node.kwargs or len(args) != 1 or not isinstance(args[0], Tensor):
-        raise SpecError("symcnn reads a module called on one tensor", where=where)
-    return _apply(importer, module, str(node.target), args[0], where)
+def _attribute(module: Any, target: str, where: str) -> Attr:
+    """A ``get_attr`` node: a parameter or buffer the model reads outside a leaf module."""
+    parameters = dict(module.named_parameters())
+    buffers = dict(module.named_buffers())
+    tensor = parameters.get(target, buffers.get(target))
+    if tensor is None:
+        raise SpecError(
+            "the model reads a tensor attribute that is neither a parameter nor a buffer (a "
+            "constant symcnn cannot count)",
+            where=where,
+        )
+    return Attr(target, tuple(int(size) for size in tensor.shape), target not in parameters)
 
 
-def _apply(importer: Importer, module: Any, target: str, x: Tensor, where: str) -> Tensor:
-    """A module's call: its layer the first time, ``shares`` after that."""
+def _call_module(importer: Importer, module: Any, node: Any, value: Any, where: str) -> Any:
+    args = list(value(node.args))
+    kwargs = dict(value(node.kwargs))
+    kind = type(module).__name__
+    for key in _CALL_KEYWORDS.get(kind, ()):
+        kwargs.pop(key, None)
+    kwargs = {key: arg for key, arg in kwargs.items() if arg is not None}  # masks left out
+    if kind == "MultiheadAttention":
+        args.extend(kwargs.pop(role) for role in ("query", "key", "value") if role in kwargs)
+    if kwargs or not args or not all(isinstance(arg, Tensor) for arg in args):
+        raise SpecError(
+            "symcnn reads a module called on tensors only (no masks or states: "
+            f"{', '.join(kwargs) or 'a non-tensor argument'})",
+            where=where,
+        )
+    if kind == "MultiheadAttention":
+        query, key, val = [*args, *[None] * 3][:3]
+        key, val = key or query, val or key or query
+        # self-attention is one input; [q, kv] when key and value are one tensor
+        args = [query] if key == query and val == query else [query, key] if key == val else args
+    out = _apply(importer, module, str(node.target), args, where)
+    if kind in TUPLE_OUTPUTS:
+        rest = "attention weights" if kind == "MultiheadAttention" else "final state"
+        return (out, Unread(f"the {rest} of {str(node.target)!r}, which symcnn does not describe"))
+    return out
+
+
+def _apply(importer: Importer, module: Any, target: str, x: Any, where: str) -> Tensor:
+    """A module's call (on a tensor or a list of them): its layer the first time, ``shares``
+    after that."""
+    x = x if isinstance(x, list) else [x]
     calls = importer.calls.get(target, 0)
     importer.calls[target] = calls + 1
     if calls:
-        return importer.add({"shares": target}, f"{target}_{calls}", [x])
+        return importer.add({"shares": target}, f"{target}_{calls}", x)
     entry = module_entry(module, target)
     if entry is None:
         raise SpecError(
@@ -220,13 +294,15 @@ def _apply(importer: Importer, module: Any, target: str, x: Tensor, where: str) 
             where=where,
         )
     importer.names.discard(target)
-    return importer.add(entry, target, [x])
+    return importer.add(entry, target, x)
 
 
 # ----------------------------------------------------------------------------------- hooks
 
 
-def _from_hooks(module: Any, shape: list[Any]) -> list[dict[str, Any]]:
+def _from_hooks(
+    module: Any, shape: list[Any], source: Any, dtype: str | None
+) -> list[dict[str, Any]]:
     """Run the module once (a copy, on zeros of the probe size) and read its leaf modules in call
     order; refuse unless each one reads the previous one's output."""
     torch = require("torch")
@@ -241,7 +317,7 @@ def _from_hooks(module: Any, shape: list[Any]) -> list[dict[str, Any]]:
 
             handles.append(sub.register_forward_hook(hook))
     sizes = [size if isinstance(size, int) else PROBE_SIZE for size in shape]
-    x = torch.zeros(1, *sizes)
+    x = torch.zeros(1, *sizes, dtype=getattr(torch, dtype) if dtype else None)
     try:
         with torch.no_grad():
             out = model(x)
@@ -253,7 +329,7 @@ def _from_hooks(module: Any, shape: list[Any]) -> list[dict[str, Any]]:
     finally:
         for handle in handles:
             handle.remove()
-    importer = Importer(shape)
+    importer = Importer(source)
     importer.names.update(name for name, _ in model.named_modules() if name)
     previous, before = x, "the input"
     tensor = Tensor("input")
@@ -279,29 +355,53 @@ def _from_hooks(module: Any, shape: list[Any]) -> list[dict[str, Any]]:
 
 
 def _check_counts(module: Any, net: Network, changed: bool) -> None:
-    """Every parameter must belong to a module the network read, and the totals must agree."""
-    rows = {row.name: row for row in net.rows}
-    for name, sub in module.named_modules():
-        own = sum(p.numel() for p in sub.parameters(recurse=False))
-        own += sum(b.numel() for b in sub.buffers(recurse=False))
-        row = rows.get(name)
-        if row is not None and not changed:
-            counted = row.params + row.buffers
-            if counted.is_number and counted != own:
-                raise SpecError(
-                    f"the module holds {own} parameters and buffers, but on its input of shape "
-                    f"{list(row.input_shape)} symcnn counts {counted}: the module does not fit "
-                    "its input (are its in_channels or in_features right?)",
-                    where=f"module {name!r} ({type(sub).__name__})",
-                )
-        if own and row is None:
-            raise SpecError(
-                f"module {name!r} holds {own} parameters and buffers but forward never calls it "
-                "as a layer symcnn reads, so the counts would be wrong",
-                where=f"module {name!r}",
+    """Every parameter and buffer must belong to rows the network has: the row of its module
+    (or of the nearest ancestor symcnn read as one layer), the rows a module's ops made
+    (``features.0.1.layer_norm``), or its own ``Parameter`` row; and those rows must count what
+    the module holds."""
+    names = [row.name for row in net.rows]
+
+    def under(owner: str, name: str) -> bool:
+        return name == owner or name.startswith(f"{owner}.")
+
+    held: dict[str, int] = {}
+    for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
+        owner = name
+        while owner and not any(under(owner, row) for row in names):
+            owner = owner.rpartition(".")[0]
+        if not owner:
+            parent = name.rpartition(".")[0]
+            own = sum(
+                t.numel()
+                for key, t in [*module.named_parameters(), *module.named_buffers()]
+                if key.rpartition(".")[0] == parent
             )
+            raise SpecError(
+                f"module {parent!r} holds {own} parameters and buffers but forward never calls "
+                "it as a layer symcnn reads, so the counts would be wrong",
+                where=f"module {parent!r}" if parent else f"tensor {name!r}",
+            )
+        held[owner] = held.get(owner, 0) + tensor.numel()
     if changed:  # the caller asked for other widths: the module's counts no longer apply
         return
+    counted: dict[str, Any] = {}
+    shapes: dict[str, Any] = {}
+    for row in net.rows:
+        owners = [owner for owner in held if under(owner, row.name)]
+        if owners:
+            owner = max(owners, key=len)
+            counted[owner] = counted.get(owner, sympy.Integer(0)) + row.params + row.buffers
+            shapes.setdefault(owner, (row.input_shape, row.type))
+    for owner, own in held.items():
+        total = counted.get(owner, sympy.Integer(0))
+        if total.is_number and total != own:
+            shape, kind = shapes[owner]
+            raise SpecError(
+                f"the module holds {own} parameters and buffers, but on its input of shape "
+                f"{list(shape)} symcnn counts {total}: the module does not fit "
+                "its input (are its in_channels or in_features right?)",
+                where=f"module {owner!r} ({kind})",
+            )
     params = sum(p.numel() for p in module.parameters())
     buffers = sum(b.numel() for b in module.buffers())
     if net.params.is_number and (net.params, net.buffers) != (params, buffers):  # pragma: no cover

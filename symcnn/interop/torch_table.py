@@ -23,7 +23,7 @@ import sympy
 from ..errors import SpecError
 from ..layers import LAYERS
 
-__all__ = ["MODULES", "ModuleRule", "module_entry", "one_per_axis", "plain"]
+__all__ = ["MODULES", "TUPLE_OUTPUTS", "ModuleRule", "module_entry", "one_per_axis", "plain"]
 
 
 def plain(value: Any, where: str, field: str) -> Any:
@@ -64,7 +64,8 @@ def read_arguments(module: Any, layer_type: str, where: str) -> dict[str, Any]:
         if spec_field.metadata["inferred"] or name in _IGNORED:
             continue
         if name == "bias" and spec_field.metadata["kind"] == "bias":
-            value: Any = getattr(module, "bias", None) is not None
+            held = getattr(module, "bias", None)  # RNNs keep a bool, others a tensor or None
+            value: Any = held if isinstance(held, bool) else held is not None
         elif hasattr(module, name):
             value = plain(getattr(module, name), where, name)
         else:
@@ -95,6 +96,86 @@ class ModuleRule:
 
     layer_type: str
     read: Callable[[Any, str, str], dict[str, Any]] = read_arguments
+
+
+def _filtered(layer_type: str, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """``values`` without those at the layer's default, as :func:`read_arguments` writes them."""
+    fields = LAYERS[layer_type.lower()].arguments()
+    arguments: dict[str, Any] = {}
+    for name, value in values.items():
+        default = fields[name].default
+        default = int(default) if isinstance(default, sympy.Basic) else default
+        value = plain(value, where, name)
+        if value is not None and not _at_default(value, default):
+            arguments[name] = value
+    return arguments
+
+
+def _attention(module: Any, layer_type: str, where: str) -> dict[str, Any]:
+    """``MultiheadAttention``: ``bias`` and ``add_bias_kv`` are read off the tensors it holds;
+    ``embed_dim``, ``kdim`` and ``vdim`` come from the inputs."""
+    values = {
+        "num_heads": module.num_heads,
+        "dropout": module.dropout,
+        "bias": module.in_proj_bias is not None,
+        "add_bias_kv": module.bias_k is not None,
+        "add_zero_attn": module.add_zero_attn,
+        "batch_first": module.batch_first,
+    }
+    return _filtered(layer_type, values, where)
+
+
+#: a transformer layer's ``activation`` (a function or a module) -> its name in symcnn
+_ACTIVATION_NAMES = {"relu": "relu", "gelu": "gelu", "ReLU": "relu", "GELU": "gelu"}
+
+
+def _layer_values(layer: Any, where: str) -> dict[str, Any]:
+    """The arguments of a torch transformer layer, read off its submodules."""
+    activation = layer.activation
+    key = getattr(activation, "__name__", type(activation).__name__)
+    if key not in _ACTIVATION_NAMES or getattr(activation, "approximate", "none") != "none":
+        raise SpecError(
+            f"`activation` = {activation!r}: symcnn reads a transformer layer with relu or gelu",
+            where=where,
+            field="activation",
+        )
+    return {
+        "nhead": layer.self_attn.num_heads,
+        "dim_feedforward": layer.linear1.out_features,
+        "dropout": layer.dropout.p,
+        "activation": _ACTIVATION_NAMES[key],
+        "layer_norm_eps": layer.norm1.eps,
+        "batch_first": layer.self_attn.batch_first,
+        "norm_first": layer.norm_first,
+        "bias": layer.linear1.bias is not None,
+    }
+
+
+def _transformer_layer(module: Any, layer_type: str, where: str) -> dict[str, Any]:
+    return _filtered(layer_type, _layer_values(module, where), where)
+
+
+def _stack(module: Any, layer_type: str, where: str) -> dict[str, Any]:
+    """A stack of copies of one layer: the first layer's arguments (the counts check that the
+    others agree), ``num_layers`` and whether it ends in a LayerNorm."""
+    values = {
+        **_layer_values(module.layers[0], where),
+        "num_layers": len(module.layers),
+        "norm": module.norm is not None,
+    }
+    if layer_type == "TransformerEncoder":
+        values["enable_nested_tensor"] = module.enable_nested_tensor
+    return _filtered(layer_type, values, where)
+
+
+def _transformer(module: Any, layer_type: str, where: str) -> dict[str, Any]:
+    values = {
+        **_layer_values(module.encoder.layers[0], where),
+        "d_model": module.d_model,
+        "num_encoder_layers": len(module.encoder.layers),
+        "num_decoder_layers": len(module.decoder.layers),
+    }
+    return _filtered(layer_type, values, where)
 
 
 def _same(*names: str) -> dict[str, ModuleRule]:
@@ -154,7 +235,26 @@ MODULES: dict[str, ModuleRule] = _same(
     "PixelShuffle",
     "PixelUnshuffle",
     "ChannelShuffle",
-)
+    "Embedding",
+    "EmbeddingBag",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+) | {
+    "MultiheadAttention": ModuleRule("MultiheadAttention", _attention),
+    "TransformerEncoderLayer": ModuleRule("TransformerEncoderLayer", _transformer_layer),
+    "TransformerDecoderLayer": ModuleRule("TransformerDecoderLayer", _transformer_layer),
+    "TransformerEncoder": ModuleRule("TransformerEncoder", _stack),
+    "TransformerDecoder": ModuleRule("TransformerDecoder", _stack),
+    "Transformer": ModuleRule("Transformer", _transformer),
+}
+
+#: module classes whose call returns a tuple, of which symcnn's layer is item 0 (the output
+#: sequence of an RNN, the attention output of MultiheadAttention)
+TUPLE_OUTPUTS = ("RNN", "LSTM", "GRU", "LSTMCell", "MultiheadAttention")
 
 
 def module_entry(module: Any, name: str) -> dict[str, Any] | None:
