@@ -13,10 +13,10 @@ from __future__ import annotations
 __all__ = [
     "MAX_BITS",
     "MAX_BLOCK_NESTING",
-    "MAX_DOCUMENT_NESTING",
     "MAX_CHOICES",
     "MAX_DEPTH",
     "MAX_DESCRIBED",
+    "MAX_DOCUMENT_NESTING",
     "MAX_EXPANDED_TERMS",
     "MAX_EXPONENT",
     "MAX_INTEGER_DIGITS",

@@ -107,6 +107,7 @@ class Verdict:
             "proved": self.proved,
             "claim": _text(self.claim),
             "claim_text": self.claim_text,
+            "reading": self.reading or None,
             "against": self.target.label,
             "quantity": self.target.quantity,
             "truth": _text(self.truth),

@@ -13,7 +13,7 @@ import sympy
 
 import symcnn.limits as limits
 
-from ..errors import SpecError
+from ..errors import SpecError, describe
 from ..layers import Check, Row, Tensor, Where
 from ..layers.base import ONE, Expr
 
@@ -123,11 +123,16 @@ class _Table:
 
 
 def _shown(value: Any) -> str:
+    """The value as the spec wrote it, cut to :data:`symcnn.limits.MAX_DESCRIBED` characters."""
+    return describe(_raw(value))
+
+
+def _raw(value: Any) -> Any:
     if isinstance(value, _Arg):
-        return repr(value.raw) if isinstance(value.raw, str) else str(value.raw)
+        return value.raw
     if isinstance(value, list):
-        return "[" + ", ".join(_shown(item) for item in value) + "]"
-    return repr(value) if isinstance(value, str) else str(value)
+        return [_raw(item) for item in value]
+    return value
 
 
 @dataclass
