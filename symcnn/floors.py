@@ -207,7 +207,10 @@ def _round(outer: Any, arg: Expr, x: sympy.Symbol, value: Any) -> Any:
     # outer((a·μ·rounding(N/S) + a·γ + c)/b) = outer((M·y + K)/b) with y = rounding(N/S)
     multiple = a * mu
     offset = sympy.expand(a * gamma + constant)
-    y = rounding(big_n / big_s)
+    # the rounded term itself, as ``value`` holds it: rebuilding it would make SymPy decide
+    # again, through its assumptions, that it does not simplify (most of a deep chain's time)
+    y = next(term for term in sympy.Add.make_args(value) if term.has(*_ROUNDINGS))
+    y = y.as_coeff_Mul()[1]
     if _integral(multiple / b):
         # b | M: M·y/b is an integer and comes out of the rounding whole
         return sympy.expand(multiple / b) * y + outer(offset / b)  # type: ignore[operator]

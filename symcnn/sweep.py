@@ -34,6 +34,7 @@ from sympy import Expr
 
 import symcnn.limits as limits
 
+from ._csv_columns import csv_lines
 from .errors import ParseError, SolveError
 from .evaluate import compile_numpy, substitute
 from .limits import how_to_raise
@@ -434,13 +435,20 @@ def sweep_table(result: Sweep, limit: int | None = None) -> str:
 
 def sweep_csv(result: Sweep) -> str:
     """The sweep as CSV: a header, then one line per point; blank cells where the network is
-    invalid, and a ``valid`` column. Formatted a column at a time (NumPy turns an integer column
-    into text at once), so a million rows take a fraction of a second."""
+    invalid, and a ``valid`` column. Whole-number columns are written as bytes by NumPy, every
+    cell of a block of rows at once (:mod:`symcnn._csv_columns`), so a million rows take a
+    fraction of a second; a column of other values (Python integers past ``int64``) is written
+    a cell at a time."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(
         [*result.variables, *result.quantities, "valid"]
     )
     valid = np.asarray(result.valid, dtype=bool)
+    names = [*result.variables, *result.quantities]
+    whole = [_whole(result.columns[name]) for name in names]
+    if all(column is not None for column in whole):
+        buffer.write(csv_lines(whole, valid, len(result.variables)))  # type: ignore[arg-type]
+        return buffer.getvalue()
     columns = [_csv_column(result.columns[name], None) for name in result.variables]
     columns += [_csv_column(result.columns[name], valid) for name in result.quantities]
     columns.append(["true" if ok else "false" for ok in valid.tolist()])
@@ -450,15 +458,24 @@ def sweep_csv(result: Sweep) -> str:
     return buffer.getvalue()
 
 
+def _whole(column: np.ndarray) -> np.ndarray | None:
+    """``column`` as ``int64`` when every value is a whole number that fits (a float one below
+    :data:`EXACT`, where a float is still exact); ``None`` otherwise."""
+    if column.dtype.kind == "i" or (column.dtype.kind == "u" and column.dtype.itemsize < 8):
+        return column.astype(np.int64)
+    if column.dtype.kind == "f" and bool(
+        np.all((column == np.round(column)) & (np.abs(column) < EXACT))
+    ):
+        return column.astype(np.int64)
+    return None
+
+
 def _csv_column(column: np.ndarray, valid: np.ndarray | None) -> list[str]:
     """A column's CSV cells as :func:`_cell` writes them (no grouping), blank where ``valid`` is
-    False: a column of whole numbers goes through ``str`` of Python integers in one ``map``,
-    other values one by one."""
-    if column.dtype.kind in "iu" or (
-        column.dtype.kind == "f"
-        and bool(np.all((column == np.round(column)) & (np.abs(column) < EXACT)))
-    ):
-        text = list(map(str, column.astype(np.int64).tolist()))
+    False, one at a time (the columns :func:`_whole` cannot take)."""
+    whole = _whole(column)
+    if whole is not None:
+        text = list(map(str, whole.tolist()))
     else:
         text = [_cell(value, False) for value in column.tolist()]
     if valid is not None:

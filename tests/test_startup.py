@@ -20,6 +20,7 @@ import pytest
 
 import symcnn
 import symcnn.commands
+import symcnn.render
 from symcnn.cli import build_parser
 from symcnn.commands import COMMANDS
 
@@ -108,6 +109,31 @@ def test_summary_imports_neither_the_checker_nor_the_solver_nor_numpy() -> None:
     assert not {"symcnn.commands.solve", "symcnn.commands.check"} & loaded
 
 
+#: renderers a plain-table summary has no use for (``symcnn.render`` imports its names lazily)
+NOT_FOR_A_TABLE = [
+    "symcnn.render.document",
+    "symcnn.render.latex",
+    "symcnn.render.markdown",
+    "symcnn.render.pdf",
+    "symcnn.render.plain",
+    "symcnn.render.quiz",
+]
+
+
+def test_a_table_summary_imports_no_other_renderer() -> None:
+    loaded = modules_after(f"from symcnn.cli import main\nmain(['summary', {LENET!r}])")
+    assert "symcnn.render.text" in loaded  # it did render
+    assert not loaded & set(NOT_FOR_A_TABLE)
+
+
+def test_a_latex_summary_imports_the_latex_renderer_and_what_it_builds_on() -> None:
+    loaded = modules_after(
+        f"from symcnn.cli import main\nmain(['summary', {LENET!r}, '--format', 'latex'])"
+    )
+    assert "symcnn.render.latex" in loaded
+    assert not loaded & {"symcnn.render.markdown", "symcnn.render.pdf", "symcnn.render.quiz"}
+
+
 def test_top_level_help_imports_no_command_and_no_sympy() -> None:
     loaded = modules_after("from symcnn.cli import main\nmain(['--help'])")
     assert "symcnn.cli" in loaded
@@ -126,6 +152,32 @@ def test_a_command_imports_its_own_module_only() -> None:
 
 
 # ------------------------------------------------------------------------------ lazy public names
+
+
+@pytest.mark.parametrize("name", symcnn.render.__all__)
+def test_every_renderer_name_is_the_object_its_module_defines(name: str) -> None:
+    value = getattr(symcnn.render, name)
+    assert not isinstance(value, types.ModuleType)
+    assert name in dir(symcnn.render)
+    home = importlib.import_module(f"symcnn.render.{symcnn.render._LAZY[name]}")
+    assert value is getattr(home, name)
+
+
+def test_the_jupyter_displays_load_their_renderer_when_first_shown() -> None:
+    completed = run_python(
+        "import sys, symcnn\n"
+        f"net = symcnn.load({LENET!r})\n"
+        "assert 'symcnn.render.latex' not in sys.modules\n"
+        "row = net.rows[1]\n"
+        "from symcnn.derive import derive\n"
+        "from symcnn.render.latex import latex_lines\n"
+        "from symcnn.render.markdown import markdown_working\n"
+        "working = derive(row)\n"
+        "assert row._repr_latex_() == latex_lines(working.lines, display=True)\n"
+        "assert row._repr_markdown_() == markdown_working(working)\n"
+        "assert working._repr_latex_() == latex_lines(working.lines, display=True)\n"
+    )
+    assert completed.returncode == 0, completed.stderr
 
 
 @pytest.mark.parametrize("name", symcnn.__all__)

@@ -8,16 +8,11 @@ from typing import Any
 from ..costs import COUNTERS, DEFAULT
 from ..costs._memory import DEFAULT_DTYPE, DEFAULT_OPTIMIZER, DTYPES, OPTIMIZERS, memory_report
 from ..errors import SpecError
-from ..render import json_summary, latex_table, markdown_table, text_table
+from ..render.text import json_summary, markdown_table, text_table
 from ..spec import CONVENTIONS
 from .common import add_command, add_set_option, add_spec_argument, load_with_values, write
 
-FORMATS = {
-    "table": text_table,
-    "json": json_summary,
-    "markdown": markdown_table,
-    "latex": latex_table,
-}
+FORMATS = ("table", "json", "markdown", "latex")
 
 HELP = "print each layer's activation shape, activation size and parameters, with totals"
 DESCRIPTION = """\
@@ -134,6 +129,8 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.format == "json":
         write(json_summary(net, counter, memory))
     elif arguments.format == "latex":
+        from ..render.latex import latex_table
+
         write(latex_table(net, arguments.depth, counter=counter))
     else:
         render = markdown_table if arguments.format == "markdown" else text_table

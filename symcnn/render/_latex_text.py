@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import sympy
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import greek_letters_set
+
+from ._strings import MAX_CACHED
 
 __all__ = ["escape_latex", "latex_expr", "latex_number"]
 
@@ -80,12 +83,15 @@ def latex_number(expr: sympy.Basic, grouping: bool = True) -> str:
     return latex_expr(expr)
 
 
+@lru_cache(maxsize=MAX_CACHED, typed=True)
 def latex_expr(expr: sympy.Basic) -> str:
     r"""SymPy's LaTeX of ``expr``, but a user's symbol named like a Greek letter (``beta``,
     ``pi``, ``Lambda``, ``gamma1``) is printed as its name, not as the letter.
 
     >>> latex_expr(sympy.Symbol("beta") + sympy.Symbol("k"))
     '\\mathit{beta} + k'
+
+    Cached per expression (a deep table repeats its sizes; see :mod:`symcnn.render._strings`).
     """
     names = {
         symbol: _SYMBOLS.get(symbol.name) or rf"\mathit{{{escape_latex(symbol.name)}}}"

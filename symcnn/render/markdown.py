@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 DEFAULT = Style()
+
+
 def _math(latex: str) -> str:
     return f"${latex}$"
 

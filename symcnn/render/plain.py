@@ -30,6 +30,7 @@ from ..derive import (
     Sym,
     Value,
 )
+from ._strings import sstr
 from .document import (
     Document,
     Heading,
@@ -109,7 +110,7 @@ def _(node: Ref, style: Style = DEFAULT) -> str:
 
 @text_node.register
 def _(node: FormulaExpr, style: Style = DEFAULT) -> str:
-    return sympy.sstr(node.expr)
+    return sstr(node.expr)
 
 
 @text_node.register
@@ -190,7 +191,7 @@ def _(line: Fact, style: Style = DEFAULT) -> str:
 @text_line.register
 def _(line: Solved, style: Style = DEFAULT) -> str:
     return (
-        f"{sympy.sstr(line.expression)} = {_value(line.target, style)}, so "
+        f"{sstr(line.expression)} = {_value(line.target, style)}, so "
         f"{line.unknown} = {_value(line.result, style)}"
     )
 

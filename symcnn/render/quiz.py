@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 import sympy
 
 from ..exam import Exam, Mistake, Posed, Variant, assumptions, network_table
+from ._strings import sstr
 from .document import Heading, Items, Math, Paragraph, Shape, Table, Text
 from .latex import latex_rows
 from .text import format_expr, format_shape
@@ -49,9 +50,7 @@ def _(piece: Text) -> str:
 @_inline.register
 def _(piece: Math) -> str:
     value = piece.value
-    return html.escape(
-        format_expr(value) if isinstance(value, sympy.Integer) else sympy.sstr(value)
-    )
+    return html.escape(format_expr(value) if isinstance(value, sympy.Integer) else sstr(value))
 
 
 @_inline.register

@@ -19,6 +19,7 @@ from ..graph import Group
 from ..layers import Row
 from ..layers.base import ZERO, Expr
 from ..network import Network
+from ._strings import sstr
 
 __all__ = ["SummaryRow", "SummaryTable", "summary_table"]
 
@@ -60,7 +61,7 @@ class SummaryRow:
         """What a reader should know beyond the numbers: ``×L``, ``shares CONV3``, inputs."""
         notes = []
         if self.repeat is not None:
-            notes.append(f"×{sympy.sstr(self.repeat)}")
+            notes.append(f"×{sstr(self.repeat)}")
         if self.shares is not None:
             notes.append(f"shares {self.shares}")
         if len(self.inputs) > 1:
@@ -199,9 +200,7 @@ def summary_table(
         rows=tuple(rows),
         total=total,
         has_buffers=any(row.buffers != 0 for row in net.rows),
-        conditions=tuple(
-            f"{check.where}: {sympy.sstr(check.condition)}" for check in net.conditions
-        ),
+        conditions=tuple(f"{check.where}: {sstr(check.condition)}" for check in net.conditions),
         counter=counter,
         counted="" if counter is None else lookup_counter(counter).sentence,
         convention=net.convention,

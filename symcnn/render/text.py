@@ -13,6 +13,7 @@ from ..costs._memory import MEANINGS as MEMORY_MEANINGS
 from ..layers import Row
 from ..network import Network
 from ._escape import escape_markdown, printable
+from ._strings import sstr
 from .table import SummaryRow, SummaryTable, summary_table
 
 __all__ = [
@@ -38,7 +39,7 @@ def format_expr(expr: sympy.Expr, grouping: bool = True) -> str:
     them."""
     if isinstance(expr, sympy.Integer) and grouping:
         return f"{int(expr):,}"
-    return sympy.sstr(expr)
+    return sstr(expr)
 
 
 def format_shape(shape: Iterable[sympy.Expr], grouping: bool = True) -> str:
@@ -253,7 +254,7 @@ def summary_data(
     costs = None if counter is None else net.row_costs(counter)
 
     def shape(values: Iterable[sympy.Expr]) -> list[str]:
-        return [sympy.sstr(value) for value in values]
+        return [sstr(value) for value in values]
 
     def layer(row: Row) -> dict[str, object]:
         data: dict[str, object] = {
@@ -261,16 +262,16 @@ def summary_data(
             "type": row.type,
             "from": list(row.inputs),
             "output_shape": shape(row.output_shape),
-            "activation_size": sympy.sstr(row.activation_size),
-            "params": sympy.sstr(row.params),
-            "buffers": sympy.sstr(row.buffers),
+            "activation_size": sstr(row.activation_size),
+            "params": sstr(row.params),
+            "buffers": sstr(row.buffers),
         }
         if costs is not None:
-            data["macs"], data["flops"] = (sympy.sstr(value) for value in costs[row.name])
+            data["macs"], data["flops"] = (sstr(value) for value in costs[row.name])
         if row.shares is not None:
             data["shares"] = row.shares
         if row.multiplicity != 1:
-            data["multiplicity"] = sympy.sstr(row.multiplicity)
+            data["multiplicity"] = sstr(row.multiplicity)
         return data
 
     data: dict[str, object] = {
@@ -290,32 +291,31 @@ def summary_data(
                 "depth": group.depth,
                 "layers": [row.name for row in net.rows[group.start : group.stop]],
                 "output_shape": shape(group.output_shape),
-                **({} if group.repeat is None else {"repeat": sympy.sstr(group.repeat)}),
+                **({} if group.repeat is None else {"repeat": sstr(group.repeat)}),
                 **({} if group.shares is None else {"shares": group.shares}),
             }
             for group in net.groups
         ]
     data.update(
         {
-            "params": sympy.sstr(net.params),
-            "trainable": sympy.sstr(net.trainable),
-            "non_trainable": sympy.sstr(net.non_trainable),
-            "buffers": sympy.sstr(net.buffers),
+            "params": sstr(net.params),
+            "trainable": sstr(net.trainable),
+            "non_trainable": sstr(net.non_trainable),
+            "buffers": sstr(net.buffers),
             "output": net.output,
             "output_shape": shape(net.output_shape),
-            "conditions": [sympy.sstr(check.condition) for check in net.conditions],
+            "conditions": [sstr(check.condition) for check in net.conditions],
         }
     )
     if counter is not None:
         totals = net.costs(counter)
-        data["macs"] = sympy.sstr(totals["macs"])
-        data["flops"] = sympy.sstr(totals["flops"])
+        data["macs"] = sstr(totals["macs"])
+        data["flops"] = sstr(totals["flops"])
         data["counter"] = counter
         data["counted"] = lookup_counter(counter).sentence
     if memory is not None:
         data["memory"] = {
-            key: value if isinstance(value, str) else sympy.sstr(value)
-            for key, value in memory.items()
+            key: value if isinstance(value, str) else sstr(value) for key, value in memory.items()
         }
     return data
 
