@@ -38,8 +38,8 @@ def _coefficient(unknown: sympy.Symbol, power: int) -> Quantity:
 
 
 def _n(value: Expr) -> str:
-    """A number in a note: integers from 10,000 on digit-grouped, as in the working."""
-    if value.is_Integer and abs(int(value)) >= 10_000:
+    """A number in a note, digit-grouped as the working groups it (``3,118``)."""
+    if value.is_Integer and abs(int(value)) >= 1_000:
         return f"{int(value):,}"
     return str(value)
 
