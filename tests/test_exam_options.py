@@ -13,7 +13,7 @@ from symcnn.derive import EquationStep, Solved, evaluate
 from symcnn.errors import SpecError
 from symcnn.exam import load_template, make_exam, variety
 from symcnn.exam.distractors import NEAR
-from symcnn.exam.questions import asked_expressions
+from symcnn.exam.questions import asked_expressions, network_context
 from symcnn.mistakes import lookup, wrong_values
 
 MANY = """\
@@ -64,7 +64,8 @@ def test_every_wrong_option_is_a_catalogued_mistake(many) -> None:
                 assert abs(mistake.value - answer) > NEAR and mistake.value > 0
             if question.spec.layer:  # the value is the catalogue's own for this layer
                 row = variant.network[question.spec.layer]
-                values = {v for form, v in wrong_values(row, question.spec.ask)}
+                context = network_context(variant.network, row)
+                values = {v for form, v in wrong_values(row, question.spec.ask, context)}
                 assert {m.value for m in question.distractors} <= values
             for a in wrong:
                 assert all(a == b or abs(a - b) > NEAR for b in wrong)
@@ -412,3 +413,32 @@ def test_keys_show_the_flatten_step_and_name_each_layer_of_a_total() -> None:
         assert params.quantity.key == "params" and params.result == net["FC3"].params
         named = [line.note for line in total.working[:-1] if isinstance(line, Derivation)]
         assert named == [row.name for row in net.rows if row.params != 0]
+
+
+def test_a_network_level_mistake_reads_the_network_around_the_layer() -> None:
+    """flatten-at-input-size needs the flatten's channels and the image's size: it applies in
+    the exam (which knows the network) to the dense layer after a flatten, and nowhere else."""
+    exam = make_exam(load_template(MANY), 20, seed=5)
+    seen = 0
+    for variant in exam.variants:
+        net = variant.network
+        fc, conv = net["FC"], net["C"]
+        context = network_context(net, fc)
+        assert context == {
+            "flat_channels": conv.output_shape[-1],
+            "input_positions": net.input_shape[0] * net.input_shape[1],
+        }
+        assert network_context(net, conv) == {}
+        expected = (context["flat_channels"] * context["input_positions"] + 1) * fc.output_shape[0]
+        for question in variant.questions:
+            caught = {m.id: m.value for m in question.catalogued}
+            if question.spec.ask == "params" and question.spec.layer == "FC":
+                assert caught["flatten-at-input-size"] == expected
+                seen += 1
+            elif question.spec.ask == "total_params":
+                assert caught["flatten-at-input-size"] == net.params - fc.params + expected
+            else:
+                assert "flatten-at-input-size" not in caught
+        # check, which sees one layer, has no network: the form does not apply there
+        assert "flatten-at-input-size" not in {f.mistake.id for f, _ in wrong_values(fc, "params")}
+    assert seen == len(exam.variants)

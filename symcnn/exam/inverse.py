@@ -29,6 +29,7 @@ from .questions import (
     _spatial_axes,
     ask_forward,
     asked_expressions,
+    contexts,
 )
 from .template import QuestionSpec, Template
 
@@ -180,7 +181,8 @@ def ask_solve(
         rows = [shown[spec.layer]] if spec.layer else list(shown.rows)
         quantity_name = "macs" if spec.given == "macs" else "params"
         right = _costs(shown) if spec.given == "macs" else {row.name: row.params for row in rows}
-        for mistake, wrong in catalogue_expressions(rows, quantity_name, right):
+        around = contexts(shown, rows) if quantity_name == "params" else None
+        for mistake, wrong in catalogue_expressions(rows, quantity_name, right, around):
             try:
                 solution = solve_for(shown, wrong.xreplace(bind), unknown, target, known)
             except SymcnnError:  # with this mistake there is no one whole answer
