@@ -102,7 +102,7 @@ def solved_working(
     None | the equation
     2416 | 456 moved to the right
     16 | divided by 151
-    2872 | the given 2872
+    2872 | the given 2,872
     """
     expression = sympy.expand(sum((part for _, part in parts), sympy.Integer(0)))
     form = _monomial(expression, unknown)
