@@ -15,8 +15,9 @@ row's values in, in the same order::
     608
 
 A layer's trees together are its :class:`Textbook`; the lines of working (:class:`Derivation`,
-:class:`Fact`, :class:`Solved`) are data too. This module knows no layer and no renderer: the
-layers (:mod:`symcnn.layers`) build textbooks, :mod:`symcnn.render` typesets the lines.
+:class:`Fact`, :class:`Solved`, :class:`EquationStep`) are data too. This module knows no layer
+and no renderer: the layers (:mod:`symcnn.layers`) build textbooks, :mod:`symcnn.render`
+typesets the lines.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "Ceil",
     "Const",
     "Derivation",
+    "EquationStep",
     "Expr",
     "Fact",
     "Floor",
@@ -461,7 +463,19 @@ class Solved(_Displayed):
     result: Expr
 
 
-Line = Union[Derivation, Fact, Solved]  # noqa: UP007
+@dataclass(frozen=True)
+class EquationStep(_Displayed):
+    """A step of a solved equation's working: ``left = right``, then ``= result`` when the right
+    side is computed (``result`` is ``None`` when it is not); ``note`` says what the step did
+    ("686 moved to the right", "divided by 651")."""
+
+    left: Node
+    right: Node
+    result: Expr | None = None
+    note: str = ""
+
+
+Line = Union[Derivation, Fact, Solved, EquationStep]  # noqa: UP007
 
 
 def written_line(

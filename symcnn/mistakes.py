@@ -18,6 +18,7 @@ each.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -34,6 +35,7 @@ from .symbols import NOTATION, axis_symbols
 
 __all__ = [
     "CATALOGUE",
+    "CONTEXT_NAMES",
     "FAMILIES",
     "Example",
     "Form",
@@ -58,6 +60,14 @@ PLACEHOLDERS = (
 )
 #: quantities whose forms may use the cost placeholders (``macs``, ``out_elements``)
 COST_QUANTITIES = ("macs", "flops")
+#: names a form may use that come from the network around the row, not from the row itself (a
+#: mistake made with a size from elsewhere in the network); a form using one applies only where
+#: the caller gives them: the exam does (:func:`symcnn.exam.questions.network_context`), ``check``,
+#: which sees one layer, does not
+CONTEXT_NAMES = {
+    "flat_channels": "the channels of the feature map that a flatten before the layer flattened",
+    "input_positions": "the product of the network input's spatial sizes (H·W of the image)",
+}
 
 
 @dataclass(frozen=True)
@@ -69,27 +79,32 @@ class Form:
     quantity: str
     formula: str
     any_nonzero: bool = False
+    #: the :data:`CONTEXT_NAMES` the formula uses
+    context: tuple[str, ...] = ()
 
-    def applies(self, row: Row, quantity: str) -> bool:
+    def applies(self, row: Row, quantity: str, context: Mapping[str, Expr] | None = None) -> bool:
         if self.family not in row.layer.mistake_families:
+            return False
+        if not set(self.context) <= set(context or {}):
             return False
         if self.quantity == "output_size":
             return quantity in AXIS_QUANTITIES
         return self.quantity == quantity
 
-    def general(self, row: Row, quantity: str) -> Expr:
-        """The wrong formula for ``row``'s layer, in the notation's symbols (not yet bound)."""
-        names = _placeholders(row)
+    def general(self, row: Row, quantity: str, context: Mapping[str, Expr] | None = None) -> Expr:
+        """The wrong formula for ``row``'s layer, in the notation's symbols (not yet bound), with
+        the network's ``context`` (:data:`CONTEXT_NAMES`) put in."""
+        names = {**_placeholders(row), **(context or {})}
         if self.quantity in COST_QUANTITIES:
             names.update(_cost_placeholders(row))
         if self.quantity == "output_size":
             names.update(_axis_names(row, quantity))
         return parse_expression(self.formula, functools.partial(_resolve, names))
 
-    def value(self, row: Row, quantity: str) -> Expr:
+    def value(self, row: Row, quantity: str, context: Mapping[str, Expr] | None = None) -> Expr:
         """The wrong formula with the row's values, as the engine binds its own formula."""
         values = {s: v for s, v in row.values.items() if isinstance(s, sympy.Basic)}
-        return self.general(row, quantity).xreplace(values)
+        return self.general(row, quantity, context).xreplace(values)
 
 
 @dataclass(frozen=True)
@@ -177,9 +192,16 @@ def family(torch_name: str) -> str | None:
     return families[0] if families else None
 
 
-def wrong_values(row: Row, quantity: str) -> list[tuple[Form, Expr]]:
-    """Every catalogued wrong form that applies to ``row``'s ``quantity``, with its bound value."""
-    return [(form, form.value(row, quantity)) for form in _forms() if form.applies(row, quantity)]
+def wrong_values(
+    row: Row, quantity: str, context: Mapping[str, Expr] | None = None
+) -> list[tuple[Form, Expr]]:
+    """Every catalogued wrong form that applies to ``row``'s ``quantity``, with its bound value;
+    the forms that need the network around the row apply when ``context`` gives what they use."""
+    return [
+        (form, form.value(row, quantity, context))
+        for form in _forms()
+        if form.applies(row, quantity, context)
+    ]
 
 
 def lookup(mistake_id: str) -> Mistake:
@@ -226,6 +248,7 @@ def load_catalogue(
         for raw in entry["forms"]:
             if raw["family"] not in families:
                 raise SymcnnError(f"mistake catalogue: {where} names no family {raw['family']!r}")
+            names = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", str(raw["formula"])))
             forms.append(
                 Form(
                     mistake,
@@ -233,6 +256,7 @@ def load_catalogue(
                     raw["quantity"],
                     raw["formula"],
                     bool(raw.get("any_nonzero", False)),
+                    tuple(name for name in CONTEXT_NAMES if name in names),
                 )
             )
         object.__setattr__(mistake, "forms", tuple(forms))

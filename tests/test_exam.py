@@ -12,7 +12,7 @@ import sympy
 
 import symcnn
 from symcnn.cli import main
-from symcnn.derive import Solved, evaluate
+from symcnn.derive import EquationStep, evaluate
 from symcnn.errors import SolveError, SpecError, SymcnnError
 from symcnn.exam import (
     answer_sheet,
@@ -215,10 +215,13 @@ def test_inverse_questions_hide_the_unknown_and_solve_for_it() -> None:
         question = variant.questions[0]
         k = variant.values["k"]
         assert question.answers[0].value == k
-        solved = question.working[-1]
-        assert isinstance(solved, Solved)
-        assert solved.target == variant.network["CONV"].params
-        assert solved.expression.xreplace({solved.unknown: k}) == solved.target
+        equation = next(line for line in question.working if line.note == "the equation")
+        assert isinstance(equation, EquationStep)
+        assert evaluate(equation.right) == variant.network["CONV"].params
+        unknown = variant.shown.symbols["k"]
+        assert evaluate(equation.left).xreplace({unknown: k}) == evaluate(equation.right)
+        check = question.working[-1]
+        assert isinstance(check, EquationStep) and check.result == variant.network["CONV"].params
         sheet = text_document(question_sheet(exam, variant))
         assert "k filters of" in sheet
         assert f"CONV has {int(variant.network['CONV'].params):,} learnable parameters" in sheet

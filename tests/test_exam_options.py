@@ -9,9 +9,11 @@ from collections import Counter, defaultdict
 import pytest
 import sympy
 
+from symcnn.derive import EquationStep, Solved, evaluate
 from symcnn.errors import SpecError
 from symcnn.exam import load_template, make_exam, variety
 from symcnn.exam.distractors import NEAR
+from symcnn.exam.questions import asked_expressions, network_context
 from symcnn.mistakes import lookup, wrong_values
 
 MANY = """\
@@ -37,6 +39,7 @@ questions:
   - {ask: macs, layer: C, choices: 4}
   - {ask: total_params, choices: 4}
   - {ask: params, layer: FC, choices: 4}
+  - {ask: activation_size, layer: C, choices: 3}
 """
 VARIANTS = 100
 
@@ -61,7 +64,8 @@ def test_every_wrong_option_is_a_catalogued_mistake(many) -> None:
                 assert abs(mistake.value - answer) > NEAR and mistake.value > 0
             if question.spec.layer:  # the value is the catalogue's own for this layer
                 row = variant.network[question.spec.layer]
-                values = {v for form, v in wrong_values(row, question.spec.ask)}
+                context = network_context(variant.network, row)
+                values = {v for form, v in wrong_values(row, question.spec.ask, context)}
                 assert {m.value for m in question.distractors} <= values
             for a in wrong:
                 assert all(a == b or abs(a - b) > NEAR for b in wrong)
@@ -104,17 +108,47 @@ def test_no_rank_or_position_rule_beats_chance(many) -> None:
 
 
 def test_too_few_mistakes_is_a_numerical_question() -> None:
-    # a pooling layer's output size has no catalogued mistakes for its activation size
+    # BatchNorm's buffers: forgetting num_batches_tracked (2·d) is too near the answer (2·d + 1)
+    # to be offered, which leaves the state_dict's 4·d + 1 alone above it: no option below
     template = load_template(
         {
-            "input": [16, 16, 3],
-            "layer": {"type": "maxpool2d", "name": "P", "kernel_size": 2},
-            "variables": {},
-            "questions": [{"ask": "activation_size", "layer": "P", "choices": 4}],
+            "input": [16, 16, "d"],
+            "layer": {"type": "batchnorm2d", "name": "B"},
+            "variables": {"d": [8, 16]},
+            "questions": [{"ask": "buffers", "layer": "B", "choices": 4}],
         }
     )
-    (variant,) = make_exam(template, 1).variants
-    assert variant.questions[0].options == () and variant.questions[0].distractors == ()
+    for variant in make_exam(template, 2).variants:
+        (question,) = variant.questions
+        assert question.options == () and question.distractors == ()
+        # still caught as feedback on a wrong number
+        ids = {mistake.id for mistake in question.catalogued}
+        assert ids == {"forgot-batches-tracked", "state-dict-as-buffers"}
+        row = variant.network["B"]
+        by_id = {m.id: m.value for m in question.catalogued}
+        assert by_id["forgot-batches-tracked"] == row.buffers - 1
+        assert by_id["state-dict-as-buffers"] == row.buffers + row.params
+
+
+def test_an_activation_size_offers_the_catalogues_mistakes(many) -> None:
+    offered: Counter[str] = Counter()
+    multiple = 0
+    for variant in many.variants:
+        question = variant.questions[-1]
+        assert question.spec.ask == "activation_size"
+        row = variant.network["C"]
+        for mistake in question.distractors:
+            offered[mistake.id] += 1
+            if mistake.id == "activation-without-channels":
+                assert mistake.value * row.output_shape[-1] == row.activation_size
+            else:
+                assert mistake.id == "activation-in-bytes"
+                assert mistake.value == 4 * row.activation_size
+        assert len(question.options) in (0, 2)  # one mistake on each side, one of them dealt
+        multiple += bool(question.options)  # (none when one equals a number the sheet gives)
+    assert multiple > VARIANTS * 3 / 4
+    assert offered["activation-without-channels"] > VARIANTS / 4
+    assert offered["activation-in-bytes"] > VARIANTS / 4
 
 
 # ------------------------------------------------------------------------------ constraints
@@ -249,8 +283,19 @@ def test_inverse_questions_from_any_given_quantity(layer, find, given, values) -
     for variant in exam.variants:
         (question,) = variant.questions
         assert question.answers[0].value == variant.values[find]
-        solved = question.working[-1]
-        assert solved.expression.xreplace({solved.unknown: solved.result}) == solved.target
+        unknown = variant.shown.symbols[find]
+        answer = question.answers[0].value
+        solved = [line for line in question.working if isinstance(line, EquationStep | Solved)]
+        first, check = solved[0], solved[-1]
+        if isinstance(first, Solved):  # no closed form: solved, then checked
+            assert first.expression.xreplace({unknown: answer}) == first.target
+        else:  # built step by step from where its terms come from
+            equation = next(line for line in solved if line.note == "the equation")
+            left, right = evaluate(equation.left), evaluate(equation.right)
+            assert left.xreplace({unknown: answer}) == right
+        assert isinstance(check, EquationStep) and evaluate(check.right) in asked_expressions(
+            variant.network, question.spec
+        )
 
 
 def test_the_same_padding_question_says_same() -> None:
@@ -320,7 +365,7 @@ def test_identical_text_with_different_answers_is_refused(monkeypatch) -> None:
 def test_variety_counts_distinct_answers_and_warns() -> None:
     exam = make_exam(load_template(MANY), 8, seed=1)
     report = variety(exam)
-    assert [number for number, _, _ in report] == [1, 2, 3, 4]
+    assert [number for number, _, _ in report] == [1, 2, 3, 4, 5]
     for number, count, low in report:
         answers = {v.questions[number - 1].answers for v in exam.variants}
         assert count == len(answers) and low == (2 * count < 8)
@@ -368,3 +413,32 @@ def test_keys_show_the_flatten_step_and_name_each_layer_of_a_total() -> None:
         assert params.quantity.key == "params" and params.result == net["FC3"].params
         named = [line.note for line in total.working[:-1] if isinstance(line, Derivation)]
         assert named == [row.name for row in net.rows if row.params != 0]
+
+
+def test_a_network_level_mistake_reads_the_network_around_the_layer() -> None:
+    """flatten-at-input-size needs the flatten's channels and the image's size: it applies in
+    the exam (which knows the network) to the dense layer after a flatten, and nowhere else."""
+    exam = make_exam(load_template(MANY), 20, seed=5)
+    seen = 0
+    for variant in exam.variants:
+        net = variant.network
+        fc, conv = net["FC"], net["C"]
+        context = network_context(net, fc)
+        assert context == {
+            "flat_channels": conv.output_shape[-1],
+            "input_positions": net.input_shape[0] * net.input_shape[1],
+        }
+        assert network_context(net, conv) == {}
+        expected = (context["flat_channels"] * context["input_positions"] + 1) * fc.output_shape[0]
+        for question in variant.questions:
+            caught = {m.id: m.value for m in question.catalogued}
+            if question.spec.ask == "params" and question.spec.layer == "FC":
+                assert caught["flatten-at-input-size"] == expected
+                seen += 1
+            elif question.spec.ask == "total_params":
+                assert caught["flatten-at-input-size"] == net.params - fc.params + expected
+            else:
+                assert "flatten-at-input-size" not in caught
+        # check, which sees one layer, has no network: the form does not apply there
+        assert "flatten-at-input-size" not in {f.mistake.id for f, _ in wrong_values(fc, "params")}
+    assert seen == len(exam.variants)

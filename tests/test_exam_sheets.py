@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import sympy
 
 from symcnn.cli import main
 from symcnn.exam import load_template, make_exam
@@ -65,6 +66,14 @@ def test_combined_sheets_start_each_variant_on_a_new_page(exam) -> None:
     assert sheet.count("\\clearpage") == len(exam.variants) - 1
     assert sheet.count("\\setcounter{question}{0}") == len(exam.variants) - 1
     assert "\\gradetable" not in sheet  # it would count every variant's questions
+    # each variant has its own grade table: its questions, their points, the total
+    tables = re.findall(r"Question & (.*?)\\\\ \\hline\nPoints & (.*?)\\\\", sheet)
+    assert len(tables) == len(exam.variants)
+    for variant, (numbers, points) in zip(exam.variants, tables, strict=True):
+        assert numbers.split(" & ") == [*(str(q.number) for q in variant.questions), "Total"]
+        values = [sympy.Rational(p) for p in points.split(" & ")]
+        assert values[:-1] == [q.spec.points for q in variant.questions]
+        assert values[-1] == sum(values[:-1])
 
 
 def test_the_command_writes_exam_class_sheets(tmp_path, capsys) -> None:

@@ -83,21 +83,27 @@ class Dealer:
 
 
 def catalogue_expressions(
-    rows: Sequence[Row], quantity: str, right: Mapping[str, sympy.Expr]
+    rows: Sequence[Row],
+    quantity: str,
+    right: Mapping[str, sympy.Expr],
+    contexts: Mapping[str, Mapping[str, sympy.Expr]] | None = None,
 ) -> list[tuple[Mistake, sympy.Expr]]:
     """Each catalogued mistake for ``quantity`` made on every row of ``rows`` it applies to (the
     other rows keep their ``right`` value), summed over the rows: one wrong total per form of a
     mistake, in the catalogue's order, with the total as an expression (symbols stay symbols).
-    The mistake's ``value`` is the total when it is a whole number, else 0."""
+    The mistake's ``value`` is the total when it is a whole number, else 0. ``contexts`` gives
+    each row's network around it, for the network-level forms
+    (:data:`symcnn.mistakes.CONTEXT_NAMES`)."""
     made: dict[tuple[str, int], dict[str, sympy.Expr]] = {}
     found: dict[tuple[str, int], tuple[str, str, sympy.Expr | None]] = {}
     for row in rows:
         counter: dict[str, int] = {}
-        for form, value in wrong_values(row, quantity):
+        context = (contexts or {}).get(row.name)
+        for form, value in wrong_values(row, quantity, context):
             key = form.mistake.id
             counter[key] = counter.get(key, -1) + 1
             slot = (key, counter[key])
-            general = form.general(row, quantity) if len(rows) == 1 else None
+            general = form.general(row, quantity, context) if len(rows) == 1 else None
             found.setdefault(slot, (form.mistake.title, form.mistake.explanation, general))
             made.setdefault(slot, {})[row.name] = value
     expressions = []
@@ -110,12 +116,15 @@ def catalogue_expressions(
 
 
 def catalogue_mistakes(
-    rows: Sequence[Row], quantity: str, right: Mapping[str, sympy.Expr]
+    rows: Sequence[Row],
+    quantity: str,
+    right: Mapping[str, sympy.Expr],
+    contexts: Mapping[str, Mapping[str, sympy.Expr]] | None = None,
 ) -> list[Mistake]:
     """The catalogued mistakes of :func:`catalogue_expressions` whose totals are whole numbers."""
     return [
         mistake
-        for mistake, total in catalogue_expressions(rows, quantity, right)
+        for mistake, total in catalogue_expressions(rows, quantity, right, contexts)
         if total.is_Integer
     ]
 

@@ -9,10 +9,10 @@ import sympy
 
 from ..derive import derive
 from ..errors import SolveError, SymcnnError
-from ..formula import Line, Solved
+from ..formula import Line
 from ..network import Network
 from ..prose import Inline, Math, Text
-from ..solve import solve
+from ..solve import solve, solved_working
 from .distractors import Mistake, catalogue_expressions
 from .questions import (
     Answer,
@@ -29,6 +29,7 @@ from .questions import (
     _spatial_axes,
     ask_forward,
     asked_expressions,
+    contexts,
 )
 from .template import QuestionSpec, Template
 
@@ -120,6 +121,23 @@ def _given_lines(shown: Network, spec: QuestionSpec) -> tuple[Line, ...]:
     return _lines_of(lines, spec.given or "params")
 
 
+def _parts(
+    shown: Network,
+    spec: QuestionSpec,
+    expression: sympy.Expr,
+    bind: Mapping[sympy.Basic, sympy.Expr],
+) -> list[tuple[str, sympy.Expr]]:
+    """The named terms a solved equation's left side adds up: a total's layers (the working
+    then says which layers give the known terms and which the unknown's coefficient)."""
+    whole = [(spec.layer or "network", expression)]
+    if spec.layer is not None or spec.given not in ("total_params", "macs"):
+        return whole
+    counts = _costs(shown) if spec.given == "macs" else {row.name: row.params for row in shown.rows}
+    parts = [(name, count.xreplace(bind)) for name, count in counts.items() if count != 0]
+    total = sum((part for _, part in parts), sympy.Integer(0))
+    return parts if sympy.expand(total - expression) == 0 else whole
+
+
 def ask_solve(
     template: Template,
     net: Network,
@@ -157,13 +175,14 @@ def ask_solve(
         Math(unknown),
         Text(f", {_role(template, spec.find)}?"),
     )
-    solved = Solved(unknown, expression, target, value)
+    solved = solved_working(unknown, _parts(shown, spec, expression, bind), target, value)
     catalogued: list[Mistake] = []
     if spec.given in ("params", "total_params", "macs"):
         rows = [shown[spec.layer]] if spec.layer else list(shown.rows)
         quantity_name = "macs" if spec.given == "macs" else "params"
         right = _costs(shown) if spec.given == "macs" else {row.name: row.params for row in rows}
-        for mistake, wrong in catalogue_expressions(rows, quantity_name, right):
+        around = contexts(shown, rows) if quantity_name == "params" else None
+        for mistake, wrong in catalogue_expressions(rows, quantity_name, right, around):
             try:
                 solution = solve_for(shown, wrong.xreplace(bind), unknown, target, known)
             except SymcnnError:  # with this mistake there is no one whole answer
@@ -185,7 +204,7 @@ def ask_solve(
         spec,
         prompt,
         (Answer(spec.find, value),),
-        (*_given_lines(shown, spec), solved),
+        (*_given_lines(shown, spec), *solved),
         _refused(refused, value),
         tuple(catalogued),
     )

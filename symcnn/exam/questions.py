@@ -25,6 +25,8 @@ __all__ = [
     "Posed",
     "ask_forward",
     "asked_expressions",
+    "contexts",
+    "network_context",
 ]
 
 #: the bytes of one parameter on an exam sheet: 32-bit floats, as PyTorch stores them by default
@@ -207,7 +209,7 @@ def _ask_layer(net: Network, spec: QuestionSpec, number: int) -> Posed:
         (Answer(spec.ask.replace("_", " ").replace("params", "parameters"), answer),),
         lines,
         _refused(refused, answer),
-        tuple(catalogue_mistakes([row], spec.ask, right)),  # type: ignore[arg-type]
+        tuple(catalogue_mistakes([row], spec.ask, right, contexts(net, [row]))),  # type: ignore[arg-type]
     )
 
 
@@ -256,20 +258,50 @@ def _network_lines(net: Network, key: str, costs: bool = False) -> tuple[Line, .
     return (*lines, working.costs[0] if key == "macs" else working.total)
 
 
-def _input_lines(net: Network, row: Row) -> tuple[Line, ...]:
-    """The working of a layer's input size when a flatten made it (``5·5·16 = 400``, then the
-    layer's ``p = 400``): the step students skip."""
+def _source(net: Network, row: Row) -> Row | None:
+    """The row ``row`` reads from (``None``: the network's input)."""
     names = [r.name for r in net.rows]
     position = names.index(row.name)
     source = row.inputs[0] if row.inputs else (names[position - 1] if position else None)
-    if source is None or source not in names:
-        return ()
-    producer = net[source]
-    if len(producer.input_shape) <= len(producer.output_shape):
+    return net[source] if source is not None and source in names else None
+
+
+def _flattener(net: Network, row: Row) -> Row | None:
+    """The row before ``row`` when it flattens (its output has fewer axes than its input)."""
+    producer = _source(net, row)
+    if producer is None or len(producer.input_shape) <= len(producer.output_shape):
+        return None
+    return producer
+
+
+def _input_lines(net: Network, row: Row) -> tuple[Line, ...]:
+    """The working of a layer's input size when a flatten made it (``5·5·16 = 400``, then the
+    layer's ``p = 400``): the step students skip."""
+    producer = _flattener(net, row)
+    if producer is None:
         return ()
     return tuple(
         _named(line, producer.name) for line in _lines_of(derive(producer).lines, "activation_size")
     )
+
+
+def network_context(net: Network, row: Row) -> dict[str, sympy.Expr]:
+    """The network around ``row`` that the catalogue's network-level forms use
+    (:data:`symcnn.mistakes.CONTEXT_NAMES`): after a flatten of an image-shaped map, its channels
+    and the network input's spatial size. Empty where they do not apply."""
+    producer = _flattener(net, row)
+    flattened, image = (producer.input_shape, net.input_shape) if producer else ((), ())
+    if producer is None or len(flattened) != len(image) or len(image) < 2:
+        return {}
+    axis = -1 if net.layout == "HWC" else 0
+    spatial = image[:-1] if net.layout == "HWC" else image[1:]
+    return {"flat_channels": flattened[axis], "input_positions": sympy.Mul(*spatial)}
+
+
+def contexts(net: Network, rows: Iterable[Row]) -> dict[str, dict[str, sympy.Expr]]:
+    """:func:`network_context` of each row that has one."""
+    found = {row.name: network_context(net, row) for row in rows}
+    return {name: context for name, context in found.items() if context}
 
 
 def _ask_total(net: Network, spec: QuestionSpec, number: int) -> Posed:
@@ -280,6 +312,7 @@ def _ask_total(net: Network, spec: QuestionSpec, number: int) -> Posed:
     if net.buffers != 0:
         refused.append(("counting the buffers", net.params + net.buffers))
     right = {row.name: row.params for row in net.rows}
+    caught = catalogue_mistakes(net.rows, "params", right, contexts(net, net.rows))
     return Posed(
         number,
         spec,
@@ -287,7 +320,7 @@ def _ask_total(net: Network, spec: QuestionSpec, number: int) -> Posed:
         (Answer("total parameters", answer),),
         _network_lines(net, "params"),
         _refused(refused, answer),
-        tuple(catalogue_mistakes(net.rows, "params", right)),
+        tuple(caught),
     )
 
 
@@ -314,7 +347,7 @@ def _ask_param_bytes(net: Network, spec: QuestionSpec, number: int) -> Posed:
     right = {row.name: row.params for row in net.rows}
     catalogued = [
         Mistake(m.description, sympy.Integer(m.value * PARAMETER_BYTES), m.id, m.explanation)
-        for m in catalogue_mistakes(net.rows, "params", right)
+        for m in catalogue_mistakes(net.rows, "params", right, contexts(net, net.rows))
     ]
     return Posed(
         number,

@@ -5,7 +5,9 @@ name and ID field, a grade table, ``\question[points]`` with its options as a ``
 answer box, no seed) and, with ``answers=True``, the key (``\printanswers``: each question's answer,
 working and the mistake behind each wrong option in a ``solution``, and the seed in the title).
 A question's solution is one unbreakable box, so its working stays on one page; several variants
-in one document start each on a new page, with its own numbering and grade table.
+in one document start each on a new page, with its own numbering and grade table (the exam
+class's ``\gradetable`` for one variant; a table of the same rows for each of several, where
+``\gradetable`` would count every variant's questions).
 """
 
 from __future__ import annotations
@@ -72,6 +74,22 @@ def _question(question: Posed, style: Style, answers: bool) -> str:
     return out
 
 
+def _grade_table(variant: Variant) -> str:
+    """A variant's grade table, as the exam class draws it (question, points, score), for a
+    document of several variants, where ``\\gradetable`` would count them all."""
+    points = [_points(question.spec.points) for question in variant.questions]
+    total = _points(sum((q.spec.points for q in variant.questions), sympy.Integer(0)))
+    columns = "|l|" + "c|" * (len(points) + 1)
+    rows = [
+        " & ".join(["Question", *(str(q.number) for q in variant.questions), "Total"]),
+        " & ".join(["Points", *points, total]),
+        " & ".join(["Score", *[""] * (len(points) + 1)]),
+    ]
+    body = "".join(f"{row}\\\\ \\hline\n" for row in rows)
+    table = f"\\begin{{tabular}}{{{columns}}}\\hline\n{body}\\end{{tabular}}"
+    return f"\\begin{{center}}{table}\\end{{center}}\n"
+
+
 def _variant(exam: Exam, variant: Variant, style: Style, answers: bool, grades: bool) -> str:
     title = f"{exam.template.title}: variant {variant.index} of {len(exam.variants)}"
     if answers:
@@ -81,8 +99,10 @@ def _variant(exam: Exam, variant: Variant, style: Style, answers: bool, grades: 
         "\\noindent\\makebox[0.6\\textwidth]{Name:\\enspace\\hrulefill}\\hfill"
         "\\makebox[0.35\\textwidth]{Student ID:\\enspace\\hrulefill}\n",
     ]
-    if grades:  # the grade table counts the whole document's questions: one variant only
+    if grades:  # the exam class's table counts the whole document's questions
         parts.append("\\begin{center}\\gradetable[h][questions]\\end{center}\n")
+    else:  # one of several variants: its own questions, numbered from 1 as its sheet is
+        parts.append(_grade_table(variant))
     template = exam.template
     if template.instructions:
         parts.append(escape_latex(" ".join(template.instructions.split())) + "\n")

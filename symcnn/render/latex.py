@@ -17,6 +17,7 @@ from ..derive import (
     Ceil,
     Const,
     Derivation,
+    EquationStep,
     Fact,
     Floor,
     FormulaExpr,
@@ -281,6 +282,15 @@ def _(line: Solved, style: Style = DEFAULT) -> list[str]:
     result = latex_number(line.result, style.grouping)
     unknown = latex_expr(line.unknown)
     return [rf"{latex_expr(line.expression)} &= {target} \;\Longrightarrow\; {unknown} = {result}"]
+
+
+@latex_rows.register
+def _(line: EquationStep, style: Style = DEFAULT) -> list[str]:
+    parts = [latex_node(line.right, style)]
+    if line.result is not None:
+        parts.append(latex_number(line.result, style.grouping))
+    rows = [f"{latex_node(line.left, style)} &= {' = '.join(_chain(parts))}"]
+    return _with_note(rows, line.note, NOTE_LENGTH["derivation"])
 
 
 def latex_lines(lines: Iterable[Line], style: Style = DEFAULT, *, display: bool = False) -> str:

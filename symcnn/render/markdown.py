@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import sympy
 
-from ..derive import Derivation, Fact, LayerWorking, Line, Solved
+from ..derive import Derivation, EquationStep, Fact, LayerWorking, Line, Solved
 from ..network import Network
 from ._escape import escape_markdown
 from .document import (
@@ -86,6 +86,16 @@ def _(line: Solved, style: Style = DEFAULT) -> str:
     equation = f"{latex_expr(line.expression)} = {latex_number(line.target, style.grouping)}"
     answer = f"{latex_expr(line.unknown)} = {latex_number(line.result, style.grouping)}"
     return f"- {_math(equation)}, so {_math(answer)}"
+
+
+@markdown_line.register
+def _(line: EquationStep, style: Style = DEFAULT) -> str:
+    parts = [latex_node(line.left, style), latex_node(line.right, style)]
+    if line.result is not None:
+        parts.append(latex_number(line.result, style.grouping))
+    chain = [part for i, part in enumerate(parts) if not i or part != parts[i - 1]]
+    note = f" ({escape_markdown(line.note)})" if line.note else ""
+    return f"- {_math(' = '.join(chain))}{note}"
 
 
 def markdown_lines(lines: Iterable[Line], style: Style = DEFAULT) -> str:

@@ -16,6 +16,7 @@ from ..derive import (
     Ceil,
     Const,
     Derivation,
+    EquationStep,
     Fact,
     Floor,
     FormulaExpr,
@@ -194,6 +195,15 @@ def _(line: Solved, style: Style = DEFAULT) -> str:
         f"{sstr(line.expression)} = {_value(line.target, style)}, so "
         f"{line.unknown} = {_value(line.result, style)}"
     )
+
+
+@text_line.register
+def _(line: EquationStep, style: Style = DEFAULT) -> str:
+    parts = [text_node(line.left, style), text_node(line.right, style)]
+    if line.result is not None:
+        parts.append(_value(line.result, style))
+    note = f"  ({line.note})" if line.note else ""
+    return " = ".join(_chain(parts)) + note
 
 
 # ------------------------------------------------------------------------------ documents

@@ -25,6 +25,7 @@ from ._result import (
 )
 from ._solver import mark_unknowns, parse_bounds, solve
 from ._targets import Target, parse_target
+from ._working import solved_working
 
 __all__ = [
     "Checked",
@@ -45,4 +46,5 @@ __all__ = [
     "parse_target",
     "solution_text",
     "solve",
+    "solved_working",
 ]
