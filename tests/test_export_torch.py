@@ -95,6 +95,7 @@ def test_every_example_builds_a_module_with_symcnns_counts_and_shapes(name: str)
             "Permute",
             "Transpose",
             "Reshape",
+            "Select",
             "Parameter",
         ):
             own = modules[row.name]

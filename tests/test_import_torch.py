@@ -293,6 +293,18 @@ class LastStep(nn.Module):
         return self.lstm(x)[0][:, -1]
 
 
+def test_the_last_step_of_a_sequence_is_a_select() -> None:
+    """``lstm(x)[0][:, -1]`` reads as a ``select`` of the last step (dim 1 of the batched
+    tensor): torch's count and shape, symbolic in the length, and back to torch."""
+    module = LastStep()
+    net = symcnn.from_torch(module, input_shape=["L", 4])
+    assert net.output_shape == (8,)
+    assert net.params == sum(p.numel() for p in module.parameters())
+    assert [row.type for row in net.rows][-1] == "Select"
+    back = symcnn.to_torch(symcnn.load(net.to_spec(), {"L": 5}))
+    assert tuple(back(torch.zeros(2, 5, 4)).shape) == tuple(module(torch.zeros(2, 5, 4)).shape)
+
+
 class FinalState(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -348,7 +360,6 @@ REFUSED: list[tuple[nn.Module, list[int], str]] = [
     (OwnWeight(), [3, 8, 8], r"node 'mul' .*: the parameter 'scale' \[1, 1, 3, 1, 1\] has more"),
     (Token(True), [5, 4], r"node 'expand' .*: symcnn reads `expand` only as a parameter"),
     (Token(False), [5, 4], r"node 'cat' .*: each of its inputs must be a tensor, got the param"),
-    (LastStep(), [5, 4], r"node 'getitem_1' .*: indexing or slicing a tensor .* last step"),
     (FinalState(), [5, 4], r"node 'relu' .*: its input must be a tensor, got the final state of"),
     (Masked(), [5, 4], r"node 'attn' .*\(no masks or states: attn_mask\)"),
     (Unused(), [3, 8, 8], "module 'head' holds 10 parameters .* never calls it"),

@@ -282,12 +282,35 @@ def _getitem(importer: Importer, call: Call) -> Any:
         return Size(container.tensor, index)
     if isinstance(container, list | tuple) and isinstance(index, int):
         return container[index]
+    if isinstance(container, Tensor):
+        dim = _selected_dim(index)
+        if dim is not None:
+            entry = {"type": "select", "dim": dim, "index": index[dim]}
+            return importer.add(entry, call.name, [container])
     raise SpecError(
-        "indexing or slicing a tensor has no symcnn layer (only x.shape[i] and item 0 of an "
-        "RNN's or an attention's output are read; for the last step of a sequence, flatten it "
-        "or read the whole sequence)",
+        "indexing or slicing a tensor has no symcnn layer (only x.shape[i], item 0 of an "
+        "RNN's or an attention's output, and x[:, ..., i] — a select — are read)",
         where=call.where,
     )
+
+
+def _selected_dim(index: Any) -> int | None:
+    """The dim of ``x[:, ..., :, i]`` (full slices, then one integer; batch = dim 0, which is
+    never selected), or None for any other index."""
+    if not isinstance(index, tuple) or len(index) < 2:
+        return None
+    *slices, last = index
+    full = all(isinstance(part, slice) and part == slice(None) for part in slices)
+    if full and isinstance(last, int) and not isinstance(last, bool):
+        return len(slices)
+    return None
+
+
+def _select(importer: Importer, call: Call) -> Tensor:
+    """``x.select(dim, index)`` / ``torch.select``: symcnn's ``select`` (torch's dims)."""
+    x = _tensor(call.args[0], call)
+    dim, index = [*call.args[1:], call.kwargs.get("dim"), call.kwargs.get("index")][:2]
+    return importer.add({"type": "select", "dim": dim, "index": index}, call.name, [x])
 
 
 def _dims(call: Call) -> list[Any]:
@@ -455,6 +478,7 @@ def functions() -> dict[Any, Handler]:
         torch.reshape: _reshape,
         torch.permute: _permute,
         torch.transpose: _transpose,
+        torch.select: _select,
         torch.mean: _mean,
         builtins.getattr: _getattr,
         operator.getitem: _getitem,
@@ -491,6 +515,7 @@ METHODS: dict[str, Handler] = {
     "size": _size,
     "permute": _permute,
     "transpose": _transpose,
+    "select": _select,
     "mean": _mean,
     "expand": _expand,
     "contiguous": _alias,

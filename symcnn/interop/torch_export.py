@@ -27,7 +27,7 @@ from ._extras import require
 __all__ = ["to_torch", "torch_input_shape", "torch_source"]
 
 #: rows that are a line of ``forward`` rather than a module
-_OPS = ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape")
+_OPS = ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape", "Select")
 #: layers with a ``dim`` argument counted on the batched tensor in the spec's layout
 _DIM_LAYERS = ("Softmax", "Softmin", "LogSoftmax", "GLU")
 #: layers acting on the last axis: in HWC that is the channels in symcnn, the width in torch
@@ -386,6 +386,16 @@ class _Writer:
                     f"{args[0]}.permute({', '.join(map(str, self._torch_permutation(dims, rank)))})"
                 )
             return f"{args[0]}.transpose({a}, {b})"
+        if row.type == "Select":
+            rank = len(x)
+            if hwc and rank > 2:
+                raise SpecError(
+                    "a select on an HWC tensor of rank 3 or more would leave other axes than "
+                    "torch's (N, C, H, W); write the spec in CHW",
+                    where=row.name,
+                )
+            dim = self._torch_dim(int(layer.dim), rank)
+            return f"{args[0]}.select({dim}, {int(layer.index)})"
         # Reshape: one example's new shape, channels first in torch
         shape = [int(size) for size in row.output_shape]
         if self.layout == "HWC" and len(shape) > 1:
