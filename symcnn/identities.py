@@ -33,7 +33,13 @@ from typing import Any
 import sympy
 
 from ._loading import load_text, read_file_text
-from ._recurrent_examples import directions_example, gates_example
+from ._recurrent_examples import (
+    KERAS_RECURRENT,
+    directions_example,
+    gates_example,
+    keras_example,
+    keras_params,
+)
 from .check import normalize
 from .errors import SpecError, SymcnnError, describe
 from .parse import parse_expression
@@ -505,6 +511,24 @@ def _builtin() -> list[Identity]:
             rhs=tuple(2 * quantity(f"{n}.params") for n in ("lstm", "gru", "rnn")),
             example=directions_example,
             source="PyTorch's RNNBase: every layer's weights once per direction (_reverse)",
+        ),
+        Identity(
+            "keras-lstm-is-torch-minus-4h",
+            "A Keras LSTM has 4h parameters fewer than PyTorch's per layer and direction (one "
+            "bias vector per gate set, not b_ih and b_hh): GRU(reset_after=False) 3h, SimpleRNN "
+            "h; Keras's default GRU (reset_after=True) keeps PyTorch's two.",
+            lhs=tuple(
+                keras_params(config, _symbol("h_in"), "h", "bias")
+                for config, _, _, _ in KERAS_RECURRENT
+            ),
+            rhs=tuple(
+                quantity(f"{torch_type}.params", bidirectional=both)
+                - (2 if both else 1) * gates * _symbol("h") * bias
+                for _, torch_type, gates, both in KERAS_RECURRENT
+            ),
+            example=keras_example,
+            source="Keras 3's SimpleRNNCell, LSTMCell and GRUCell (one bias of G·units; GRU's "
+            "reset_after a (2, 3·units) one); PyTorch's RNNBase (bias_ih and bias_hh)",
         ),
     ]
 

@@ -349,3 +349,46 @@ def test_bidirectional_shows_as_keras_names_it() -> None:
     assert net.rows[-1].type == "Bidirectional"
     assert net.output_shape == (5, 64)
     assert net.params == 2 * 4 * (6 * 32 + 32 * 32 + 32)
+
+
+# ----------------------------------------------------------------------- symcnn check, keras
+
+
+def _torch_twin(config: dict[str, Any]) -> dict[str, Any]:
+    """The PyTorch layer of the same sizes as a Keras recurrent config (or Bidirectional)."""
+    both = config["type"] == "Bidirectional"
+    inner = config["layer"] if both else config
+    kind = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}[inner["type"]]
+    return {"type": kind, "hidden_size": inner["units"], "bias": inner.get("use_bias", True),
+            "bidirectional": both}
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(length=st.integers(1, 6), features=st.integers(1, 9), layer=maybe_bidirectional())
+def test_check_calls_the_keras_answer_right_and_the_other_count_the_bias_mistake(
+    length: int, features: int, layer: dict[str, Any]
+) -> None:
+    """Under `convention: keras` Keras's own count is right, and the other framework's bias
+    count (PyTorch's for LSTM, SimpleRNN and GRU(reset_after=False); one vector for Keras's
+    default GRU) is diagnosed as `rnn-one-bias-vector`."""
+    from symcnn.check import check
+
+    truth = keras_sequential([length, features], [layer], "float32")
+    spec = {"convention": "keras", "input": [length, features], "layers": [layer]}
+    right = check(str(truth[0]), spec)
+    assert right.right and not right.diagnoses
+    inner = layer.get("layer", layer)
+    if not inner.get("use_bias", True):
+        return
+    torch_count = symcnn.load(
+        {"input": [length, features], "layers": [_torch_twin(layer)]}
+    ).params
+    keeps_two = inner["type"] == "GRU" and inner.get("reset_after", True)
+    directions = 2 if layer["type"] == "Bidirectional" else 1
+    gates = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[inner["type"]]
+    other = truth[0] - directions * gates * inner["units"] if keeps_two else torch_count
+    if keeps_two:
+        assert torch_count == truth[0]  # Keras's GRU(reset_after=True) is PyTorch's count
+    verdict = check(str(other), spec)
+    assert not verdict.right
+    assert "rnn-one-bias-vector" in [d.mistake.id for d in verdict.diagnoses if d.mistake]
