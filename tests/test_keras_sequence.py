@@ -392,3 +392,18 @@ def test_check_calls_the_keras_answer_right_and_the_other_count_the_bias_mistake
     verdict = check(str(other), spec)
     assert not verdict.right
     assert "rnn-one-bias-vector" in [d.mistake.id for d in verdict.diagnoses if d.mistake]
+
+
+def test_the_keras_course_example_is_what_keras_counts() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "lstm_course_keras.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    layers = [{k: v for k, v in layer.items() if k != "name"} for layer in document["layers"]]
+    truth = keras_sequential(document["input"], layers, "float32")
+    net = symcnn.load(path)
+    assert net.convention == "keras"
+    assert symcnn_counts(document) == truth
+    assert int(net.params) == truth[0]
