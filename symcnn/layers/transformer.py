@@ -29,7 +29,7 @@ Source: PyTorch's ``torch/nn/modules/transformer.py`` (``_sa_block``, ``_mha_blo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import sympy
@@ -342,7 +342,7 @@ class TransformerDecoderLayer(_Transformer):
 
 def _layer_keywords(stack: _Transformer) -> dict[str, Any]:
     """The keywords a stack passes on to each of its layers."""
-    own = {spec_field.name for spec_field in fields(_Transformer)}
+    own = _Transformer.arguments()  # spec arguments only: not the counting convention
     return {name: getattr(stack, name) for name in own}
 
 
