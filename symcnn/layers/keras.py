@@ -23,14 +23,14 @@ from typing import Any
 from ..errors import SpecError
 from .base import KerasFace, Layer, Where
 from .conv import KERAS_FACES as _CONV
-from .embedding import KERAS_FACES as _EMBEDDING
 from .dense import KERAS_FACES as _DENSE
+from .embedding import KERAS_FACES as _EMBEDDING
 from .keras_attention import KERAS_FACES as _ATTENTION
 from .merge import KERAS_FACES as _MERGE
 from .norm import KERAS_FACES as _NORM
 from .padding import KERAS_FACES as _PADDING
 from .pool import KERAS_FACES as _POOL
-from .recurrent import KERAS_FACES as _RECURRENT
+from .recurrent_keras import KERAS_FACES as _RECURRENT
 from .resample import KERAS_FACES as _RESAMPLE
 from .separable import KERAS_FACES as _SEPARABLE
 

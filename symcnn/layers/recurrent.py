@@ -20,6 +20,11 @@ axis, which an example has not); the output is the whole output sequence ``(l, N
 Hooks for other conventions (Keras): the bias vectors per gate set are the symbol ``v``, bound by
 :meth:`_Recurrent.bias_vectors`; whether the output is every step or only the last is
 :meth:`_Recurrent.returns_sequences`. A subclass changes either without touching the formula.
+Under ``convention: keras`` both read Keras's arguments: ``v = 1`` (SimpleRNN, LSTM,
+``GRU(reset_after=False)``; 2 for Keras's default GRU) and ``return_sequences`` (default false:
+the last step only); Keras's ``Bidirectional`` sets ``bidirectional`` and ``merge_mode``
+(``concat`` doubles the width, ``sum``/``mul``/``ave`` keep it). Keras's names and keywords are
+declared in :mod:`symcnn.layers.recurrent_keras`.
 """
 
 from __future__ import annotations
@@ -39,11 +44,9 @@ from ._defaults import written_work
 from ._relations import gt, lt
 from .base import (
     KERAS,
-    KERAS_WEIGHT_KEYWORDS,
     Check,
     Expr,
     Formula,
-    KerasFace,
     Layer,
     Row,
     Tensor,
@@ -112,7 +115,7 @@ class _Recurrent(Layer):
     return_sequences: bool = arg("bool", False, convention="keras")
     merge_mode: str = arg("text", "concat", convention="keras")
 
-    formula_fields: ClassVar = ("projected",)
+    formula_fields: ClassVar[tuple[str, ...]] = ("projected",)
     mistake_families: ClassVar[tuple[str, ...]] = ("recurrent",)
     choices: ClassVar = {"merge_mode": MERGE_MODES}
 
@@ -520,103 +523,3 @@ class GRUCell(_Cell):
 
     torch_name = "GRUCell"
     gates = 3
-
-
-# ------------------------------------------------------------------------------ Keras's faces
-
-#: Keras keywords of the recurrent layers that change no count (dropout masks, activations,
-#: initializers, state handling)
-_KERAS_IGNORED = (
-    *KERAS_WEIGHT_KEYWORDS,
-    "recurrent_activation",
-    "recurrent_initializer",
-    "recurrent_regularizer",
-    "recurrent_constraint",
-    "unit_forget_bias",
-    "dropout",
-    "recurrent_dropout",
-    "go_backwards",
-    "stateful",
-    "unroll",
-    "seed",
-    "use_cudnn",
-)
-_KERAS_KEYWORDS = {
-    "units": "hidden_size",
-    "use_bias": "bias",
-    "return_sequences": "return_sequences",
-}
-
-
-def _bidirectional(raw: Mapping[str, Any], where: Where) -> tuple[KerasFace, dict[str, Any]]:
-    """Keras's ``Bidirectional(layer, merge_mode)`` (``raw``: its keywords): the nested
-    recurrent layer's face and keywords, counted twice (``bidirectional``), with ``merge_mode``
-    joining the directions."""
-    inner = raw.get("layer")
-    if not isinstance(inner, Mapping):
-        raise SpecError(
-            "`layer` must be the wrapped recurrent layer's config, such as "
-            "{type: LSTM, units: 32}",
-            where=where,
-            field="layer",
-        )
-    kind = inner.get("type")
-    face = _RECURRENT_FACES.get(kind.strip().lower()) if isinstance(kind, str) else None
-    if face is None:
-        valid = ", ".join(face.name for face in _RECURRENT_FACES.values())
-        raise SpecError(
-            f"`layer` = {{type: {kind!r}}}: Bidirectional wraps a recurrent layer ({valid})",
-            where=where,
-            field="layer",
-        )
-    for key in raw:
-        if key not in ("layer", "merge_mode"):
-            raise SpecError(
-                f"unknown Keras argument `{key}` (Bidirectional takes: layer, merge_mode)",
-                where=where,
-                field=key,
-            )
-    if "merge_mode" in raw and raw["merge_mode"] is None:
-        raise SpecError(
-            "`merge_mode` = None returns the two directions as a list of two tensors; give "
-            f"one of {', '.join(MERGE_MODES)}",
-            where=where,
-            field="merge_mode",
-        )
-    wrapped = dataclasses.replace(
-        face,
-        name="Bidirectional",
-        keywords={**face.keywords, "merge_mode": "merge_mode"},
-        defaults={**face.defaults, "bidirectional": True},
-        expand=None,
-    )
-    keywords = {key: value for key, value in inner.items() if key != "type"}
-    if "merge_mode" in raw:
-        keywords["merge_mode"] = raw["merge_mode"]
-    return wrapped, keywords
-
-_RECURRENT_FACES = {
-    face.name.lower(): face
-    for face in (
-        KerasFace("SimpleRNN", RNN, _KERAS_KEYWORDS, ignored=_KERAS_IGNORED, required=("units",)),
-        KerasFace("LSTM", LSTM, _KERAS_KEYWORDS, ignored=_KERAS_IGNORED, required=("units",)),
-        KerasFace(
-            "GRU",
-            GRU,
-            {**_KERAS_KEYWORDS, "reset_after": "reset_after"},
-            ignored=_KERAS_IGNORED,
-            required=("units",),
-        ),
-    )
-}
-
-#: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`)
-KERAS_FACES = (
-    *_RECURRENT_FACES.values(),
-    KerasFace(
-        "Bidirectional",
-        LSTM,
-        expand=_bidirectional,
-        torch="RNN, LSTM or GRU with bidirectional=True",
-    ),
-)
