@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .network import load
+from .references import quantity
 from .symbols import NOTATION
 
 
@@ -70,3 +71,15 @@ def keras_example(values: Mapping[Any, int]) -> tuple[list[Any], list[Any]]:
         sides[0].append(keras_params(config, h_in, h, b))
         sides[1].append(torch - directions * gates * h * b)
     return sides
+
+
+def keras_sides() -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The two sides of ``keras-lstm-is-torch-minus-4h``: Keras's counts (``convention: keras``)
+    and PyTorch's (the references) less G·h·bias per direction."""
+    h_in, h, b = (NOTATION[name].symbol for name in ("h_in", "h", "bias"))
+    keras = tuple(keras_params(config, h_in, "h", "bias") for config, _, _, _ in KERAS_RECURRENT)
+    torch = tuple(
+        quantity(f"{torch_type}.params", bidirectional=both) - (2 if both else 1) * gates * h * b
+        for _, torch_type, gates, both in KERAS_RECURRENT
+    )
+    return keras, torch

@@ -33,13 +33,7 @@ from typing import Any
 import sympy
 
 from ._loading import load_text, read_file_text
-from ._recurrent_examples import (
-    KERAS_RECURRENT,
-    directions_example,
-    gates_example,
-    keras_example,
-    keras_params,
-)
+from ._recurrent_examples import directions_example, gates_example, keras_example, keras_sides
 from .check import normalize
 from .errors import SpecError, SymcnnError, describe
 from .parse import parse_expression
@@ -353,6 +347,7 @@ def _builtin() -> list[Identity]:
     bias_layers = ("conv1d", "conv2d", "conv3d", "convtranspose2d", "linear", "layernorm")
     transposed_size = quantity("convtranspose1d.output_size", s_w="s_w", z_w="z_w", r_w="r_w")
     strided = quantity("conv1d.output_size", m=1, s_w="s_h")
+    keras_counts, torch_less_biases = keras_sides()
     return [
         Identity(
             "pointwise-conv-is-dense",
@@ -517,15 +512,8 @@ def _builtin() -> list[Identity]:
             "A Keras LSTM has 4h parameters fewer than PyTorch's per layer and direction (one "
             "bias vector per gate set, not b_ih and b_hh): GRU(reset_after=False) 3h, SimpleRNN "
             "h; Keras's default GRU (reset_after=True) keeps PyTorch's two.",
-            lhs=tuple(
-                keras_params(config, _symbol("h_in"), "h", "bias")
-                for config, _, _, _ in KERAS_RECURRENT
-            ),
-            rhs=tuple(
-                quantity(f"{torch_type}.params", bidirectional=both)
-                - (2 if both else 1) * gates * _symbol("h") * bias
-                for _, torch_type, gates, both in KERAS_RECURRENT
-            ),
+            lhs=keras_counts,
+            rhs=torch_less_biases,
             example=keras_example,
             source="Keras 3's SimpleRNNCell, LSTMCell and GRUCell (one bias of G·units; GRU's "
             "reset_after a (2, 3·units) one); PyTorch's RNNBase (bias_ih and bias_hh)",

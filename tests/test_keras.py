@@ -371,7 +371,7 @@ def test_references_read_the_keras_quantities() -> None:
     )
     assert str(network_quantity(net, "BN1.non_trainable").values[0]) == "2*C"
     assert str(network_quantity(net, "trainable").values[0]) == "2*C"
-    assert str(net.solve("BN1.non_trainable = 64")) == "C = 32"
+    assert str(net.solve("BN1.non_trainable = 64")).splitlines()[0] == "C = 32"
     evaluated = net.evaluate(C=4)
     assert (evaluated["params"], evaluated["trainable"], evaluated["non_trainable"]) == (16, 8, 8)
 
