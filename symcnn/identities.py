@@ -45,7 +45,7 @@ from ._identity_examples import (
     transposed_example,
 )
 from ._loading import load_text, read_file_text
-from ._recurrent_examples import directions_example, gates_example
+from ._recurrent_examples import directions_example, gates_example, keras_example, keras_sides
 from .check import normalize
 from .errors import SpecError, SymcnnError, describe
 from .parse import parse_expression
@@ -216,6 +216,7 @@ def _builtin() -> list[Identity]:
     bias_layers = ("conv1d", "conv2d", "conv3d", "convtranspose2d", "linear", "layernorm")
     transposed_size = quantity("convtranspose1d.output_size", s_w="s_w", z_w="z_w", r_w="r_w")
     strided = quantity("conv1d.output_size", m=1, s_w="s_h")
+    keras_counts, torch_less_biases = keras_sides()
     return [
         Identity(
             "pointwise-conv-is-dense",
@@ -374,6 +375,17 @@ def _builtin() -> list[Identity]:
             rhs=tuple(2 * quantity(f"{n}.params") for n in ("lstm", "gru", "rnn")),
             example=directions_example,
             source="PyTorch's RNNBase: every layer's weights once per direction (_reverse)",
+        ),
+        Identity(
+            "keras-lstm-is-torch-minus-4h",
+            "A Keras LSTM has 4h parameters fewer than PyTorch's per layer and direction (one "
+            "bias vector per gate set, not b_ih and b_hh): GRU(reset_after=False) 3h, SimpleRNN "
+            "h; Keras's default GRU (reset_after=True) keeps PyTorch's two.",
+            lhs=keras_counts,
+            rhs=torch_less_biases,
+            example=keras_example,
+            source="Keras 3's SimpleRNNCell, LSTMCell and GRUCell (one bias of G·units; GRU's "
+            "reset_after a (2, 3·units) one); PyTorch's RNNBase (bias_ih and bias_hh)",
         ),
     ]
 

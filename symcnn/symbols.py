@@ -61,6 +61,7 @@ def _define(name: str, meaning: str, source: str, **assumptions: bool) -> sympy.
 
 SEEDS = "seed texts"
 TORCH = "PyTorch docs"
+KERAS = "Keras docs"
 
 m = _define("m", "filter (kernel) width", SEEDS)
 n = _define("n", "filter (kernel) height", SEEDS)
@@ -90,7 +91,10 @@ h_p = _define(
 N_l = _define("N_l", "stacked layers of a recurrent layer (num_layers)", TORCH)
 N_d = _define("N_d", "directions of a recurrent layer: 2 if bidirectional, else 1", TORCH)
 v = _define(
-    "v", "bias vectors per gate set of a recurrent layer: 2 in PyTorch (b_ih and b_hh)", TORCH
+    "v",
+    "bias vectors per gate set of a recurrent layer: 2 in PyTorch (b_ih and b_hh), 1 in Keras "
+    "(2 in its GRU with reset_after)",
+    TORCH,
 )
 l = _define("l", "time steps of a recurrent layer's input (the sequence length)", TORCH)  # noqa: E741
 # -- attention and transformers (MultiheadAttention, Transformer*): PyTorch's E is `e` (a Symbol
@@ -108,9 +112,19 @@ zero_attn = _define(
     TORCH,
     **COUNT,
 )
-heads = _define("heads", "attention heads (num_heads, nhead); no count depends on them", TORCH)
+heads = _define(
+    "heads", "attention heads (num_heads, nhead); no PyTorch count depends on them", TORCH
+)
 L_q = _define("L_q", "length of attention's query sequence", TORCH)
 L_k = _define("L_k", "length of attention's key and value sequences", TORCH)
+# -- Keras's MultiHeadAttention (convention: keras): per-head sizes, not a split embed_dim
+d_k = _define("d_k", "query and key features per head of Keras's attention (key_dim)", KERAS)
+d_v = _define(
+    "d_v", "value features per head of Keras's attention (value_dim, default key_dim)", KERAS
+)
+e_o = _define(
+    "e_o", "output features of Keras's attention (output_shape, default the query's)", KERAS
+)
 e_ff = _define(
     "e_ff", "width of a transformer layer's feedforward network (dim_feedforward)", TORCH
 )

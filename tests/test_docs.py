@@ -658,6 +658,7 @@ EXAMPLE_TOTALS: dict[str, int] = {
     "resnet_stage.yaml": 147_968,  # L = 2: ResNet-18's layer1
     "lstm_budget.yaml": 9_988_152,
     "lstm_course.yaml": 4_458_496,  # h = 765, the largest hidden size under 10M parameters
+    "lstm_course_keras.yaml": 4_457_472,  # Keras's count (tests/test_keras_sequence.py)
     "transformer_encoder.yaml": 85_054_464,  # BERT-base's encoder, whatever L is
     "transformer_budget.yaml": 24_602_752,  # w = 584
 }
@@ -684,7 +685,12 @@ GRAPH_EXAMPLES = frozenset(
         "vit_b_16.yaml",
     }
 )
-SEQUENTIAL_SPECS = [path for path in EXAMPLE_SPECS if path.name not in GRAPH_EXAMPLES]
+#: Keras-convention examples: Keras's names, compared with real Keras models in
+#: tests/test_keras_sequence.py, not with PyTorch modules
+KERAS_EXAMPLES = frozenset({"lstm_course_keras.yaml"})
+SEQUENTIAL_SPECS = [
+    path for path in EXAMPLE_SPECS if path.name not in GRAPH_EXAMPLES | KERAS_EXAMPLES
+]
 
 
 def example_id(path: Path) -> str:

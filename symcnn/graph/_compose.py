@@ -163,10 +163,14 @@ class _Composer(_Blocks):
         local = scope.default_name(shown) if local is None else str(local)
         where = Where(scope.index, scope.prefix + local, shown)
         qualified = self.claim(scope, local, where)
+        keywords = {key: value for key, value in raw.items() if key not in ENTRY_KEYS}
+        if face is not None and face.expand is not None:  # a wrapper: Keras's Bidirectional
+            face, keywords = face.expand(keywords, where)
+            layer_class = face.layer
         arguments = keras_arguments(
             layer_class,
             face,
-            {key: value for key, value in raw.items() if key not in ENTRY_KEYS},
+            keywords,
             lambda target, value: self.argument(layer_class, target, value, scope),
             where,
         )

@@ -307,7 +307,9 @@ class KerasFace:
     keyword; ``defaults`` are the layer's fields whose Keras default differs from PyTorch's;
     ``ignored`` are Keras keywords that change no count (``activation``, initializers...);
     ``required`` the Keras keywords Keras's constructor cannot do without; ``torch`` how
-    PyTorch writes the layer, when that is not the layer class's own name.
+    PyTorch writes the layer, when that is not the layer class's own name. ``expand`` is a
+    wrapper's hook (``Bidirectional(layer)``): given the entry's keywords it returns the face and
+    keywords that count, a nested layer config expanded into fields.
     """
 
     name: str
@@ -318,6 +320,7 @@ class KerasFace:
     ignored: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
     torch: str = ""
+    expand: Callable[[Mapping[str, Any], Where], tuple[KerasFace, dict[str, Any]]] | None = None
 
     @property
     def torch_name(self) -> str:

@@ -24,7 +24,7 @@ from ..formula import Textbook, Written, times
 from ..prose import Inline, Math, Text
 from ..symbols import V, d_e
 from ._relations import ge, lt
-from .base import Check, Expr, Formula, Layer, Tensor, Where, arg, require
+from .base import Check, Expr, Formula, KerasFace, Layer, Tensor, Where, arg, require
 
 __all__ = ["INDEX_DTYPES", "Embedding", "EmbeddingBag"]
 
@@ -137,3 +137,25 @@ class EmbeddingBag(_Table):
         row, checks = super().bind(x, where)
         bags = x.shape[:-1]  # [L] is one bag; [B, L] is B bags of L indices
         return dataclasses.replace(row, output_shape=(*bags, self.embedding_dim)), checks
+
+
+#: Keras's names for these layers (``convention: keras``; see :mod:`symcnn.layers.keras`):
+#: ``mask_zero`` only masks index 0 downstream, it adds no parameter
+KERAS_FACES = (
+    KerasFace(
+        "Embedding",
+        Embedding,
+        {"input_dim": "num_embeddings", "output_dim": "embedding_dim"},
+        ignored=(
+            "mask_zero",
+            "embeddings_initializer",
+            "embeddings_regularizer",
+            "embeddings_constraint",
+            "activity_regularizer",
+            "weights",
+            "lora_rank",
+            "lora_alpha",
+        ),
+        required=("input_dim", "output_dim"),
+    ),
+)

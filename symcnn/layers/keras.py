@@ -24,10 +24,13 @@ from ..errors import SpecError
 from .base import KerasFace, Layer, Where
 from .conv import KERAS_FACES as _CONV
 from .dense import KERAS_FACES as _DENSE
+from .embedding import KERAS_FACES as _EMBEDDING
+from .keras_attention import KERAS_FACES as _ATTENTION
 from .merge import KERAS_FACES as _MERGE
 from .norm import KERAS_FACES as _NORM
 from .padding import KERAS_FACES as _PADDING
 from .pool import KERAS_FACES as _POOL
+from .recurrent_keras import KERAS_FACES as _RECURRENT
 from .resample import KERAS_FACES as _RESAMPLE
 from .separable import KERAS_FACES as _SEPARABLE
 
@@ -43,7 +46,19 @@ __all__ = [
 ]
 
 #: each family's Keras faces (its module's ``KERAS_FACES``), in the order the docs list them
-_FAMILIES = (_DENSE, _CONV, _SEPARABLE, _POOL, _NORM, _MERGE, _PADDING, _RESAMPLE)
+_FAMILIES = (
+    _DENSE,
+    _CONV,
+    _SEPARABLE,
+    _POOL,
+    _NORM,
+    _MERGE,
+    _PADDING,
+    _RESAMPLE,
+    _EMBEDDING,
+    _RECURRENT,
+    _ATTENTION,
+)
 
 #: lower-cased Keras class name -> its face
 FACES: dict[str, KerasFace] = {

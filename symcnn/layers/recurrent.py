@@ -20,6 +20,11 @@ axis, which an example has not); the output is the whole output sequence ``(l, N
 Hooks for other conventions (Keras): the bias vectors per gate set are the symbol ``v``, bound by
 :meth:`_Recurrent.bias_vectors`; whether the output is every step or only the last is
 :meth:`_Recurrent.returns_sequences`. A subclass changes either without touching the formula.
+Under ``convention: keras`` both read Keras's arguments: ``v = 1`` (SimpleRNN, LSTM,
+``GRU(reset_after=False)``; 2 for Keras's default GRU) and ``return_sequences`` (default false:
+the last step only); Keras's ``Bidirectional`` sets ``bidirectional`` and ``merge_mode``
+(``concat`` doubles the width, ``sum``/``mul``/``ave`` keep it). Keras's names and keywords are
+declared in :mod:`symcnn.layers.recurrent_keras`.
 """
 
 from __future__ import annotations
@@ -37,12 +42,28 @@ from ..prose import Inline, Math, Text, bias_phrase
 from ..symbols import N_d, N_l, bias, h, h_in, h_p, l, v
 from ._defaults import written_work
 from ._relations import gt, lt
-from .base import Check, Expr, Formula, Layer, Row, Tensor, Where, arg, require, with_values
+from .base import (
+    KERAS,
+    Check,
+    Expr,
+    Formula,
+    Layer,
+    Row,
+    Tensor,
+    Where,
+    arg,
+    require,
+    with_values,
+)
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
 
 #: PyTorch's bias vectors per gate set: b_ih and b_hh
 TORCH_BIAS_VECTORS = 2
+#: Keras's (SimpleRNN, LSTM, GRU with reset_after=False): one bias on the input product
+KERAS_BIAS_VECTORS = 1
+#: how Keras's Bidirectional joins the two directions' outputs (None, a list of two, is refused)
+MERGE_MODES = ("concat", "sum", "mul", "ave")
 
 _GATE_NAMES = {
     1: "one gate (the new state)",
@@ -89,20 +110,36 @@ class _Recurrent(Layer):
     batch_first: bool = arg("bool", False)
     dropout: float = arg("number", 0.0)
     bidirectional: bool = arg("bool", False)
+    # Keras's arguments (convention: keras): the last step only unless return_sequences; how
+    # Bidirectional joins its two directions
+    return_sequences: bool = arg("bool", False, convention="keras")
+    merge_mode: str = arg("text", "concat", convention="keras")
 
-    formula_fields: ClassVar = ("projected",)
+    formula_fields: ClassVar[tuple[str, ...]] = ("projected",)
     mistake_families: ClassVar[tuple[str, ...]] = ("recurrent",)
+    choices: ClassVar = {"merge_mode": MERGE_MODES}
 
     # -- hooks for another framework's convention (see the module's docstring)
 
     def bias_vectors(self) -> int:
-        """Bias vectors per gate set, the value of ``v``: PyTorch keeps two (b_ih and b_hh)."""
-        return TORCH_BIAS_VECTORS
+        """Bias vectors per gate set, the value of ``v``: PyTorch keeps two (b_ih and b_hh),
+        Keras one."""
+        return KERAS_BIAS_VECTORS if self.convention == KERAS else TORCH_BIAS_VECTORS
+
+    def other_bias_vectors(self) -> int:
+        """The other framework's ``v`` for the same layer: the count people bring from it."""
+        return TORCH_BIAS_VECTORS + KERAS_BIAS_VECTORS - self.bias_vectors()
+
+    def bias_note(self) -> str:
+        """What ``v`` is in this convention, for the textbook's note."""
+        if self.convention == KERAS:
+            return "Keras: v = 1, one bias vector added to the input product"
+        return "PyTorch: v = 2, b_ih added to the input product and b_hh to the recurrent one"
 
     def returns_sequences(self) -> bool:
         """Whether the output is every time step ``(l, N_d·H_out)`` (PyTorch's ``output``) or only
-        the last one ``(N_d·H_out)``."""
-        return True
+        the last one ``(N_d·H_out)`` (Keras's default, ``return_sequences: false``)."""
+        return self.convention != KERAS or self.return_sequences
 
     # -- the formula
 
@@ -143,8 +180,7 @@ class _Recurrent(Layer):
         state = "h_p" if self.projected else "h"
         note = (
             f"{_GATE_NAMES[self.gates]}, each with input weights (h × h_in), recurrent weights "
-            f"(h × {state}) and v bias vectors of h (PyTorch: v = 2, b_ih added to the input "
-            "product and b_hh to the recurrent one)"
+            f"(h × {state}) and v bias vectors of h ({self.bias_note()})"
         )
         if self.projected:
             note += "; the projection weight_hr (h_p × h) maps the state to H_out = h_p"
@@ -184,6 +220,8 @@ class _Recurrent(Layer):
     def output_size(self) -> Expr:
         """The features of each output step: ``N_d·H_out``."""
         size = self.hidden_size if not self.projected else self.proj_size  # type: ignore[attr-defined]
+        if self.bidirectional and self.convention == KERAS and self.merge_mode != "concat":
+            return size  # Keras's Bidirectional adds, multiplies or averages the two directions
         return (2 if self.bidirectional else 1) * size
 
     def bind(self, x: Tensor, where: Where) -> Any:
@@ -240,10 +278,11 @@ class _Recurrent(Layer):
     def param_mistakes(self, row: Row) -> list[tuple[str, Expr]]:
         mistakes = super().param_mistakes(row)
         if row.values.get(bias) == 1:
+            other = self.other_bias_vectors()
             mistakes.append(
                 (
-                    "one bias vector per gate set (the Keras count)",
-                    self._count(row, _Terms(self.gates), {v: 1}),
+                    _other_bias_title(other),
+                    self._count(row, _Terms(self.gates), {v: other}),
                 )
             )
         mistakes.append(
@@ -266,6 +305,12 @@ class _Recurrent(Layer):
         return mistakes
 
 
+def _other_bias_title(other: int) -> str:
+    if other == TORCH_BIAS_VECTORS:
+        return "two bias vectors per gate set (the PyTorch count)"
+    return "one bias vector per gate set (the Keras count)"
+
+
 def _has_bias(node: Node) -> bool:
     return bool(evaluate(node).has(bias))
 
@@ -276,7 +321,7 @@ class RNN(_Recurrent):
 
     torch_name = "RNN"
     gates = 1
-    choices: ClassVar = {"nonlinearity": ("tanh", "relu")}
+    choices: ClassVar = {"nonlinearity": ("tanh", "relu"), "merge_mode": MERGE_MODES}
 
     nonlinearity: str = arg("text", "tanh")
 
@@ -287,6 +332,21 @@ class GRU(_Recurrent):
 
     torch_name = "GRU"
     gates = 3
+    formula_fields: ClassVar = ("projected", "reset_after")
+
+    # Keras's GRU (convention: keras): reset_after (its default) keeps an input and a recurrent
+    # bias vector, as PyTorch does; reset_after=False one
+    reset_after: bool = arg("bool", True, convention="keras")
+
+    def bias_vectors(self) -> int:
+        if self.convention == KERAS and self.reset_after:
+            return TORCH_BIAS_VECTORS
+        return super().bias_vectors()
+
+    def bias_note(self) -> str:
+        if self.convention == KERAS and self.reset_after:
+            return "Keras's GRU with reset_after: v = 2, an input and a recurrent bias vector"
+        return super().bias_note()
 
 
 @dataclass(frozen=True, kw_only=True)
