@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .derive import derive_network
     from .exam import load_template, make_exam
     from .facade import Network, load
-    from .interop import from_onnx, from_torch, to_onnx, to_torch
+    from .interop import from_keras, from_onnx, from_torch, to_onnx, to_torch
     from .layers import LAYERS, Row
     from .parse import parse_expression
     from .references import quantity
@@ -43,6 +43,7 @@ __all__ = [
     "check",
     "derive_network",
     "from_onnx",
+    "from_keras",
     "from_torch",
     "load",
     "load_template",
@@ -67,6 +68,7 @@ _LAZY = {
     "check": "check",
     "derive_network": "derive",
     "from_onnx": "interop",
+    "from_keras": "interop",
     "from_torch": "interop",
     "load": "facade",
     "load_template": "exam",

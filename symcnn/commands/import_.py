@@ -1,5 +1,5 @@
-"""``symcnn import``: a PyTorch model (a factory in a Python file) or an ONNX file as a readable
-YAML spec."""
+"""``symcnn import``: a PyTorch model (a factory in a Python file), an ONNX file or a Keras JSON
+config as a readable YAML spec."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import SpecError
 from .common import add_command, write
 
-HELP = "read a PyTorch model (FILE.py:factory) as a readable YAML spec"
+HELP = "read a PyTorch model (FILE.py:factory), ONNX file or Keras JSON as a readable YAML spec"
 DESCRIPTION = """\
 Import the torch.nn.Module that FACTORY in FILE.py returns (called without arguments) and write
 its spec: one layer per module call or op, named as torch names the modules, `from` only where
@@ -21,12 +21,15 @@ channels first, without the batch axis; --symbolic names the last axes as symbol
 spec's sizes are formulas in them. FILE.py is run as Python: import only models you trust.
 MODEL.onnx is read as an ONNX graph: its input's shape (named dimensions are symbols) is the
 example's, after the batch axis; --input and --symbolic do not apply.
+MODEL.json is read as a Keras model's JSON config (model.to_json()) under convention: keras; its
+InputLayer gives the shape, and --symbolic names its unknown axes (default L; H, W).
 """
 EPILOG = """\
 examples:
   symcnn import model.py:build --input 3,224,224 -o model.yaml
   symcnn import model.py:build --input 3,224,224 --symbolic H,W
   symcnn import model.onnx -o model.yaml
+  symcnn import model.json -o model.yaml
 """
 
 
@@ -94,6 +97,14 @@ def run(arguments: argparse.Namespace) -> int:
         if arguments.input or arguments.symbolic:
             raise SpecError("--input and --symbolic read a torch model; an ONNX file has its shape")
         net = from_onnx(arguments.model)
+    elif arguments.model.endswith(".json"):
+        from ..interop import from_keras
+
+        if arguments.input:
+            raise SpecError("--input reads a torch model; a Keras config has its InputLayer")
+        symbolic = arguments.symbolic
+        names = [name.strip() for name in symbolic.split(",")] if symbolic else None
+        net = from_keras(arguments.model, symbolic=names)
     else:
         if not arguments.input:
             raise SpecError("a torch model needs --input, one example's shape such as 3,224,224")

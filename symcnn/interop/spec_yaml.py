@@ -39,7 +39,7 @@ def _layers(entries: list[dict[str, Any]], indent: str) -> list[str]:
 def spec_yaml(spec: dict[str, Any], comment: str = "") -> str:
     """The YAML text of ``spec`` (which :func:`symcnn.load` reads back as the same dict)."""
     lines = [f"# {line}".rstrip() for line in comment.splitlines()]
-    for key in ("name", "input", "inputs", "layout", "symbols", "output"):
+    for key in ("name", "convention", "input", "inputs", "layout", "symbols", "output"):
         if key in spec and spec[key] is not None:
             lines.append(f"{key}: {_flow(spec[key])}")
     if spec.get("blocks"):
