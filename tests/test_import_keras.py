@@ -30,7 +30,7 @@ with warnings.catch_warnings():
     import keras
 
 #: examples per property: Keras builds a model per example, so keep them modest
-EXAMPLES = 25
+EXAMPLES = 40
 
 L = keras.layers
 
@@ -91,7 +91,8 @@ def image_layers(draw: Any) -> list[tuple[str, dict[str, Any]]]:
         if extra == "bn":
             layers.append(("BatchNormalization", {"center": draw(st.booleans())}))
         elif extra == "max":
-            layers.append(("MaxPooling2D", {"pool_size": draw(st.integers(1, 2)), "padding": "same"}))
+            pool = draw(st.integers(1, 2))
+            layers.append(("MaxPooling2D", {"pool_size": pool, "padding": "same"}))
         elif extra == "avg":
             padding = draw(st.sampled_from(["valid", "same"]))
             layers.append(("AveragePooling2D", {"pool_size": 2, "padding": padding}))

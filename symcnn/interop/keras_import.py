@@ -97,7 +97,8 @@ def keras_spec(
 def _config(source: Any) -> Mapping[str, Any]:
     if isinstance(source, Mapping):
         return source
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("{")):
+    text = isinstance(source, str) and source.lstrip().startswith("{")
+    if isinstance(source, Path) or (isinstance(source, str) and not text):
         path = Path(source)
         if not path.is_file():
             raise SpecError(f"{str(path)!r}: no such Keras JSON file")
