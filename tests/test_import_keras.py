@@ -215,7 +215,7 @@ def refused(source: Any, *words: str, **options: Any) -> None:
 
 def test_unknown_class_is_refused_by_layer_and_class() -> None:
     model = keras.Sequential([keras.Input((4, 4, 3)), L.Rescaling(0.5, name="scale"), L.Flatten()])
-    refused(model, "'scale'", "Rescaling", "no symcnn face")
+    refused(model, "'scale'", "Rescaling", "unknown Keras layer")
     refused(model.to_json(), "'scale'", "Rescaling")
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import SpecError
 from ..facade import Network
 from ..facade import load as load_spec
+from ..layers import KERAS, Where, resolve
 
 __all__ = ["DEFAULT_SYMBOLS", "MAX_KERAS_JSON_BYTES", "from_keras", "keras_spec"]
 
@@ -175,7 +176,7 @@ def _sequential(
             continue
         if index == 0 and _batch_shape(config) is not None:
             shape = _batch_shape(config)
-        rows.extend(_rows(kind, config, len(rows)))
+        rows.extend(_rows(kind, config, index))
     if shape is None:
         raise SpecError("the Sequential model has no input shape: build it or give keras.Input")
     return shape, rows
@@ -197,11 +198,11 @@ def _functional(
         if kind == "InputLayer":
             continue
         layer_name = str(layer.get("name") or config.get("name") or f"layer{index}")
-        where = f"layers[{index}] {layer_name!r} ({kind})"
+        where = Where(index, layer_name, kind)
         sources = [last.get(source) for source in _sources(layer.get("inbound_nodes"), where)]
         if any(source is None for source in sources):
             raise SpecError("an input comes from a layer not read before it", where=where)
-        new = _rows(kind, {**config, "name": layer_name}, len(rows))
+        new = _rows(kind, {**config, "name": layer_name}, index)
         previous = rows[-1]["name"] if rows else "input"
         if sources != [previous]:
             new[0]["from"] = sources
@@ -227,7 +228,7 @@ def _parts(layer: Any, index: int) -> tuple[str, Mapping[str, Any]]:
     return layer["class_name"], config if isinstance(config, Mapping) else {}
 
 
-def _sources(nodes: Any, where: str) -> list[str]:
+def _sources(nodes: Any, where: Where) -> list[str]:
     """The layer names a layer's single call reads, in call order."""
     if not isinstance(nodes, list) or len(nodes) != 1:
         raise SpecError(
@@ -256,7 +257,7 @@ def _sources(nodes: Any, where: str) -> list[str]:
     raise SpecError(f"inbound node {node!r} is not a Keras call", where=where)
 
 
-def _history(history: list[Any], where: str) -> str:
+def _history(history: list[Any], where: Where) -> str:
     source, node_index, tensor_index = history
     if node_index != 0 or tensor_index != 0:
         raise SpecError(
@@ -269,18 +270,10 @@ def _history(history: list[Any], where: str) -> str:
 
 
 def _rows(kind: str, config: Mapping[str, Any], index: int) -> list[dict[str, Any]]:
-    from ..layers.keras import FACES
-
     layer_name = str(config.get("name") or f"layer{index}")
-    where = f"layers[{index}] {layer_name!r} ({kind})"
-    face = FACES.get(kind.lower())
-    if face is None:
-        valid = ", ".join(sorted(face.name for face in FACES.values()))
-        raise SpecError(
-            f"Keras class {kind!r} has no symcnn face (Keras layers read: {valid})",
-            where=where,
-            field="class_name",
-        )
+    where = Where(index, layer_name, kind)
+    _, face = resolve(kind, KERAS, where)  # a class with no Keras face: refused, named
+    assert face is not None  # the keras convention always has a face
     if config.get("trainable") is False:
         raise SpecError(
             "`trainable` = false: symcnn counts every layer's weights as Keras's trainable "
