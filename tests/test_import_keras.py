@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import symcnn
 from symcnn.cli import main
 from symcnn.errors import SpecError
+from symcnn.interop import keras_spec
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 with warnings.catch_warnings():
@@ -189,17 +190,25 @@ def test_functional_attention_and_concat() -> None:
     check(keras.Model(x, y))
 
 
+def test_activation_layers() -> None:
+    dense = L.Dense(3, activation=keras.activations.relu)
+    model = keras.Sequential([keras.Input((5,)), dense, L.Activation("tanh"), L.ReLU()])
+    check(model)
+    spec = keras_spec(model)
+    assert [row["type"] for row in spec["layers"]] == ["Dense", "Activation", "Activation", "ReLU"]
+
+
 def test_rows_are_keras_names_and_from_lists() -> None:
     x = keras.Input((None, 8), name="tokens")
     y = L.Dense(4, activation="relu", name="proj")(x)
     z = L.Dense(4, name="gate")(y)
-    spec = symcnn.interop.keras_spec(keras.Model(x, L.Add(name="sum")([y, z])))
+    spec = keras_spec(keras.Model(x, L.Add(name="sum")([y, z])))
     assert spec["convention"] == "keras" and spec["input"] == ["L", 8]
     assert [row["name"] for row in spec["layers"]] == ["proj", "proj_activation", "gate", "sum"]
     assert spec["layers"][2].get("from") is None
     assert spec["layers"][3]["from"] == ["proj_activation", "gate"]
     assert "kernel_initializer" not in spec["layers"][0]
-    named = symcnn.interop.keras_spec(keras.Model(x, z), symbolic=["T"])
+    named = keras_spec(keras.Model(x, z), symbolic=["T"])
     assert named["input"] == ["T", 8]
 
 

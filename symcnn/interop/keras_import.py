@@ -292,7 +292,7 @@ def _rows(kind: str, config: Mapping[str, Any], index: int) -> list[dict[str, An
         if "merge_mode" in config:
             row["merge_mode"] = config["merge_mode"]
     else:
-        row.update(_keywords(face.keywords, config))
+        row.update(_keywords([*face.keywords, *face.required], config))
     rows = [row]
     activation = config.get("activation")
     if isinstance(activation, Mapping):
@@ -304,6 +304,6 @@ def _rows(kind: str, config: Mapping[str, Any], index: int) -> list[dict[str, An
     return rows
 
 
-def _keywords(known: Mapping[str, str], config: Mapping[str, Any]) -> dict[str, Any]:
-    """The config's keywords the face knows; ``None`` is Keras's "the default"."""
+def _keywords(known: Sequence[str], config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config's keywords the face counts or requires; ``None`` is Keras's "the default"."""
     return {key: config[key] for key in known if config.get(key) is not None}
