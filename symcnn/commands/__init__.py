@@ -64,7 +64,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "import",
         "import_",
-        "read a PyTorch model (FILE.py:factory) as a readable YAML spec",
+        "read a PyTorch model (FILE.py:factory), ONNX file or Keras JSON as a readable YAML spec",
     ),
     Command(
         "export",
