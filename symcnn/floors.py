@@ -284,8 +284,13 @@ def bound(relation: Any, left: Any, right: Any) -> sympy.Basic:
     >>> bound(Ge, floor(H / 4) - 3, 1), bound(Ge, ceiling((H + 1) / 2), 3), bound(Ge, H, 1)
     (H >= 16, H >= 4, True)
     """
-    found = _least(relation, sympy.sympify(left), sympy.sympify(right))
+    found = _least(relation, _basic(left), _basic(right))
     return relation(left, right) if found is None else sympy.Ge(*found)
+
+
+def _basic(value: Any) -> Expr:
+    """An engine value (a SymPy expression or a Python integer) as a SymPy expression."""
+    return value if isinstance(value, sympy.Basic) else sympy.Integer(value)
 
 
 def _least(relation: Any, left: Expr, right: Expr) -> tuple[sympy.Symbol, Expr] | None:

@@ -214,3 +214,16 @@ def test_random_specs_in_either_layout_build_modules_with_the_same_counts_and_sh
         module = to_torch(net)
     assert (count(module.parameters()), count(module.buffers())) == (net.params, net.buffers)
     assert run(module, nchw(net.input_shape, layout)) == nchw(net.output_shape, layout)
+
+
+def test_a_spec_name_cannot_write_code_into_the_exported_source() -> None:
+    """The network's name is a docstring literal: quotes in it stay text, nothing runs."""
+    name = 'x"""\nraise SystemExit("ran")\n"""'
+    net = symcnn.load(
+        {"name": name, "input": [4], "layers": [{"type": "linear", "out_features": 2}]}
+    )
+    module = to_torch(net)
+    assert type(module).__doc__ == f"{name}, as symcnn read it."
+    assert count(module.parameters()) == net.params
+    with pytest.raises(symcnn.SpecError, match="not a Python identifier"):
+        to_torch(net, class_name="a b")

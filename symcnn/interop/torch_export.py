@@ -45,6 +45,8 @@ def to_torch(net: Network, class_name: str | None = None) -> Any:
     require("torch")
     source = torch_source(net, class_name)
     namespace: dict[str, Any] = {"__name__": "symcnn_export"}
+    # safe: the source is symcnn's own writing; every user string in it is a repr() literal or
+    # an identifier made of \w characters (torch_source)
     exec(compile(source, "<symcnn export>", "exec"), namespace)
     return namespace["build"]()
 
@@ -64,11 +66,13 @@ def torch_source(net: Network, class_name: str | None = None) -> str:
     """Readable PyTorch source of the network: imports, one class, and ``build()``."""
     _require_numbers(net)
     name = class_name or _class_name(net.name)
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise SpecError(f"class name {name!r} is not a Python identifier")
     writer = _Writer(net)
     for index, row in enumerate(net.rows):
         writer.row(index, row)
     inputs = ", ".join(f"{writer.input_vars[name]}: torch.Tensor" for name in net.inputs)
-    title = f'    """{net.name}, as symcnn read it."""\n\n' if net.name else ""
+    title = f"    {_docstring(f'{net.name}, as symcnn read it.')}\n\n" if net.name else ""
     lines = [
         '"""Written by symcnn export. Input: a batch (N, C, ...), whatever the spec\'s layout."""',
         "",
@@ -91,6 +95,13 @@ def torch_source(net: Network, class_name: str | None = None) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _docstring(text: str) -> str:
+    """``text`` as a docstring literal: triple quotes when it is plain, else its repr(), so a
+    name with quotes, backslashes or control characters stays text."""
+    plain = text.isprintable() and '"' not in text and "\\" not in text
+    return f'"""{text}"""' if plain else repr(text)
 
 
 def _class_name(title: str | None) -> str:
