@@ -283,27 +283,38 @@ def _getitem(importer: Importer, call: Call) -> Any:
     if isinstance(container, list | tuple) and isinstance(index, int):
         return container[index]
     if isinstance(container, Tensor):
-        dim = _selected_dim(index)
-        if dim is not None:
-            entry = {"type": "select", "dim": dim, "index": index[dim]}
-            return importer.add(entry, call.name, [container])
+        dims = _selected_dims(index)
+        if dims:
+            # the highest dim first, so that each select leaves the lower dims where they were
+            for number, (dim, position) in enumerate(sorted(dims, reverse=True)):
+                name = call.name if number == len(dims) - 1 else f"{call.name}_{dim}"
+                entry = {"type": "select", "dim": dim, "index": position}
+                container = importer.add(entry, name, [container])
+            return container
     raise SpecError(
         "indexing or slicing a tensor has no symcnn layer (only x.shape[i], item 0 of an "
-        "RNN's or an attention's output, and x[:, ..., i] — a select — are read)",
+        "RNN's or an attention's output, and integers among full slices, x[:, -1, :] — each "
+        "a select — are read)",
         where=call.where,
     )
 
 
-def _selected_dim(index: Any) -> int | None:
-    """The dim of ``x[:, ..., :, i]`` (full slices, then one integer; batch = dim 0, which is
-    never selected), or None for any other index."""
+def _selected_dims(index: Any) -> list[tuple[int, int]]:
+    """The ``(dim, index)`` pairs of an index such as ``x[:, -1, :]`` or ``x[:, 0]`` (integers
+    among full slices, a trailing ``...`` allowed; batch = dim 0, never selected), or ``[]``
+    for any other index."""
     if not isinstance(index, tuple) or len(index) < 2:
-        return None
-    *slices, last = index
-    full = all(isinstance(part, slice) and part == slice(None) for part in slices)
-    if full and isinstance(last, int) and not isinstance(last, bool):
-        return len(slices)
-    return None
+        return []
+    parts = list(index[:-1]) if index[-1] is Ellipsis else list(index)
+    if not isinstance(parts[0], slice) or parts[0] != slice(None):
+        return []
+    pairs = []
+    for dim, part in enumerate(parts):
+        if isinstance(part, int) and not isinstance(part, bool):
+            pairs.append((dim, part))
+        elif not (isinstance(part, slice) and part == slice(None)):
+            return []
+    return pairs
 
 
 def _select(importer: Importer, call: Call) -> Tensor:
