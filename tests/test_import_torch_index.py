@@ -93,3 +93,49 @@ def test_integer_indexing_is_select(case: tuple[tuple[int, ...], tuple[Any, ...]
 def test_other_indexing_is_refused_by_node(index: Any) -> None:
     with pytest.raises(SymcnnError, match="getitem"):
         from_torch(Index(index), input_shape=[3, 4])
+
+
+class FinalHidden(nn.Module):
+    """A classifier on the final hidden state: ``_, h = gru(x)`` (``_, (h, c) = lstm(x)``),
+    then ``h[-1]`` or ``h.squeeze(0)``."""
+
+    def __init__(self, kind: str, layers: int, read: str, bidirectional: bool = False) -> None:
+        super().__init__()
+        self.kind, self.read = kind, read
+        cls = {"RNN": nn.RNN, "GRU": nn.GRU, "LSTM": nn.LSTM}[kind]
+        self.rnn = cls(6, 10, num_layers=layers, batch_first=True, bidirectional=bidirectional)
+        self.head = nn.Linear(10, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, state = self.rnn(x)
+        h = state[0] if self.kind == "LSTM" else state
+        last = {"-1": lambda: h[-1], "squeeze": lambda: h.squeeze(0), "c": lambda: state[1][-1]}
+        return self.head(last[self.read]())
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("layers,read", [(1, "-1"), (3, "-1"), (1, "squeeze")])
+def test_final_hidden_state_is_the_last_step(kind: str, layers: int, read: str) -> None:
+    module = FinalHidden(kind, layers, read).eval()
+    net = from_torch(module, input_shape=[7, 6])
+    assert net.params == sum(p.numel() for p in module.parameters())
+    assert net.output_shape == tuple(module(torch.zeros(2, 7, 6)).shape[1:]) == (3,)
+    rebuilt = to_torch(net).eval()
+    rebuilt.load_state_dict(module.state_dict())  # the same names: the same numbers come out
+    x = torch.randn(2, 7, 6)
+    assert torch.allclose(rebuilt(x), module(x), atol=1e-6)
+    symbolic = from_torch(module, input_shape=["L", 6])
+    assert symbolic.params == net.params
+
+
+@pytest.mark.parametrize(
+    "kind,layers,read,bidirectional",
+    [("LSTM", 1, "c", False), ("GRU", 2, "-1", True), ("GRU", 2, "squeeze", False)],
+    ids=["cell-state", "bidirectional", "squeeze-of-two-layers"],
+)
+def test_other_final_states_are_refused(
+    kind: str, layers: int, read: str, bidirectional: bool
+) -> None:
+    module = FinalHidden(kind, layers, read, bidirectional)
+    with pytest.raises(SymcnnError, match="final state of 'rnn'"):
+        from_torch(module, input_shape=[7, 6])

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import SpecError
 
-__all__ = ["Attr", "Importer", "Shape", "Size", "Tensor", "Unread"]
+__all__ = ["Attr", "FinalState", "Importer", "Shape", "Size", "Tensor", "Unread"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,22 @@ class Unread:
 
     def __repr__(self) -> str:
         return self.what
+
+
+@dataclass(frozen=True)
+class FinalState:
+    """The final state of a recurrent module (``h_n``; an LSTM's ``(h_n, c_n)`` is ``part`` =
+    ``"both"`` until indexed): symcnn reads the last layer's ``h_n`` of a one-direction module,
+    which is its output sequence's last step."""
+
+    output: Tensor
+    module: str
+    layers: int
+    directions: int
+    part: str  # "h_n", "c_n" or "both"
+
+    def __repr__(self) -> str:
+        return f"the final state of {self.module!r}"
 
 
 @dataclass(frozen=True)

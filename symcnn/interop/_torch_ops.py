@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -20,7 +20,7 @@ import sympy
 
 from ..errors import SpecError
 from ..layers import LAYERS
-from ._importer import Attr, Importer, Shape, Size, Tensor
+from ._importer import Attr, FinalState, Importer, Shape, Size, Tensor
 from .torch_table import _at_default, one_per_axis, plain
 
 __all__ = ["METHODS", "Call", "Handler", "functions"]
@@ -282,6 +282,8 @@ def _getitem(importer: Importer, call: Call) -> Any:
         return Size(container.tensor, index)
     if isinstance(container, list | tuple) and isinstance(index, int):
         return container[index]
+    if isinstance(container, FinalState):
+        return _final_state(importer, call, container, index)
     if isinstance(container, Tensor):
         dims = _selected_dims(index)
         if dims:
@@ -295,6 +297,42 @@ def _getitem(importer: Importer, call: Call) -> Any:
         "indexing or slicing a tensor has no symcnn layer (only x.shape[i], item 0 of an "
         "RNN's or an attention's output, and integers among full slices, x[:, -1, :] — each "
         "a select — are read)",
+        where=call.where,
+    )
+
+
+def _final_state(importer: Importer, call: Call, state: FinalState, index: Any) -> Any:
+    """``(h_n, c_n)[0]``, then ``h_n[-1]`` (or ``h_n[layers - 1]``): the last layer's final hidden
+    state, which for one direction is the output's last step, ``select(dim=1, index=-1)``."""
+    if state.part == "both" and index in (0, 1) and not isinstance(index, bool):
+        return replace(state, part=("h_n", "c_n")[index])
+    last = (-1, state.layers - 1) if state.directions == 1 else ()
+    if state.part == "h_n" and isinstance(index, int) and index in last:
+        return last_step(importer, call, state)
+    raise SpecError(
+        f"{state!r}[{index!r}]: symcnn reads only h_n[-1] of a one-direction recurrent module "
+        "(its output's last step, out[:, -1]); a cell state, another layer's state or a "
+        "bidirectional state has no symcnn layer",
+        where=call.where,
+    )
+
+
+def last_step(importer: Importer, call: Call, state: FinalState) -> Tensor:
+    """The output sequence's last step of ``state``'s module, one ``select`` row."""
+    entry = {"type": "select", "dim": 1, "index": -1}
+    return importer.add(entry, call.name, [state.output])
+
+
+def _squeeze(importer: Importer, call: Call) -> Tensor:
+    """``h_n.squeeze(0)`` of a one-layer, one-direction module: its output's last step. symcnn
+    does not read ``squeeze`` of other tensors (it needs to know which axes are 1)."""
+    state, dims = call.args[0], [*call.args[1:], *call.kwargs.values()]
+    single = isinstance(state, FinalState) and state.part == "h_n"
+    if single and state.layers * state.directions == 1 and dims in ([0], [-3]):
+        return last_step(importer, call, state)
+    raise SpecError(
+        f"{state!r}.squeeze({', '.join(map(repr, dims))}): symcnn reads squeeze(0) of a "
+        "one-layer, one-direction h_n only (a reshape or flatten says which axes go)",
         where=call.where,
     )
 
@@ -528,6 +566,7 @@ METHODS: dict[str, Handler] = {
     "transpose": _transpose,
     "select": _select,
     "mean": _mean,
+    "squeeze": _squeeze,
     "expand": _expand,
     "contiguous": _alias,
     "clone": _alias,

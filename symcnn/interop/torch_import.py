@@ -21,7 +21,7 @@ from ..facade import Network
 from ..facade import load as load_spec
 from ..layers import LAYERS
 from ._extras import require
-from ._importer import Attr, Importer, Tensor, Unread, base_name
+from ._importer import Attr, FinalState, Importer, Tensor, Unread, base_name
 from ._torch_ops import METHODS, Call, functions
 from .torch_table import TUPLE_OUTPUTS, module_entry
 
@@ -272,9 +272,15 @@ def _call_module(importer: Importer, module: Any, node: Any, value: Any, where: 
         # self-attention is one input; [q, kv] when key and value are one tensor
         args = [query] if key == query and val == query else [query, key] if key == val else args
     out = _apply(importer, module, str(node.target), args, where)
+    if kind == "MultiheadAttention":
+        weights = f"the attention weights of {str(node.target)!r}, which symcnn does not describe"
+        return (out, Unread(weights))
     if kind in TUPLE_OUTPUTS:
-        rest = "attention weights" if kind == "MultiheadAttention" else "final state"
-        return (out, Unread(f"the {rest} of {str(node.target)!r}, which symcnn does not describe"))
+        if kind.endswith("Cell"):
+            return (out, Unread(f"the cell state of {str(node.target)!r}"))
+        directions = 2 if module.bidirectional else 1
+        part = "both" if kind == "LSTM" else "h_n"
+        return (out, FinalState(out, str(node.target), module.num_layers, directions, part))
     return out
 
 
