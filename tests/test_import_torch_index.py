@@ -1,5 +1,6 @@
 """``from_torch`` reads integer indexing among full slices (``out[:, -1, :]``, ``x[:, 1, :, 2]``)
-as ``select`` rows, and refuses other indexing by name; shapes and counts are checked in torch."""
+as ``select`` rows, an RNN's ``h_n[-1]`` and the mean over a sequence's steps; other indexing is
+refused by name. Shapes and counts are checked in torch."""
 
 from __future__ import annotations
 
@@ -139,3 +140,31 @@ def test_other_final_states_are_refused(
     module = FinalHidden(kind, layers, read, bidirectional)
     with pytest.raises(SymcnnError, match="final state of 'rnn'"):
         from_torch(module, input_shape=[7, 6])
+
+
+class MeanPooled(nn.Module):
+    """Token embeddings, a transformer stack, the mean over the steps, a head."""
+
+    def __init__(self, keepdim: bool) -> None:
+        super().__init__()
+        self.keepdim = keepdim
+        self.emb = nn.Embedding(50, 16)
+        layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.enc(self.emb(x)).mean(dim=1, keepdim=self.keepdim))
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_mean_over_the_steps_of_a_transformer_stack(keepdim: bool) -> None:
+    module = MeanPooled(keepdim).eval()
+    tokens = torch.randint(0, 50, (2, 9))
+    net = from_torch(module, input_shape=[9])
+    assert net.params == sum(p.numel() for p in module.parameters())
+    assert net.output_shape == tuple(module(tokens).shape[1:])
+    rebuilt = to_torch(net).eval()
+    assert tuple(rebuilt(tokens).shape[1:]) == net.output_shape
+    assert sum(p.numel() for p in rebuilt.parameters()) == net.params
+    assert from_torch(module, input_shape=["L"]).params == net.params

@@ -140,6 +140,10 @@ class Importer:
         for row in built.rows:
             if row.name == tensor.name:
                 return tuple(row.output_shape)
+        # a composite entry (a transformer stack) is rows named inside it: its last gives the output
+        inside = [row for row in built.rows if row.name.startswith(f"{tensor.name}.")]
+        if inside:
+            return tuple(inside[-1].output_shape)
         raise SpecError(f"no entry {tensor.name!r} before it", where=where)  # pragma: no cover
 
 

@@ -390,6 +390,8 @@ def _mean(importer: Importer, call: Call) -> Tensor:
     dims = [dim] if isinstance(dim, int) else list(dim or [])
     if not all(isinstance(d, int) for d in dims):
         raise SpecError(f"`dim` = {dim!r} must list integers", where=call.where, field="dim")
+    if rank == 2 and [d % 3 for d in dims] == [1]:
+        return _mean_of_steps(importer, call, x, bool(keepdim))
     spatial = list(range(2, rank + 1))
     if sorted(d % (rank + 1) for d in dims) != spatial or not 1 <= len(spatial) <= 3:
         raise SpecError(
@@ -403,6 +405,18 @@ def _mean(importer: Importer, call: Call) -> Tensor:
     )
     if keepdim:
         return pooled
+    return importer.add({"type": "flatten"}, f"{call.name}_flatten", [pooled])
+
+
+def _mean_of_steps(importer: Importer, call: Call, x: Tensor, keepdim: bool) -> Tensor:
+    """The mean over the steps of a sequence ``(L, E)`` (``x.mean(dim=1)``, a transformer's mean
+    pooling): the features made channels, an adaptive average pool to one step, then a flatten
+    (``keepdim``: the axes swapped back) — ``(E)`` or ``(1, E)``, no weights."""
+    swapped = importer.add({"type": "transpose", "dim0": 1, "dim1": 2}, f"{call.name}_t", [x])
+    pooled = importer.add({"type": "adaptiveavgpool1d", "output_size": 1}, call.name, [swapped])
+    if keepdim:
+        entry = {"type": "transpose", "dim0": 1, "dim1": 2}
+        return importer.add(entry, f"{call.name}_back", [pooled])
     return importer.add({"type": "flatten"}, f"{call.name}_flatten", [pooled])
 
 
