@@ -362,8 +362,9 @@ def test_each_mistake_scores_nothing_and_is_named(exam, every_type) -> None:
                     ]
                 for mistake, given in wrong:
                     outcomes = respond(item, {**right, key: given})
-                    share = Fraction(str(posed.spec.points)) - outcomes["SCORE"]
-                    assert 0 < share <= outcomes["MAXSCORE"]
+                    lost = Fraction(str(posed.spec.points)) - outcomes["SCORE"]
+                    blanks = len(posed.answers)
+                    assert lost == Fraction(str(shares(posed.spec.points, blanks)[position]))
                     texts = feedback_text(item, outcomes["FEEDBACKMODAL"])
                     assert texts == [
                         f"This is what {mistake.description} gives ({mistake.value})."
