@@ -1,4 +1,5 @@
-"""Exams: templates, reproducible draws, refusals, inverse questions, Moodle XML and GIFT."""
+"""Exams: templates, reproducible draws, refusals, inverse questions, Moodle XML and GIFT (the
+QTI package: tests/test_qti.py)."""
 
 from __future__ import annotations
 
@@ -353,12 +354,13 @@ def test_exam_command_writes_sheets_keys_moodle_and_gift(tmp_path, capsys) -> No
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert (
-        captured.err
-        == f"wrote 6 sheets, moodle.xml and questions.gift to {out} (3 variants, seed 7)\n"
+        captured.err == f"wrote 6 sheets, moodle.xml, questions.gift and qti.zip to {out} "
+        "(3 variants, seed 7)\n"
     )
     names = sorted(path.name for path in out.iterdir())
     assert names == [
         "moodle.xml",
+        "qti.zip",
         "questions.gift",
         "variant-1-answers.tex",
         "variant-1-questions.tex",
@@ -395,6 +397,7 @@ def test_exam_command_combined_markdown(tmp_path, capsys) -> None:
         "answers.md",
         "moodle.xml",
         "questions.gift",
+        "qti.zip",
     }
     answers = (tmp_path / "answers.md").read_text(encoding="utf-8")
     assert answers.count("## One convolution, forwards and backwards: answer key, variant") == 2
@@ -418,9 +421,11 @@ def test_output_does_not_depend_on_the_hash_seed() -> None:
     script = (
         "from symcnn.exam import answer_sheet, combined, load_template, make_exam\n"
         "from symcnn.render.latex import latex_document\n"
+        "from symcnn.render.qti import qti_package\n"
         "from symcnn.render.quiz import gift, moodle_xml\n"
         f"exam = make_exam(load_template({str(LENET_EXAM)!r}), 4, 7)\n"
         "print(gift(exam), moodle_xml(exam), latex_document(combined(exam, answer_sheet, 'k')))\n"
+        "print(qti_package(exam).hex())\n"
     )
     outputs = set()
     for seed in ("1", "2"):

@@ -117,6 +117,8 @@ NOT_FOR_A_TABLE = [
     "symcnn.render.pdf",
     "symcnn.render.plain",
     "symcnn.render.quiz",
+    "symcnn.render.course",
+    "symcnn.render.qti",
 ]
 
 

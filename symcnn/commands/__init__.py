@@ -49,7 +49,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "exam",
         "exam",
-        "write exam variants: question sheets, answer keys, Moodle XML and GIFT",
+        "write exam variants: question sheets, answer keys, Moodle XML, GIFT and QTI 2.1",
     ),
     Command(
         "check",

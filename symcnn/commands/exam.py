@@ -1,4 +1,5 @@
-"""``symcnn exam``: question sheets, answer keys, Moodle XML and GIFT for variants of a template."""
+"""``symcnn exam``: question sheets, answer keys, Moodle XML, GIFT and a QTI 2.1 package for
+variants of a template."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from ..render.latex import latex_document
 from ..render.markdown import markdown_document
 from ..render.pdf import compile_pdf
 from ..render.plain import text_document
+from ..render.qti import qti_package
 from ..render.quiz import gift, moodle_xml
 from .common import add_command, positive_integer
 
-HELP = "write exam variants: question sheets, answer keys, Moodle XML and GIFT"
+HELP = "write exam variants: question sheets, answer keys, Moodle XML, GIFT and QTI 2.1"
 DESCRIPTION = """\
 Draw variants of a question template (a network whose numbers are names, the values each name
 may take, and the questions to ask), and write for each variant a question sheet and an answer
-key with the working, plus every variant as Moodle XML and GIFT for import into a course.
+key with the working, plus every variant as Moodle XML, GIFT and a QTI 2.1 package (qti.zip,
+for Canvas and other systems that import QTI) for import into a course.
 The same --seed gives the same variants. Degenerate variants (an invalid network, a repeat, an
 answer that equals a given number or what a common mistake gives) are refused and redrawn.
 A question whose variants have fewer distinct answers than half the variants is reported on
@@ -117,15 +120,17 @@ def run(arguments: argparse.Namespace) -> int:
             )
     files["moodle.xml"] = moodle_xml(exam)
     files["questions.gift"] = gift(exam)
+    package = qti_package(exam)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
+        (folder / "qti.zip").write_bytes(package)
     except OSError as error:
         raise SpecError(f"cannot write to {str(folder)!r}: {error.strerror}") from None
     sheets = len(files) - 2
     print(
-        f"wrote {sheets} sheets, moodle.xml and questions.gift to {folder} "
+        f"wrote {sheets} sheets, moodle.xml, questions.gift and qti.zip to {folder} "
         f"({len(exam.variants)} variants, seed {exam.seed})",
         file=sys.stderr,
     )

@@ -13,19 +13,20 @@ made from the same document blocks as the sheets, with every user string HTML-es
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterable, Iterator
 
-import sympy
-
-from ..exam import Exam, Mistake, Posed, Variant, assumptions, network_table
-from ._strings import sstr
-from .document import Heading, Items, Math, Paragraph, Shape, Table, Text
-from .latex import latex_rows
-from .text import format_expr, format_shape
+from ..exam import Exam, Posed
+from .course import (
+    axis_parts,
+    margin_text,
+    mistake_feedback,
+    parts,
+    slots,
+    working_html,
+    wrong_values,
+)
 
 __all__ = ["PENALTY", "escape_cloze", "escape_gift", "gift", "moodle_xml"]
 
@@ -33,142 +34,7 @@ __all__ = ["PENALTY", "escape_cloze", "escape_gift", "gift", "moodle_xml"]
 PENALTY = "0.3333333"
 
 
-# ------------------------------------------------------------------------------ HTML
-
-
-@functools.singledispatch
-def _inline(piece: object) -> str:
-    raise TypeError(f"not an inline piece: {piece!r}")
-
-
-@_inline.register
-def _(piece: Text) -> str:
-    text = html.escape(re.sub(r"\s+", " ", piece.text), quote=False)
-    return f"<b>{text}</b>" if piece.bold else text
-
-
-@_inline.register
-def _(piece: Math) -> str:
-    value = piece.value
-    return html.escape(format_expr(value) if isinstance(value, sympy.Integer) else sstr(value))
-
-
-@_inline.register
-def _(piece: Shape) -> str:
-    return html.escape(format_shape(piece.sizes))
-
-
-def _run(pieces: Iterable[object]) -> str:
-    return "".join(_inline(piece) for piece in pieces)
-
-
-@functools.singledispatch
-def _html(block: object) -> str:
-    raise TypeError(f"not a document block: {block!r}")
-
-
-@_html.register
-def _(block: Heading) -> str:
-    return f"<h4>{html.escape(block.text)}</h4>"
-
-
-@_html.register
-def _(block: Paragraph) -> str:
-    return f"<p>{_run(block.content)}</p>"
-
-
-@_html.register
-def _(block: Items) -> str:
-    tag = "ol" if block.numbered else "ul"
-    return f"<{tag}>" + "".join(f"<li>{_run(item)}</li>" for item in block.items) + f"</{tag}>"
-
-
-@_html.register
-def _(block: Table) -> str:
-    header = "".join(f"<th>{html.escape(cell)}</th>" for cell in block.header)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{_run(cell)}</td>" for cell in row) + "</tr>" for row in block.rows
-    )
-    return f'<table border="1"><tr>{header}</tr>{rows}</table>'
-
-
-def _context(exam: Exam, variant: Variant) -> str:
-    """The part of every question's text that states the network and the assumptions."""
-    blocks: list[object] = []
-    if exam.template.instructions:
-        blocks.append(Paragraph.of(exam.template.instructions))
-    blocks += [
-        Paragraph.of("Assumptions:"),
-        Items(assumptions(exam.template, variant.shown)),
-        Paragraph.of("Input ", Shape(variant.shown.input_shape), "."),
-        network_table(variant.shown),
-    ]
-    return "".join(_html(block) for block in blocks)
-
-
-# ------------------------------------------------------------------------------ questions
-
-
-def _parts(exam: Exam, variant: Variant, question: Posed) -> Iterator[tuple[str, str, int | None]]:
-    """(name, question HTML, answer index) for each question a course system gets: one, or for a
-    shape in GIFT (which has no Cloze) one per axis; ``None``: every axis, as Cloze."""
-    context = _context(exam, variant)
-    prompt = f"<p>{_run(question.prompt)}</p>"
-    title = " ".join(exam.template.title.split())
-    name = f"{title}, question {question.number}, variant {variant.index}"
-    yield name, context + prompt, (0 if len(question.answers) == 1 else None)
-
-
-def _axis_parts(
-    exam: Exam, variant: Variant, question: Posed
-) -> Iterator[tuple[str, str, int | None]]:
-    name, text, position = next(_parts(exam, variant, question))
-    if position is not None:
-        yield name, text, position
-        return
-    for position, answer in enumerate(question.answers):
-        ask = f"<p>Give the {html.escape(answer.label)} (number {position + 1} of the shape).</p>"
-        yield f"{name} ({answer.label})", text + ask, position
-
-
-def _math(row: str) -> str:
-    return r"\(" + html.escape(row.replace("&", "").strip()) + r"\)"
-
-
-def working_html(question: Posed) -> str:
-    r"""The key's working as HTML paragraphs of MathJax ``\(...\)``."""
-    rows = [row for line in question.working for row in latex_rows(line)]
-    answer = ", ".join(f"{html.escape(a.label)} = {int(a.value)}" for a in question.answers)
-    return "".join(f"<p>{_math(row)}</p>" for row in rows) + f"<p>Answer: {answer}.</p>"
-
-
-def mistake_feedback(mistake: Mistake) -> str:
-    """What a student who made ``mistake`` is told: its name, why, and what it gives."""
-    text = f"This is what {mistake.description} gives ({int(mistake.value)})."
-    if mistake.explanation:
-        text += f" {mistake.explanation}"
-    return text
-
-
-def _margin(question: Posed, position: int) -> str:
-    margin = question.spec.tolerance.margin(question.answers[position].value)
-    if margin.is_Integer:
-        return str(int(margin))
-    return format(float(margin), ".6g")  # Moodle reads a decimal; the margin is exact above
-
-
-def _wrong_values(question: Posed, position: int) -> list[Mistake]:
-    """The catalogued mistakes a numerical blank gives feedback on: outside the tolerance."""
-    answer = question.answers[position]
-    caught = answer.catalogued if len(question.answers) > 1 else question.catalogued
-    margin = question.spec.tolerance.margin(answer.value)
-    kept: list[Mistake] = []
-    for mistake in caught:
-        if abs(mistake.value - answer.value) > margin and mistake.value not in [
-            m.value for m in kept
-        ]:
-            kept.append(mistake)
-    return kept
+# ------------------------------------------------------------------------------ categories
 
 
 def _category_path(exam: Exam, number: int) -> str:
@@ -176,11 +42,6 @@ def _category_path(exam: Exam, number: int) -> str:
     title = " ".join(re.sub(r"[~=#{}:\\$]", " ", exam.template.title).split())
     title = title.replace("/", "//")  # Moodle's escape for a / inside a category name
     return f"$course$/top/{title}/Question {number}"
-
-
-def _slots(exam: Exam) -> Iterator[tuple[int, list[tuple[Variant, Posed]]]]:
-    for position in range(len(exam.template.questions)):
-        yield position + 1, [(variant, variant.questions[position]) for variant in exam.variants]
 
 
 # ------------------------------------------------------------------------------ Moodle XML
@@ -220,10 +81,10 @@ def cloze(question: Posed) -> str:
     weight = 1
     blanks = []
     for position, answer in enumerate(question.answers):
-        parts = [f"={int(answer.value)}:{_margin(question, position)}#Right"]
+        parts = [f"={int(answer.value)}:{margin_text(question, position)}#Right"]
         parts += [
             f"%0%{int(m.value)}:0#{escape_cloze(mistake_feedback(m))}"
-            for m in _wrong_values(question, position)
+            for m in wrong_values(question, position)
         ]
         blank = "{" + f"{weight}:NUMERICAL:" + "~".join(parts) + "}"
         blanks.append(f"{html.escape(answer.label)} {blank}")
@@ -258,9 +119,9 @@ def _question(quiz: ElementTree.Element, name: str, text: str, question: Posed) 
         return
     if kind == "shortanswer":
         ElementTree.SubElement(element, "usecase").text = "0"
-    tolerance = None if kind == "shortanswer" else _margin(question, 0)
+    tolerance = None if kind == "shortanswer" else margin_text(question, 0)
     _answer(element, "100", str(int(answer)), "Right.", tolerance)
-    for mistake in _wrong_values(question, 0):
+    for mistake in wrong_values(question, 0):
         zero = None if kind == "shortanswer" else "0"
         _answer(element, "0", str(int(mistake.value)), mistake_feedback(mistake), zero)
 
@@ -268,11 +129,11 @@ def _question(quiz: ElementTree.Element, name: str, text: str, question: Posed) 
 def moodle_xml(exam: Exam) -> str:
     """Every variant as Moodle XML (File > Import > Moodle XML format)."""
     quiz = ElementTree.Element("quiz")
-    for number, slot in _slots(exam):
+    for number, slot in slots(exam):
         category = ElementTree.SubElement(quiz, "question", type="category")
         _text(category, "category", _category_path(exam, number))
         for variant, question in slot:
-            for name, text, _ in _parts(exam, variant, question):
+            for name, text, _ in parts(exam, variant, question):
                 _question(quiz, name, text, question)
     ElementTree.indent(quiz)
     body = ElementTree.tostring(quiz, encoding="unicode")
@@ -307,13 +168,13 @@ def _gift_answers(question: Posed, position: int) -> str:
     if question.spec.type == "short":
         wrong = [
             f"~{int(m.value)}#{escape_gift(mistake_feedback(m))}"
-            for m in _wrong_values(question, position)
+            for m in wrong_values(question, position)
         ]
         return " ".join([f"={int(answer)}#Right.", *wrong])
-    parts = [f"={int(answer)}:{_margin(question, position)}#Right."]
+    parts = [f"={int(answer)}:{margin_text(question, position)}#Right."]
     parts += [
         f"=%0%{int(m.value)}:0#{escape_gift(mistake_feedback(m))}"
-        for m in _wrong_values(question, position)
+        for m in wrong_values(question, position)
     ]
     return "#" + " ".join(parts)
 
@@ -322,11 +183,11 @@ def gift(exam: Exam) -> str:
     """Every variant in GIFT (File > Import > GIFT format), one category per question; a shape is
     one question per axis (GIFT has no Cloze)."""
     out = [f"// {escape_gift(exam.template.title)}: {len(exam.variants)} variants"]
-    for number, slot in _slots(exam):
+    for number, slot in slots(exam):
         out.append(f"\n$CATEGORY: {_category_path(exam, number)}\n")
         for variant, question in slot:
             general = escape_gift(working_html(question))
-            for name, text, position in _axis_parts(exam, variant, question):
+            for name, text, position in axis_parts(exam, variant, question):
                 assert position is not None
                 body = "{" + _gift_answers(question, position) + " ####" + general + "}"
                 out.append(f"::{escape_gift(name)}::[html]{escape_gift(text)}{body}\n")
