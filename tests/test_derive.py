@@ -125,6 +125,7 @@ CASES: dict[str, list[tuple[list[Any], str, dict[str, Any]]]] = {
     "transpose": [([4, 6], "CHW", {"dim0": 1, "dim1": 2})],
     "reshape": [(["H", "W", 3], "HWC", {"shape": [-1, 3]})],
     "select": [([4, 6], "CHW", {"dim": 1, "index": 0})],
+    "narrow": [([4, 6], "CHW", {"dim": 2, "start": 1, "length": 3})],
     "glu": [([4, 6], "CHW", {"dim": 1})],
     **{
         f"{family}pad{dims}d": [

@@ -43,6 +43,7 @@ METHODS: dict[str, Callable[[torch.Tensor, dict[str, Any]], torch.Tensor]] = {
     "Transpose": lambda x, kw: x.transpose(kw["dim0"], kw["dim1"]),
     "Reshape": lambda x, kw: x.reshape(1, *kw["shape"]),
     "Select": lambda x, kw: x.select(kw["dim"], kw["index"]),
+    "Narrow": lambda x, kw: x.narrow(kw["dim"], kw["start"], kw["length"]),
 }
 
 
@@ -248,7 +249,7 @@ def new_sizes(draw: Draw, total: int) -> list[int]:
 def rearrangements(draw: Draw) -> Case:
     name = draw(
         st.sampled_from(
-            ["Unflatten", "Permute", "Transpose", "Reshape", "Select", "GLU", "Softmax2d"]
+            ["Unflatten", "Permute", "Transpose", "Reshape", "Select", "Narrow", "GLU", "Softmax2d"]
         )
     )
     # a rank-1 example has no axis left after a select: symcnn refuses it (REFUSED)
@@ -277,6 +278,11 @@ def rearrangements(draw: Draw) -> Case:
         dim = draw(example_dims(rank))
         size = example[dim % batched - 1] if -batched <= dim < batched else 4
         kwargs = {"dim": dim, "index": draw(st.integers(-size - 1, size))}
+    elif name == "Narrow":
+        dim = draw(example_dims(rank))
+        size = example[dim % batched - 1] if -batched <= dim < batched else 4
+        start, length = draw(st.integers(-size - 1, size)), draw(st.integers(1, size + 1))
+        kwargs = {"dim": dim, "start": start, "length": length}
     elif name == "GLU":
         example = (*example[:-1], draw(st.sampled_from([2, 4, 3])))
         kwargs = {} if draw(st.booleans()) else {"dim": draw(example_dims(rank))}
@@ -293,7 +299,7 @@ FAMILIES: dict[str, tuple[st.SearchStrategy[Case], tuple[str, ...]]] = {
     "shuffle": (shuffles(), ("PixelShuffle", "PixelUnshuffle", "ChannelShuffle")),
     "rearrangement": (
         rearrangements(),
-        ("Unflatten", "Permute", "Transpose", "Reshape", "Select", "GLU", "Softmax2d"),
+        ("Unflatten", "Permute", "Transpose", "Reshape", "Select", "Narrow", "GLU", "Softmax2d"),
     ),
 }
 EXAMPLES = {"padding": 300, "upsampling": 250, "shuffle": 120, "rearrangement": 250}

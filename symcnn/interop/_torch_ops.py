@@ -9,10 +9,7 @@ replaced by :class:`Tensor`, :class:`Shape` and :class:`Size`) and returns the c
 
 from __future__ import annotations
 
-import builtins
 import operator
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -20,45 +17,12 @@ import sympy
 
 from ..errors import SpecError
 from ..layers import LAYERS
-from ._importer import Attr, FinalState, Importer, Shape, Size, Tensor
+from ._importer import Attr, Importer, Size, Tensor
+from ._torch_call import Call, Handler, _arguments, _tensor
+from ._torch_indexing import INDEXING_METHODS, indexing_functions, sized
 from .torch_table import _at_default, one_per_axis, plain
 
 __all__ = ["METHODS", "Call", "Handler", "functions"]
-
-
-@dataclass(frozen=True)
-class Call:
-    """One traced call: its arguments, the name its entry gets, and where it is, for errors."""
-
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    name: str
-    where: str
-
-
-Handler = Callable[[Importer, Call], Any]
-
-
-def _tensor(value: Any, call: Call, what: str = "its input") -> Tensor:
-    if not isinstance(value, Tensor):
-        raise SpecError(f"{what} must be a tensor, got {value!r}", where=call.where)
-    return value
-
-
-def _arguments(call: Call, names: tuple[str, ...], ignore: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The call's arguments after the tensor, by the layer's names (positional in ``names``'
-    order); arguments that do not change a count or a shape (``inplace``, ``_stacklevel``) are
-    dropped."""
-    values = dict(zip(names, call.args[1:], strict=False))
-    if len(call.args) - 1 > len(names):
-        raise SpecError(f"takes at most {len(names)} arguments after the tensor", where=call.where)
-    for key, value in call.kwargs.items():
-        if key in ignore:
-            continue
-        if key not in names:
-            raise SpecError(f"symcnn does not read the argument `{key}`", where=call.where)
-        values[key] = value
-    return {key: plain(value, call.where, key) for key, value in values.items()}
 
 
 def layer_entry(layer_type: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -261,107 +225,6 @@ def _reshape(importer: Importer, call: Call) -> Tensor:
     return importer.add({"type": "reshape", "shape": shape}, call.name, [x])
 
 
-def _size(importer: Importer, call: Call) -> Shape | Size:
-    x = _tensor(call.args[0], call)
-    dim = call.args[1] if len(call.args) > 1 else call.kwargs.get("dim")
-    return Shape(x) if dim is None else Size(x, dim)
-
-
-def _getattr(importer: Importer, call: Call) -> Shape:
-    x = _tensor(call.args[0], call)
-    if call.args[1:] != ("shape",):
-        raise SpecError(
-            f"symcnn reads only `.shape` of a tensor, not {call.args[1:]}", where=call.where
-        )
-    return Shape(x)
-
-
-def _getitem(importer: Importer, call: Call) -> Any:
-    container, index = call.args
-    if isinstance(container, Shape) and isinstance(index, int):
-        return Size(container.tensor, index)
-    if isinstance(container, list | tuple) and isinstance(index, int):
-        return container[index]
-    if isinstance(container, FinalState):
-        return _final_state(importer, call, container, index)
-    if isinstance(container, Tensor):
-        dims = _selected_dims(index)
-        if dims:
-            # the highest dim first, so that each select leaves the lower dims where they were
-            for number, (dim, position) in enumerate(sorted(dims, reverse=True)):
-                name = call.name if number == len(dims) - 1 else f"{call.name}_{dim}"
-                entry = {"type": "select", "dim": dim, "index": position}
-                container = importer.add(entry, name, [container])
-            return container
-    raise SpecError(
-        "indexing or slicing a tensor has no symcnn layer (only x.shape[i], item 0 of an "
-        "RNN's or an attention's output, and integers among full slices, x[:, -1, :] — each "
-        "a select — are read)",
-        where=call.where,
-    )
-
-
-def _final_state(importer: Importer, call: Call, state: FinalState, index: Any) -> Any:
-    """``(h_n, c_n)[0]``, then ``h_n[-1]`` (or ``h_n[layers - 1]``): the last layer's final hidden
-    state, which for one direction is the output's last step, ``select(dim=1, index=-1)``."""
-    if state.part == "both" and index in (0, 1) and not isinstance(index, bool):
-        return replace(state, part=("h_n", "c_n")[index])
-    last = (-1, state.layers - 1) if state.directions == 1 else ()
-    if state.part == "h_n" and isinstance(index, int) and index in last:
-        return last_step(importer, call, state)
-    raise SpecError(
-        f"{state!r}[{index!r}]: symcnn reads only h_n[-1] of a one-direction recurrent module "
-        "(its output's last step, out[:, -1]); a cell state, another layer's state or a "
-        "bidirectional state has no symcnn layer",
-        where=call.where,
-    )
-
-
-def last_step(importer: Importer, call: Call, state: FinalState) -> Tensor:
-    """The output sequence's last step of ``state``'s module, one ``select`` row."""
-    entry = {"type": "select", "dim": 1, "index": -1}
-    return importer.add(entry, call.name, [state.output])
-
-
-def _squeeze(importer: Importer, call: Call) -> Tensor:
-    """``h_n.squeeze(0)`` of a one-layer, one-direction module: its output's last step. symcnn
-    does not read ``squeeze`` of other tensors (it needs to know which axes are 1)."""
-    state, dims = call.args[0], [*call.args[1:], *call.kwargs.values()]
-    single = isinstance(state, FinalState) and state.part == "h_n"
-    if single and state.layers * state.directions == 1 and dims in ([0], [-3]):
-        return last_step(importer, call, state)
-    raise SpecError(
-        f"{state!r}.squeeze({', '.join(map(repr, dims))}): symcnn reads squeeze(0) of a "
-        "one-layer, one-direction h_n only (a reshape or flatten says which axes go)",
-        where=call.where,
-    )
-
-
-def _selected_dims(index: Any) -> list[tuple[int, int]]:
-    """The ``(dim, index)`` pairs of an index such as ``x[:, -1, :]`` or ``x[:, 0]`` (integers
-    among full slices, a trailing ``...`` allowed; batch = dim 0, never selected), or ``[]``
-    for any other index."""
-    if not isinstance(index, tuple) or len(index) < 2:
-        return []
-    parts = list(index[:-1]) if index[-1] is Ellipsis else list(index)
-    if not isinstance(parts[0], slice) or parts[0] != slice(None):
-        return []
-    pairs = []
-    for dim, part in enumerate(parts):
-        if isinstance(part, int) and not isinstance(part, bool):
-            pairs.append((dim, part))
-        elif not (isinstance(part, slice) and part == slice(None)):
-            return []
-    return pairs
-
-
-def _select(importer: Importer, call: Call) -> Tensor:
-    """``x.select(dim, index)`` / ``torch.select``: symcnn's ``select`` (torch's dims)."""
-    x = _tensor(call.args[0], call)
-    dim, index = [*call.args[1:], call.kwargs.get("dim"), call.kwargs.get("index")][:2]
-    return importer.add({"type": "select", "dim": dim, "index": index}, call.name, [x])
-
-
 def _dims(call: Call) -> list[Any]:
     dims = list(call.args[1:]) or list(call.kwargs.get("dims", ()))
     if len(dims) == 1 and isinstance(dims[0], list | tuple):
@@ -526,14 +389,15 @@ def functions() -> dict[Any, Handler]:
     import torch.nn.functional as F
 
     table: dict[Any, Handler] = {
-        operator.add: _merge("Add", True),
+        operator.add: sized(operator.add, _merge("Add", True)),
         operator.iadd: _merge("Add", True),
         torch.add: _merge("Add", True),
-        operator.mul: _merge("Mul", True),
+        operator.mul: sized(operator.mul, _merge("Mul", True)),
         operator.imul: _merge("Mul", True),
         torch.mul: _merge("Mul", True),
-        operator.sub: _merge("", True),
+        operator.sub: sized(operator.sub, _merge("", True)),
         operator.truediv: _merge("", True),
+        operator.floordiv: sized(operator.floordiv, _merge("", True)),
         operator.neg: _alias,
         torch.cat: _cat,
         torch.concat: _cat,
@@ -541,10 +405,7 @@ def functions() -> dict[Any, Handler]:
         torch.reshape: _reshape,
         torch.permute: _permute,
         torch.transpose: _transpose,
-        torch.select: _select,
         torch.mean: _mean,
-        builtins.getattr: _getattr,
-        operator.getitem: _getitem,
         F.pad: _pad,
         F.layer_norm: _layer_norm,
         F.interpolate: _interpolate,
@@ -552,6 +413,7 @@ def functions() -> dict[Any, Handler]:
         torch.sigmoid: _layer("Sigmoid"),
         torch.tanh: _layer("Tanh"),
         torch.softmax: _layer("Softmax", "dim", ignore=_IGNORED),
+        **indexing_functions(),
     }
     for name, (layer_type, names) in _ACTIVATIONS.items():
         # gelu's `approximate` is an argument of the layer, not ignored
@@ -575,12 +437,9 @@ METHODS: dict[str, Handler] = {
     "flatten": _flatten,
     "view": _reshape,
     "reshape": _reshape,
-    "size": _size,
     "permute": _permute,
     "transpose": _transpose,
-    "select": _select,
     "mean": _mean,
-    "squeeze": _squeeze,
     "expand": _expand,
     "contiguous": _alias,
     "clone": _alias,
@@ -591,4 +450,5 @@ METHODS: dict[str, Handler] = {
     "tanh": _layer("Tanh"),
     "softmax": _layer("Softmax", "dim", ignore=_IGNORED),
     "log_softmax": _layer("LogSoftmax", "dim", ignore=_IGNORED),
+    **INDEXING_METHODS,
 }

@@ -27,7 +27,7 @@ from ._extras import require
 __all__ = ["to_torch", "torch_input_shape", "torch_source"]
 
 #: rows that are a line of ``forward`` rather than a module
-_OPS = ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape", "Select")
+_OPS = ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape", "Select", "Narrow")
 #: layers with a ``dim`` argument counted on the batched tensor in the spec's layout
 _DIM_LAYERS = ("Softmax", "Softmin", "LogSoftmax", "GLU")
 #: layers acting on the last axis: in HWC that is the channels in symcnn, the width in torch
@@ -407,6 +407,9 @@ class _Writer:
                 )
             dim = self._torch_dim(int(layer.dim), rank)
             return f"{args[0]}.select({dim}, {int(layer.index)})"
+        if row.type == "Narrow":
+            dim = self._torch_dim(int(layer.dim), len(x))
+            return f"{args[0]}.narrow({dim}, {int(layer.start)}, {int(layer.length)})"
         # Reshape: one example's new shape, channels first in torch
         shape = [int(size) for size in row.output_shape]
         if self.layout == "HWC" and len(shape) > 1:

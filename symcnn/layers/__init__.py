@@ -83,6 +83,7 @@ _CLASSES: list[type[Layer]] = [
     shape.Transpose,
     shape.Reshape,
     shape.Select,
+    shape.Narrow,
     shape.GLU,
     shape.Softmax2d,
     padding.ZeroPad1d,

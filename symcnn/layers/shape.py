@@ -43,6 +43,7 @@ from .dense import _dim, _ShapeKeeping
 
 __all__ = [
     "GLU",
+    "Narrow",
     "Permute",
     "Rearranging",
     "Reshape",
@@ -294,6 +295,48 @@ class Select(Rearranging):
             ShapeError,
         )
         return (*x.shape[:axis], *x.shape[axis + 1 :]), checks
+
+
+@dataclass(frozen=True, kw_only=True)
+class Narrow(Rearranging):
+    """Keeps ``length`` consecutive indices of dim ``dim`` from ``start`` (``torch.narrow``;
+    ``x[:, a:b]`` is ``narrow(dim=1, start=a, length=b - a)``; a ``chunk`` or ``split`` is one
+    narrow per piece). ``start`` may be negative, counted from the end of the dim."""
+
+    torch_name = "Narrow"
+
+    dim: int = arg("int")
+    start: int = arg("int")
+    length: Expr = arg("size")
+
+    def output(self, x: Tensor, where: Where) -> tuple[Shape, list[Check]]:
+        axis = _example_axis(where, "dim", self.dim, x.rank)
+        size = x.shape[axis]
+        start = self.start + size if self.start < 0 else sympy.Integer(self.start)
+        checks: list[Check] = []
+        require(
+            checks,
+            where,
+            "start",
+            sympy.And(ge(self.start, -size), lt(self.start, size)),
+            lambda: (
+                f"`start` = {self.start} is out of range for dim {self.dim} of size {size} "
+                f"(valid: {-size}..{size - 1})"
+            ),
+            ShapeError,
+        )
+        require(
+            checks,
+            where,
+            "length",
+            ge(size - start, self.length),
+            lambda: (
+                f"`start` + `length` = {start} + {self.length} passes the end of dim {self.dim} "
+                f"of size {size}"
+            ),
+            ShapeError,
+        )
+        return (*x.shape[:axis], self.length, *x.shape[axis + 1 :]), checks
 
 
 @dataclass(frozen=True, kw_only=True)
