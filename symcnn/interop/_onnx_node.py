@@ -119,6 +119,13 @@ def tensor_in(node: Node, index: int = 0) -> Tensor:
         raise SpecError(
             f"input {index} is {value!r}, which symcnn does not describe", where=node.where
         )
+    if isinstance(value, Initializer | Weights):
+        what = f"the initializer {value.name!r}" if isinstance(value, Initializer) else "weights"
+        raise SpecError(
+            f"input {index} is {what}, where symcnn reads a tensor the graph computes (a "
+            "learned tensor used as a value has no symcnn layer here)",
+            where=node.where,
+        )
     if not isinstance(value, Tensor):
         raise SpecError(f"input {index} must be a tensor the graph computes", where=node.where)
     return value

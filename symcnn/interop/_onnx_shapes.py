@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SpecError
-from ._importer import Importer, Shape, Size, Tensor
+from ._importer import Importer, Shape, Size, Tensor, Unread
 from ._onnx_node import (
     Directions,
     Initializer,
@@ -93,6 +93,8 @@ def _gather(importer: Importer, node: Node) -> Any:
         return Size(shape.tensor, index)
     if isinstance(shape, list) and isinstance(index, int) and -len(shape) <= index < len(shape):
         return shape[index]
+    if isinstance(shape, Unread):
+        tensor_in(node)  # refused for what it is
     raise SpecError("symcnn reads Gather only of a Shape by a constant index", where=node.where)
 
 
