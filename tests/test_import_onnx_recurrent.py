@@ -189,6 +189,9 @@ def test_a_sequence_model_imports_module_by_module() -> None:
     with torch.no_grad():
         expected = tuple(model(torch.zeros(2, 11, dtype=torch.long)).shape[1:])
     assert net.subs({"L": 11}).output_shape == expected
+    traced = symcnn.from_torch(model, [11], dtype="int64")
+    numeric = net.subs({"L": 11})
+    assert (numeric.params, numeric.output_shape) == (traced.params, traced.output_shape)
 
 
 def test_a_time_first_export_without_named_axes_reads_its_fixed_sizes() -> None:
@@ -350,6 +353,23 @@ def test_a_sequence_spec_round_trips_through_onnx(name: str) -> None:
     assert [row.type for row in back.rows if row.params] == [
         row.type for row in net.rows if row.params
     ]
+
+
+def test_the_cli_exports_and_imports_the_lstm_example(tmp_path: Path) -> None:
+    path, spec = tmp_path / "lstm.onnx", tmp_path / "lstm.yaml"
+    example = EXAMPLES / "lstm_course.yaml"
+    assert main(["export", str(example), "--to", "onnx", "-o", str(path)]) == 0
+    assert main(["import", str(path), "-o", str(spec)]) == 0
+    net, again = symcnn.load(example), symcnn.load(spec)
+    assert (
+        (again.params, again.output_shape)
+        == (net.params, net.output_shape)
+        == (
+            4458496,
+            (10, 256),
+        )
+    )
+    assert again["lstm"].layer.batch_first
 
 
 def test_the_transformer_example_exports_and_its_attention_is_refused(tmp_path: Path) -> None:
