@@ -9,9 +9,9 @@ from typing import Any
 
 from ..errors import SpecError
 from ._extras import require
-from ._importer import Importer, Shape, Size, Tensor
+from ._importer import Importer, Shape, Size, Tensor, Unread
 
-__all__ = ["Handler", "Initializer", "Node"]
+__all__ = ["Directions", "Handler", "Initializer", "Node", "Permuted", "Weights", "Zeros"]
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,74 @@ class Initializer:
         return total
 
 
+@dataclass(frozen=True)
+class Weights:
+    """A weight the graph computes from initializers (torch's exporter slices an RNN's gates into
+    ONNX's order, concatenates its two bias vectors and stacks its directions): its shape and the
+    initializers it reads."""
+
+    shape: tuple[int, ...]
+    parts: tuple[Initializer, ...]
+
+
+@dataclass(frozen=True)
+class Permuted:
+    """A tensor whose batch axis is not first: ONNX axis ``i`` is axis ``order[i]`` of the
+    batch-first tensor ``tensor`` (a recurrent layer's time-major ``[L, N, F]`` is ``(1, 0, 2)``).
+    Only the recurrent ops, ``Transpose``, ``Shape`` and the graph's output read one."""
+
+    tensor: Tensor
+    order: tuple[int, ...]
+    #: a Transpose of a batch-first tensor made it (torch's ``batch_first=True``)
+    batch_first: bool = False
+
+    def __repr__(self) -> str:
+        order = list(self.order)
+        return f"the output of {self.tensor.name!r} with its batch axis moved (order {order})"
+
+    @property
+    def same_example(self) -> bool:
+        """Whether only the batch axis moved (one example is the tensor's own example)."""
+        rest = [axis for axis in self.order if axis != 0]
+        return rest == sorted(rest)
+
+
+@dataclass(frozen=True)
+class Directions:
+    """A recurrent op's ``Y``: ``[L, D, N, H]`` (``batch_axis`` 2), or ``[L, N, D, H]`` after
+    torch's ``Transpose`` (``batch_axis`` 1), of the row ``tensor`` (its example ``[L, D·H]``)."""
+
+    tensor: Tensor
+    directions: int
+    hidden: int
+    batch_axis: int
+
+    def __repr__(self) -> str:
+        return f"the output Y of {self.tensor.name!r} in ONNX's [L, D, N, H] order"
+
+
+@dataclass(frozen=True)
+class Zeros:
+    """``ConstantOfShape`` of zeros (a recurrent layer's initial state): its sizes, numbers and
+    :class:`~._importer.Size` items."""
+
+    shape: tuple[Any, ...]
+
+
 @dataclass
 class Node:
     """One ONNX node: its op, row name, inputs, attributes, where (for errors), and the weights
-    (row, numbers) it read."""
+    it read (row, initializer, numbers)."""
 
     op_type: str
     name: str
     inputs: list[Any]
     attributes: dict[str, Any]
     where: str
-    weights: list[tuple[str, int]] = field(default_factory=list)
+    weights: list[tuple[str, str, int]] = field(default_factory=list)
+    #: a recurrent node that is the next layer of the row the one before it made (torch's
+    #: ``num_layers``)
+    continues: bool = False
 
     def input(self, index: int) -> Any:
         return self.inputs[index] if index < len(self.inputs) else None
@@ -51,8 +108,41 @@ Handler = Callable[[Importer, Node], Any]
 
 def tensor_in(node: Node, index: int = 0) -> Tensor:
     value = node.input(index)
+    if isinstance(value, Permuted | Directions):
+        raise SpecError(
+            f"input {index} is a tensor whose batch axis is not first (a recurrent layer's "
+            "time-major sequence); symcnn reads one only into LSTM, GRU and RNN, or back to "
+            "batch-first with a Transpose",
+            where=node.where,
+        )
+    if isinstance(value, Unread):
+        raise SpecError(
+            f"input {index} is {value!r}, which symcnn does not describe", where=node.where
+        )
+    if isinstance(value, Initializer | Weights):
+        what = f"the initializer {value.name!r}" if isinstance(value, Initializer) else "weights"
+        raise SpecError(
+            f"input {index} is {what}, where symcnn reads a tensor the graph computes (a "
+            "learned tensor used as a value has no symcnn layer here)",
+            where=node.where,
+        )
     if not isinstance(value, Tensor):
         raise SpecError(f"input {index} must be a tensor the graph computes", where=node.where)
+    return value
+
+
+def weights_in(node: Node, index: int, optional: bool = False) -> Weights | None:
+    """An input that is an initializer or a weight computed from initializers."""
+    value = node.input(index)
+    if value is None and optional:
+        return None
+    if isinstance(value, Initializer):
+        return Weights(value.shape, (value,))
+    if not isinstance(value, Weights):
+        raise SpecError(
+            f"input {index} must be weights (initializers, sliced or stacked) symcnn can size",
+            where=node.where,
+        )
     return value
 
 
@@ -120,6 +210,12 @@ def add(importer: Importer, node: Node, entry: dict[str, Any], x: Tensor) -> Ten
     return out
 
 
-def record(node: Node, row: Tensor, *weights: Initializer | None) -> Tensor:
-    node.weights.extend((row.name, weight.numel) for weight in weights if weight is not None)
+def record(node: Node, row: Tensor, *weights: Initializer | Weights | None) -> Tensor:
+    """Note that ``row`` reads ``weights`` (each initializer once, however often it is sliced)."""
+    seen: set[str] = set()
+    for weight in weights:
+        for part in weight.parts if isinstance(weight, Weights) else (weight,) if weight else ():
+            if part.name not in seen:
+                seen.add(part.name)
+                node.weights.append((row.name, part.name, part.numel))
     return row

@@ -28,6 +28,7 @@ from ._onnx_node import (
     tensor_in,
     weight_in,
 )
+from ._onnx_recurrent import RECURRENT_OPS
 from ._onnx_shapes import SHAPE_OPS
 from ._torch_ops import layer_entry
 
@@ -279,4 +280,5 @@ OPS: dict[str, Handler] = {
     "Sub": _merge(None),
     "Div": _merge(None),
     **SHAPE_OPS,
+    **RECURRENT_OPS,
 }

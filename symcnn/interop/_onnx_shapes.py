@@ -7,8 +7,21 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import SpecError
-from ._importer import Importer, Shape, Size, Tensor
-from ._onnx_node import Initializer, Node, add, constant_in, number, spatial, tensor_in
+from ._importer import Importer, Shape, Size, Tensor, Unread
+from ._onnx_node import (
+    Directions,
+    Initializer,
+    Node,
+    Permuted,
+    Weights,
+    add,
+    constant_in,
+    number,
+    record,
+    spatial,
+    tensor_in,
+    weights_in,
+)
 from ._torch_ops import layer_entry
 
 __all__ = ["SHAPE_OPS"]
@@ -16,6 +29,8 @@ __all__ = ["SHAPE_OPS"]
 
 def _concat(importer: Importer, node: Node) -> Any:
     axis = int(node.attributes.get("axis", 0))
+    if any(isinstance(value, Initializer | Weights) for value in node.inputs):
+        return _concat_weights(node, axis)
     if all(isinstance(value, list) or not isinstance(value, Tensor) for value in node.inputs):
         # a shape being built for a Reshape: Size items and constants
         items: list[Any] = []
@@ -33,6 +48,20 @@ def _concat(importer: Importer, node: Node) -> Any:
     return importer.add(entry, node.name, inputs)
 
 
+def _concat_weights(node: Node, axis: int) -> Weights:
+    """Weights joined along ``axis`` (an RNN's gates, bias vectors or directions)."""
+    pieces = [weights_in(node, index) for index in range(len(node.inputs))]
+    shapes = [piece.shape for piece in pieces if piece is not None]
+    rank = len(shapes[0])
+    axis = axis % rank if rank else 0
+    rest = {shape[:axis] + shape[axis + 1 :] for shape in shapes}
+    if len(rest) != 1 or any(len(shape) != rank for shape in shapes):
+        raise SpecError(f"cannot join weights of shapes {shapes} on axis {axis}", where=node.where)
+    shape = (*shapes[0][:axis], sum(shape[axis] for shape in shapes), *shapes[0][axis + 1 :])
+    parts = tuple(part for piece in pieces if piece is not None for part in piece.parts)
+    return Weights(shape, parts)
+
+
 def _flatten(importer: Importer, node: Node) -> Tensor:
     if int(node.attributes.get("axis", 1)) != 1:
         raise SpecError(
@@ -41,16 +70,31 @@ def _flatten(importer: Importer, node: Node) -> Tensor:
     return add(importer, node, {"type": "flatten"}, tensor_in(node))
 
 
-def _shape(importer: Importer, node: Node) -> Shape:
+def _shape(importer: Importer, node: Node) -> Any:
     if node.attributes.get("start", 0) or "end" in node.attributes:
         raise SpecError("symcnn reads Shape of the whole tensor only", where=node.where)
+    value = node.input(0)
+    if isinstance(value, Permuted):  # the sizes in the tensor's order, torch's dim of each
+        return [Size(value.tensor, axis) for axis in value.order]
     return Shape(tensor_in(node))
 
 
 def _gather(importer: Importer, node: Node) -> Any:
+    table = node.input(0)
+    if isinstance(table, Initializer) and isinstance(node.input(1), Tensor):
+        # rows of a weight table picked by token ids: an embedding
+        if len(table.shape) != 2 or int(node.attributes.get("axis", 0)) != 0:
+            raise SpecError("symcnn reads Gather of a 2-D table's rows only", where=node.where)
+        arguments = {"num_embeddings": table.shape[0], "embedding_dim": table.shape[1]}
+        row = add(importer, node, layer_entry("Embedding", arguments), tensor_in(node, 1))
+        return record(node, row, table)
     shape, index = node.input(0), constant_in(node, 1)
     if isinstance(shape, Shape) and isinstance(index, int):
         return Size(shape.tensor, index)
+    if isinstance(shape, list) and isinstance(index, int) and -len(shape) <= index < len(shape):
+        return shape[index]
+    if isinstance(shape, Unread):
+        tensor_in(node)  # refused for what it is
     raise SpecError("symcnn reads Gather only of a Shape by a constant index", where=node.where)
 
 
@@ -58,15 +102,32 @@ def _unsqueeze(importer: Importer, node: Node) -> Any:
     value = node.input(0)
     if isinstance(value, Size):
         return [value]
+    if isinstance(value, Initializer | Weights):
+        weights = weights_in(node, 0)
+        axes = constant_in(node, 1) if len(node.inputs) > 1 else node.attributes.get("axes")
+        assert weights is not None
+        if not isinstance(axes, list):
+            raise SpecError("symcnn reads Unsqueeze by constant axes", where=node.where)
+        shape = list(weights.shape)
+        rank = len(shape) + len(axes)
+        for axis in sorted(axis % rank for axis in axes):
+            shape.insert(axis, 1)
+        return Weights(tuple(shape), weights.parts)
     if isinstance(value, Tensor):
         raise SpecError("unsqueezing a tensor has no symcnn layer", where=node.where)
     constant = constant_in(node, 0)
     return constant if isinstance(constant, list) else [constant]
 
 
-def _reshape(importer: Importer, node: Node) -> Tensor:
-    x = tensor_in(node)
+def _reshape(importer: Importer, node: Node) -> Any:
     sizes = constant_in(node, 1)
+    value = node.input(0)
+    if isinstance(value, Directions) and value.batch_axis == 1:
+        # [L, N, D, H] -> [L, N, D·H]: the recurrent row's output, time first
+        if isinstance(sizes, list) and sizes[:2] == [0, 0] and len(sizes) == 3:
+            if sizes[2] in (-1, value.directions * value.hidden):
+                return Permuted(value.tensor, (1, 0, 2))
+    x = tensor_in(node)
     if not isinstance(sizes, list) or not sizes:
         raise SpecError("symcnn reads Reshape to a shape known when read", where=node.where)
     batch, rest = sizes[0], sizes[1:]
@@ -94,13 +155,35 @@ def _reshape(importer: Importer, node: Node) -> Tensor:
 
 def _transpose(importer: Importer, node: Node) -> Any:
     perm = list(node.attributes.get("perm", []))
-    weight = node.input(0)
-    if isinstance(weight, Initializer):  # a weight transposed in the graph (no constant folding)
-        perm = perm or list(reversed(range(len(weight.shape))))
-        return Initializer(weight.name, tuple(weight.shape[axis] for axis in perm), weight.proto)
-    if not perm or perm[0] != 0:
-        raise SpecError(f"`perm` = {perm} moves the batch axis", where=node.where, field="perm")
-    return add(importer, node, {"type": "permute", "dims": perm}, tensor_in(node))
+    value = node.input(0)
+    if isinstance(value, Initializer):  # a weight transposed in the graph (no constant folding)
+        perm = perm or list(reversed(range(len(value.shape))))
+        return Initializer(value.name, tuple(value.shape[axis] for axis in perm), value.proto)
+    if isinstance(value, Weights):
+        perm = perm or list(reversed(range(len(value.shape))))
+        return Weights(tuple(value.shape[axis] for axis in perm), value.parts)
+    if isinstance(value, Directions):
+        if perm == [0, 2, 1, 3] and value.batch_axis == 2:
+            return Directions(value.tensor, value.directions, value.hidden, 1)
+        raise SpecError(
+            f"`perm` = {perm} of a recurrent output: symcnn reads torch's [0, 2, 1, 3]",
+            where=node.where,
+            field="perm",
+        )
+    if isinstance(value, Permuted):
+        tensor, order = value.tensor, value.order
+    else:
+        tensor = tensor_in(node)
+        order = tuple(range(len(importer.shape_of(tensor, node.where)) + 1))
+    perm = perm or list(reversed(range(len(order))))
+    if sorted(perm) != list(range(len(order))):
+        raise SpecError(f"`perm` = {perm} is not a permutation of the axes", where=node.where)
+    moved = tuple(order[axis] for axis in perm)
+    if moved == tuple(range(len(moved))):
+        return tensor
+    if moved[0] != 0:  # the batch moved: a time-major sequence, for a recurrent op to read
+        return Permuted(tensor, moved, batch_first=not isinstance(value, Permuted))
+    return add(importer, node, {"type": "permute", "dims": list(moved)}, tensor)
 
 
 def _pad(importer: Importer, node: Node) -> Tensor:

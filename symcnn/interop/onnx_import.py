@@ -22,9 +22,10 @@ from ..errors import SpecError
 from ..facade import Network
 from ..facade import load as load_spec
 from ._extras import require
-from ._importer import Importer, Tensor
-from ._onnx_node import Initializer, Node
+from ._importer import Importer, Tensor, Unread
+from ._onnx_node import Initializer, Node, Permuted
 from ._onnx_ops import OPS
+from ._onnx_recurrent import RECURRENT, continuing
 
 __all__ = ["MAX_ONNX_BYTES", "from_onnx", "onnx_spec"]
 
@@ -73,7 +74,7 @@ def _symbol(text: str) -> str:
     return cleaned if cleaned[:1].isalpha() else f"d_{cleaned}"
 
 
-def _input(graph: Any, initializers: dict[str, Any]) -> tuple[str, list[Any], str | None]:
+def _input(graph: Any, initializers: dict[str, Any]) -> tuple[str, list[Any], str | None, int]:
     inputs = [value for value in graph.input if value.name not in initializers]
     if len(inputs) != 1:
         raise SpecError(f"from_onnx reads a model with one input; the graph has {len(inputs)}")
@@ -94,10 +95,17 @@ def _input(graph: Any, initializers: dict[str, Any]) -> tuple[str, list[Any], st
             f"the input {value.name!r} has shape {sizes}: symcnn needs a batch axis and at "
             "least one more"
         )
+    # an input read time first by a recurrent op ([L, N, F], torch's batch_first=False)
+    time_major = any(
+        node.op_type in RECURRENT and node.input[0] == value.name and len(sizes) == 3
+        for node in graph.node
+    )
+    batch = 1 if time_major else 0
     onnx = require("onnx")
     integer = tensor.elem_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32)
     dtype = {onnx.TensorProto.INT64: "int64", onnx.TensorProto.INT32: "int32"}.get(tensor.elem_type)
-    return value.name, sizes[1:], dtype if integer else None
+    example = sizes[:batch] + sizes[batch + 1 :]
+    return value.name, example, dtype if integer else None, batch
 
 
 def _read(path_or_model: Any, name: str | None) -> tuple[dict[str, Any], dict[str, int]]:
@@ -105,10 +113,13 @@ def _read(path_or_model: Any, name: str | None) -> tuple[dict[str, Any], dict[st
     graph = model.graph
     numpy_helper = require("onnx.numpy_helper")
     initializers = {init.name: init for init in graph.initializer}
-    input_name, shape, dtype = _input(graph, initializers)
+    input_name, shape, dtype, batch = _input(graph, initializers)
     source: Any = {"shape": shape, "dtype": dtype} if dtype else shape
     importer = Importer(source)
-    values: dict[str, Any] = {input_name: Tensor("input")}
+    values: dict[str, Any] = {
+        input_name: Permuted(Tensor("input"), (1, 0, 2)) if batch else Tensor("input")
+    }
+    continues = continuing(graph, _row_name)
     onnx = require("onnx")
     for init in graph.initializer:
         if init.data_type in (onnx.TensorProto.INT64, onnx.TensorProto.INT32):
@@ -116,6 +127,9 @@ def _read(path_or_model: Any, name: str | None) -> tuple[dict[str, Any], dict[st
         else:
             values[init.name] = Initializer(init.name, tuple(int(d) for d in init.dims), init)
     weights: dict[str, int] = {}
+    readers: dict[str, str] = {}
+    counted: set[tuple[str, str]] = set()
+    _refuse_attention(graph)
     for node in graph.node:
         where = f"node {node.name or node.output[0]!r} ({node.op_type})"
         if node.op_type == "Constant":
@@ -140,11 +154,32 @@ def _read(path_or_model: Any, name: str | None) -> tuple[dict[str, Any], dict[st
             inputs=inputs,
             attributes={a.name: _attribute(a) for a in node.attribute},
             where=where,
+            continues=node.output[0] in continues,
         )
         values[node.output[0]] = handler(importer, onnx_node)
-        for owner, numel in onnx_node.weights:
-            weights[owner] = weights.get(owner, 0) + numel
+        for index, output in enumerate(node.output[1:], 1):
+            values[output] = Unread(f"output {index} of {where} (a state, a mask or statistics)")
+        for owner, initializer, numel in onnx_node.weights:
+            reader = readers.setdefault(initializer, owner)
+            if reader != owner:
+                raise SpecError(
+                    f"the initializer {initializer!r} is read by the rows {reader!r} and "
+                    f"{owner!r}: a module applied twice, or equal weights the exporter merged "
+                    "into one (the dynamo exporter does that to a new model's norms); symcnn "
+                    "cannot tell how often torch counts it",
+                    where=where,
+                )
+            if (owner, initializer) not in counted:
+                counted.add((owner, initializer))
+                weights[owner] = weights.get(owner, 0) + numel
     outputs = [values.get(value.name) for value in graph.output]
+    if len(outputs) == 1 and isinstance(outputs[0], Permuted) and outputs[0].same_example:
+        outputs = [outputs[0].tensor]  # a sequence time first: the same example
+    if len(outputs) == 1 and not isinstance(outputs[0], Tensor):
+        raise SpecError(
+            f"from_onnx reads a model whose output is a tensor it describes; the output "
+            f"{graph.output[0].name!r} is {outputs[0]!r}"
+        )
     if len(outputs) != 1 or not isinstance(outputs[0], Tensor):
         raise SpecError(f"from_onnx reads a model with one tensor output; it has {len(outputs)}")
     if not importer.entries:
@@ -153,6 +188,30 @@ def _read(path_or_model: Any, name: str | None) -> tuple[dict[str, Any], dict[st
         importer.add({"type": "identity"}, "output", [outputs[0]])
     spec = {"name": name or graph.name or "onnx model", "input": source, "layout": "CHW"}
     return {**spec, "layers": importer.entries}, weights
+
+
+#: ONNX's (opset 23) and onnxruntime's attention ops
+_ATTENTION = ("Attention", "MultiHeadAttention")
+
+
+def _refuse_attention(graph: Any) -> None:
+    """Attention is refused by the first node of its core, before any other node is read: an
+    attention op, or a ``MatMul`` of two tensors the graph computes (``Q·Kᵀ``, ``weights·V``)."""
+    known = {init.name for init in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant" or (
+            node.input and all(not n or n in known for n in node.input)
+        ):
+            known.update(node.output)  # computed from weights and constants only
+            continue
+        if node.op_type in _ATTENTION or (node.op_type == "MatMul" and not set(node.input) & known):
+            raise SpecError(
+                "attention (a product of two tensors the graph computes) is not read from "
+                "ONNX: its heads and projections are spread over Reshape, Transpose and "
+                "MatMul nodes; symcnn.from_torch reads nn.MultiheadAttention and the "
+                "transformer layers",
+                where=f"node {node.name or node.output[0]!r} ({node.op_type})",
+            )
 
 
 def _is_constant(value: Any) -> bool:
