@@ -11,6 +11,7 @@ SimpleRNN, Dropout, Flatten, Add and Concatenate, with frozen, shared and nested
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -383,3 +384,22 @@ def test_import_command_reads_shared_nested_and_frozen(tmp_path: Any) -> None:
     path.write_text(model.to_json(), encoding="utf-8")
     assert main(["import", str(path), "-o", str(spec)]) == 0
     assert counted(symcnn.load(str(spec))) == truth(model)
+
+
+def test_the_documented_siamese_config_is_the_keras_model() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "import-export.md").read_text()
+    text = page.split("<!-- file: siamese.json -->\n```json\n", 1)[1].split("```", 1)[0]
+    left, right = keras.Input((16,), name="left"), keras.Input((16,), name="right")
+    encoder = keras.Sequential(
+        [
+            keras.Input((16,)),
+            L.Dense(8, activation="relu", name="hidden"),
+            L.BatchNormalization(name="norm"),
+        ],
+        name="encoder",
+    )
+    encoder.trainable = False
+    pair = L.Concatenate(name="pair")([encoder(left), encoder(right)])
+    model = keras.Model([left, right], L.Dense(1, activation="sigmoid", name="score")(pair))
+    assert counted(symcnn.from_keras(text)) == truth(model) == (185, 17, 168, ((1,),))
+    check(model)
