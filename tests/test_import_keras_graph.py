@@ -11,6 +11,7 @@ SimpleRNN, Dropout, Flatten, Add and Concatenate, with frozen, shared and nested
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -403,3 +404,59 @@ def test_the_documented_siamese_config_is_the_keras_model() -> None:
     model = keras.Model([left, right], L.Dense(1, activation="sigmoid", name="score")(pair))
     assert counted(symcnn.from_keras(text)) == truth(model) == (185, 17, 168, ((1,),))
     check(model)
+
+
+# ------------------------------------------------------------------ malformed configs
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "dense", "Dense"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found += _paths(item, (*prefix, key))
+    return found
+
+
+def _siamese_config() -> dict[str, Any]:
+    x = keras.Input((None, 4), name="x")
+    inner = keras.Sequential([keras.Input((None, 4)), L.Dense(4, activation="relu")], name="in")
+    shared = L.Dense(3, name="shared")
+    y = L.Add()([shared(inner(x)), shared(L.Dense(4)(x))])
+    return json.loads(keras.Model(x, [y, L.LSTM(2)(y)]).to_json())
+
+
+SIAMESE = _siamese_config()
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_a_malformed_config_is_a_spec_error_or_a_network(data: Any) -> None:
+    config = json.loads(json.dumps(SIAMESE))
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(_paths(config)[1:]))
+        parent = config
+        for key in path[:-1]:
+            parent = parent[key]
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = data.draw(json_values)
+    try:
+        net = symcnn.from_keras(config)
+    except SpecError:
+        return
+    assert net.params >= 0

@@ -52,6 +52,9 @@ _ACTIVATED = frozenset(
     )
 )
 
+#: how deep a model's ``input_layers`` / ``output_layers`` may nest (Keras nests a list or a dict)
+_MAX_REFERENCE_NESTING = 8
+
 #: a model's inputs (name -> batch_shape), its rows, and the row it outputs (``None``: the last)
 _Read = tuple[dict[str, Any], list[dict[str, Any]], str | None]
 
@@ -175,15 +178,15 @@ def _inputs(layers: list[Any], body: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _batch_shape(configs[name]) for name in order}
 
 
-def _references(raw: Any) -> list[list[Any]]:
+def _references(raw: Any, depth: int = 0) -> list[list[Any]]:
     """``[name, node, tensor]`` or a list (nested) of them: the flat list."""
+    if depth > _MAX_REFERENCE_NESTING:
+        raise SpecError(f"a model's inputs or outputs nest more than {_MAX_REFERENCE_NESTING} deep")
     if isinstance(raw, list) and len(raw) == 3 and isinstance(raw[0], str):
         return [raw]
-    if isinstance(raw, list):
-        return [entry for item in raw for entry in _references(item)]
-    if isinstance(raw, Mapping):  # a dict of outputs: Keras's order is the dict's
-        return [entry for item in raw.values() for entry in _references(item)]
-    return []
+    items = raw.values() if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
+    # a dict of outputs: Keras's order is the dict's
+    return [entry for item in items for entry in _references(item, depth + 1)]
 
 
 def _fresh(name: str, taken: set[str]) -> str:
