@@ -42,6 +42,7 @@ class _Blocks:
     blocks: Mapping[str, Any]
 
     made: dict[str, _Entry]
+    frozen: set[str]
 
     def walk(self, layers: Sequence[Any], scope: _Scope, output: Any) -> _Entry:
         raise NotImplementedError
@@ -398,6 +399,8 @@ class _Blocks:
         fits), and it has no parameters or buffers of its own."""
         if original.shares is not None:
             original = self.row_named(original.shares, where)
+        if original.name in self.frozen:  # a frozen layer's weights are frozen at every call
+            row = freeze(row)
         # what the weights are counts once; what each application does (costs) counts each time
         owned = [
             name
@@ -418,3 +421,8 @@ class _Blocks:
         return dataclasses.replace(
             row, params=ZERO, buffers=ZERO, extra=extra, shares=original.name
         )
+
+
+def freeze(row: Row) -> Row:
+    """``row`` with all its parameters non-trainable (Keras's ``trainable = False``)."""
+    return dataclasses.replace(row, extra={**row.extra, "non_trainable": row.params})

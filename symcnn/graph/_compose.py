@@ -25,7 +25,7 @@ from ..errors import SpecError
 from ..layers import Check, Row, Tensor, Where, keras_arguments, resolve
 from ..layers.base import DTYPES, LAYER_OUTPUT_DTYPE, Expr, _Coercer
 from ..limits import how_to_raise
-from ._blocks import _Blocks
+from ._blocks import _Blocks, freeze
 from ._scope import (
     ENTRY_KEYS,
     Built,
@@ -75,6 +75,8 @@ class _Composer(_Blocks):
         #: every entry made so far by qualified name, so that `from`, `shares` and `output` may
         #: name a layer inside an earlier block (`layer1.0.conv1`, or `conv1` inside `layer1.0`)
         self.made: dict[str, _Entry] = {}
+        #: the qualified names of the layers whose weights are frozen (``trainable: false``)
+        self.frozen: set[str] = set()
 
     # -- the walk
 
@@ -178,12 +180,19 @@ class _Composer(_Blocks):
         layer = layer_class.from_spec(
             where, arguments, scope.table, self.convention  # type: ignore[arg-type]
         )
+        frozen = self.frozen_entry(raw, qualified, where)
         expansion = layer.expansion([source.tensor for source in sources], where)
         if expansion is not None:
-            return self.composite(expansion, sources, qualified, scope, where), local
+            start = len(self.rows)
+            entry = self.composite(expansion, sources, qualified, scope, where)
+            if frozen:
+                self.rows[start:] = [freeze(row) for row in self.rows[start:]]
+            return entry, local
         row, checks = layer.bind_inputs([source.tensor for source in sources], where)
         if face is not None:
             row = dataclasses.replace(row, type=face.name)
+        if frozen:
+            row = freeze(row)
         checks = [*_whole(layer, where), *checks]
         row = self.place(row, qualified, sources, scope)
         if scope.shares is not None:
@@ -191,6 +200,27 @@ class _Composer(_Blocks):
             row = self.shared_row(row, self.row_named(original, where), where, checks)
         self.keep(checks)
         return self.add_row(row, where), local
+
+    def frozen_entry(self, raw: Mapping[str, Any], qualified: str, where: Where) -> bool:
+        """Whether the entry says ``trainable: false`` (Keras's frozen layer: all its weights
+        are non-trainable parameters); only the keras convention splits the parameters."""
+        trainable = raw.get("trainable", True)
+        if not isinstance(trainable, bool):
+            raise SpecError(
+                f"`trainable` = {trainable!r}: must be true or false",
+                where=where,
+                field="trainable",
+            )
+        if not trainable and self.convention != "keras":
+            raise SpecError(
+                "`trainable: false` is Keras's frozen layer; give the spec `convention: keras` "
+                "(under torch every parameter counts as trainable)",
+                where=where,
+                field="trainable",
+            )
+        if not trainable:
+            self.frozen.add(qualified)
+        return not trainable
 
     def argument(self, layer_class: type, key: str, value: Any, scope: _Scope) -> Any:
         """A field's value in a block: an argument's name alone is replaced by its value (a word

@@ -23,7 +23,7 @@ __all__ = ["MAX_BLOCK_NESTING", "MAX_ROWS", "Built", "Group"]
 MAX_ROWS = limits.MAX_ROWS
 MAX_BLOCK_NESTING = limits.MAX_BLOCK_NESTING
 #: keys of a layer entry that are not the layer's own arguments
-ENTRY_KEYS = ("type", "name", "from")
+ENTRY_KEYS = ("type", "name", "from", "trainable")
 #: keys of a block use that are not the block's arguments
 USE_KEYS = ("block", "name", "from", "repeat")
 

@@ -2,12 +2,16 @@
 or Functional) or its JSON config (``model.to_json()``) as a spec under ``convention: keras``.
 
 The ``InputLayer``'s ``batch_shape`` gives the input (the batch axis dropped, unknown axes
-symbols: ``L`` for a sequence, ``H``, ``W`` for an image); each layer's ``class_name`` is its
-row's ``type`` and the keywords of its config that the Keras face knows (see
-:mod:`symcnn.layers.keras`) are its row's; the rest change no count (``name``, ``trainable``,
-``dtype``, initializers) and are dropped. A Dense or convolution's ``activation`` other than
-``linear`` becomes an ``Activation`` row after it (``NAME_activation``), as Keras applies it. Rows
-are named as Keras names the layers; a functional model's ``inbound_nodes`` are the rows' ``from``.
+symbols: ``L`` for a sequence, ``H``, ``W`` for an image); a model with several inputs gives
+named ``inputs``. Each layer's ``class_name`` is its row's ``type`` and the keywords of its
+config that the Keras face knows (see :mod:`symcnn.layers.keras`) are its row's; the rest change
+no count (``name``, ``dtype``, initializers) and are dropped. A layer with ``trainable: false``
+keeps it (its weights are non-trainable parameters). A Dense or convolution's ``activation``
+other than ``linear`` becomes an ``Activation`` row after it (``NAME_activation``), as Keras
+applies it. Rows are named as Keras names the layers; a functional model's ``inbound_nodes`` are
+the rows' ``from``; a layer's second call (``NAME_call1``) ``shares`` the first's weights; a model
+used as a layer is an inline block of its name, whose rows are ``NAME.LAYER``. A model's output
+that is not its last row is the spec's ``output`` (of several outputs, the first).
 A class with no Keras face is refused by its layer's name and class.
 
 A JSON config needs no Keras; a model object is read through its own ``to_json()``.
@@ -15,28 +19,22 @@ A JSON config needs no Keras; a model object is read through its own ``to_json()
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
+
+import symcnn.limits as limits
 
 from ..errors import SpecError
 from ..facade import Network
 from ..facade import load as load_spec
 from ..layers import KERAS, Where, resolve
+from ._keras_calls import calls, history, layer_name, parts
+from ._keras_config import DEFAULT_SYMBOLS, MAX_KERAS_JSON_BYTES, input_shapes, read_config
 
 __all__ = ["DEFAULT_SYMBOLS", "MAX_KERAS_JSON_BYTES", "from_keras", "keras_spec"]
 
-#: the largest Keras JSON config symcnn reads (bytes); a config holds no weights
-MAX_KERAS_JSON_BYTES = 2**26
-
-#: the symbols of an input's unknown (None) axes, by the input's rank without the batch axis
-DEFAULT_SYMBOLS: Mapping[int, tuple[str, ...]] = {
-    1: ("L",),
-    2: ("L", "C"),
-    3: ("H", "W", "C"),
-    4: ("D", "H", "W", "C"),
-}
+#: the class names of a model config (a model used as a layer has one of them too)
+MODELS = ("Sequential", "Functional", "Model")
 
 #: the Keras classes whose ``activation`` keyword applies after the layer (a recurrent
 #: layer's is inside its cell)
@@ -54,15 +52,18 @@ _ACTIVATED = frozenset(
     )
 )
 
-#: keyword arguments of a call that carry further input tensors, in Keras's order
-_TENSOR_KWARGS = ("query", "value", "key")
+#: how deep a model's ``input_layers`` / ``output_layers`` may nest (Keras nests a list or a dict)
+_MAX_REFERENCE_NESTING = 8
+
+#: a model's inputs (name -> batch_shape), its rows, and the row it outputs (``None``: the last)
+_Read = tuple[dict[str, Any], list[dict[str, Any]], str | None]
 
 
 def from_keras(
     model_or_json: Any, *, symbolic: Sequence[str] | None = None, name: str | None = None
 ) -> Network:
     """The symcnn network of a Keras model, its ``to_json()`` text, the parsed dict or a path to
-    a ``.json`` file. ``symbolic`` names the input's unknown axes in order (default
+    a ``.json`` file. ``symbolic`` names the inputs' unknown axes in order (default
     :data:`DEFAULT_SYMBOLS`)."""
     return load_spec(keras_spec(model_or_json, symbolic=symbolic, name=name))
 
@@ -71,237 +72,183 @@ def keras_spec(
     model_or_json: Any, *, symbolic: Sequence[str] | None = None, name: str | None = None
 ) -> dict[str, Any]:
     """The spec dict of a Keras model (see :func:`from_keras`)."""
-    config = _config(model_or_json)
+    config = read_config(model_or_json)
     kind = config.get("class_name")
     body = config.get("config")
-    if kind not in ("Sequential", "Functional", "Model") or not isinstance(body, Mapping):
+    if kind not in MODELS or not isinstance(body, Mapping):
         raise SpecError(
             f"a Keras model config has class_name Sequential or Functional, got {kind!r}"
         )
+    shapes, rows, output = _model(str(kind), body, frozen=False, depth=0)
+    inputs = input_shapes(shapes, symbolic)
+    spec: dict[str, Any] = {
+        "name": str(name or body.get("name") or "keras model"),
+        "convention": "keras",
+        "layout": "HWC",
+    }
+    if len(inputs) == 1:
+        spec["input"] = next(iter(inputs.values()))
+    else:
+        spec["inputs"] = inputs
+    spec["layers"] = rows
+    if output is not None:
+        spec["output"] = output
+    return spec
+
+
+def _model(kind: str, body: Mapping[str, Any], frozen: bool, depth: int) -> _Read:
     layers = body.get("layers")
     if not isinstance(layers, list):
         raise SpecError(f"the {kind} config has no `layers` list")
-    spec_name = name or body.get("name") or "keras model"
+    frozen = frozen or body.get("trainable") is False
     if kind == "Sequential":
-        shape, rows = _sequential(layers, body)
-    else:
-        shape, rows = _functional(layers, body)
-    return {
-        "name": str(spec_name),
-        "convention": "keras",
-        "layout": "HWC",
-        "input": _input(shape, symbolic),
-        "layers": rows,
-    }
-
-
-def _config(source: Any) -> Mapping[str, Any]:
-    if isinstance(source, Mapping):
-        return source
-    text = isinstance(source, str) and source.lstrip().startswith("{")
-    if isinstance(source, Path) or (isinstance(source, str) and not text):
-        path = Path(source)
-        if not path.is_file():
-            raise SpecError(f"{str(path)!r}: no such Keras JSON file")
-        if path.stat().st_size > MAX_KERAS_JSON_BYTES:
-            raise SpecError(f"{str(path)!r}: larger than {MAX_KERAS_JSON_BYTES} bytes")
-        source = path.read_text(encoding="utf-8")
-    elif not isinstance(source, str):
-        to_json = getattr(source, "to_json", None)
-        if not callable(to_json):
-            raise SpecError(
-                "from_keras needs a keras.Model, its to_json() text, the parsed dict or a "
-                f"path, got {type(source).__name__}"
-            )
-        try:
-            source = to_json()
-        except Exception as error:  # a subclassed model has no config to read
-            raise SpecError(
-                f"{type(source).__name__}.to_json() failed ({error}): only Sequential and "
-                "Functional models have a config symcnn can read"
-            ) from error
-    if len(source) > MAX_KERAS_JSON_BYTES:
-        raise SpecError(f"the Keras JSON config is larger than {MAX_KERAS_JSON_BYTES} bytes")
-    try:
-        parsed = json.loads(source)
-    except json.JSONDecodeError as error:
-        raise SpecError(f"not a Keras JSON config: {error}") from error
-    if not isinstance(parsed, Mapping):
-        raise SpecError("a Keras JSON config is an object with class_name and config")
-    return parsed
-
-
-def _input(shape: Any, symbolic: Sequence[str] | None) -> list[Any]:
-    if not isinstance(shape, list) or len(shape) < 2:
-        raise SpecError(
-            f"input batch_shape {shape!r}: expected the batch axis and one example's axes"
-        )
-    sizes = shape[1:]
-    unknown = [index for index, size in enumerate(sizes) if size is None]
-    names = list(symbolic) if symbolic is not None else None
-    if names is None:
-        default = DEFAULT_SYMBOLS.get(len(sizes), ())
-        names = [default[i] if i < len(default) else f"S{i}" for i in unknown]
-    if len(names) != len(unknown) or not all(
-        isinstance(n, str) and n.isidentifier() for n in names
-    ):
-        raise SpecError(
-            f"symbolic = {names!r}: expected {len(unknown)} names, one per unknown axis of "
-            f"the input {sizes!r}"
-        )
-    result: list[Any] = []
-    for size in sizes:
-        if size is None:
-            result.append(names.pop(0))
-        elif isinstance(size, int) and not isinstance(size, bool) and size > 0:
-            result.append(size)
-        else:
-            raise SpecError(f"input batch_shape {shape!r}: size {size!r} is not a positive int")
-    return result
+        return _sequential(layers, body, frozen, depth)
+    return _functional(layers, body, frozen, depth)
 
 
 def _batch_shape(config: Mapping[str, Any]) -> Any:
     return config.get("batch_shape", config.get("batch_input_shape"))
 
 
-def _sequential(
-    layers: list[Any], body: Mapping[str, Any]
-) -> tuple[Any, list[dict[str, Any]]]:
+def _sequential(layers: list[Any], body: Mapping[str, Any], frozen: bool, depth: int) -> _Read:
     shape = body.get("build_input_shape")
     rows: list[dict[str, Any]] = []
     for index, layer in enumerate(layers):
-        kind, config = _parts(layer, index)
+        kind, config = parts(layer, index)
         if kind == "InputLayer":
             shape = _batch_shape(config)
             continue
         if index == 0 and _batch_shape(config) is not None:
             shape = _batch_shape(config)
-        rows.extend(_rows(kind, config, index))
-    if shape is None:
+        rows.extend(_layer(kind, config, layer_name(layer, config, index), index, frozen, depth))
+    if shape is None and depth == 0:
         raise SpecError("the Sequential model has no input shape: build it or give keras.Input")
-    return shape, rows
+    return {"input": shape}, rows, None
 
 
-def _functional(
-    layers: list[Any], body: Mapping[str, Any]
-) -> tuple[Any, list[dict[str, Any]]]:
-    inputs = [layer for layer in layers if isinstance(layer, Mapping) and layer.get(
-        "class_name") == "InputLayer"]
-    if len(inputs) != 1:
-        raise SpecError(f"the functional model has {len(inputs)} inputs; symcnn reads one")
-    shape = _batch_shape(inputs[0].get("config") or {})
-    last = {str(inputs[0].get("name") or inputs[0]["config"].get("name")): "input"}
+def _functional(layers: list[Any], body: Mapping[str, Any], frozen: bool, depth: int) -> _Read:
+    shapes = _inputs(layers, body)
+    if depth and len(shapes) != 1:
+        raise SpecError(
+            f"the model {body.get('name')!r}, used as a layer, has {len(shapes)} inputs; "
+            "symcnn reads a nested model of one input (a block reads one input)"
+        )
+    # one input is the spec's `input` (a block's input is `input` too); several keep their names
+    made = {(name, 0): name if len(shapes) > 1 else "input" for name in shapes}
+    taken = {layer_name(layer, parts(layer, i)[1], i) for i, layer in enumerate(layers)}
     rows: list[dict[str, Any]] = []
-    final = ""
-    for index, layer in enumerate(layers):
-        kind, config = _parts(layer, index)
-        if kind == "InputLayer":
-            continue
-        layer_name = str(layer.get("name") or config.get("name") or f"layer{index}")
-        where = Where(index, layer_name, kind)
-        sources = [last.get(source) for source in _sources(layer.get("inbound_nodes"), where)]
-        if any(source is None for source in sources):
-            raise SpecError("an input comes from a layer not read before it", where=where)
-        new = _rows(kind, {**config, "name": layer_name}, index)
-        previous = rows[-1]["name"] if rows else "input"
+    for call in calls(layers, list(shapes)):
+        sources = [made[source] for source in call.sources]
+        if not sources:
+            raise SpecError("reads no tensor", where=call.where, field="inbound_nodes")
+        if call.node == 0:
+            new = _layer(call.kind, call.config, call.name, call.index, frozen, depth)
+        else:  # a layer called again applies the same weights
+            again = _fresh(f"{call.name}_call{call.node}", taken)
+            new = [
+                {"shares": call.name, "name": again},
+                *_activation(call.kind, call.config, again),
+            ]
+        previous = rows[-1]["name"] if rows else made[next(iter(made))]
         if sources != [previous]:
             new[0]["from"] = sources
         rows.extend(new)
-        last[layer_name] = final = new[-1]["name"]
-    output = body.get("output_layers")
-    while isinstance(output, list) and output and isinstance(output[0], list):
-        if len(output) != 1:
-            raise SpecError(f"the functional model has {len(output)} outputs; symcnn reads one")
-        output = output[0]
-    if not isinstance(output, list) or not output or last.get(str(output[0])) != final:
-        raise SpecError(
-            f"the functional model's output {output!r} is not its last layer; symcnn reads a "
-            "model whose last layer is its output"
-        )
-    return shape, rows
+        made[(call.name, call.node)] = new[-1]["name"]
+    outputs = _references(body.get("output_layers"))
+    where = Where(len(layers), str(body.get("name") or "model"), "Functional")
+    found = [made.get(history(entry, where)) for entry in outputs]
+    if not found or any(output is None for output in found):
+        raise SpecError(f"the functional model's outputs {outputs!r} are not layers it calls")
+    output = found[0]
+    return shapes, rows, None if rows and output == rows[-1]["name"] else output
 
 
-def _parts(layer: Any, index: int) -> tuple[str, Mapping[str, Any]]:
-    if not isinstance(layer, Mapping) or not isinstance(layer.get("class_name"), str):
-        raise SpecError(f"layers[{index}]: expected a layer config with class_name and config")
-    config = layer.get("config")
-    return layer["class_name"], config if isinstance(config, Mapping) else {}
+def _inputs(layers: list[Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """The model's inputs in its ``input_layers`` order: name -> batch_shape."""
+    configs = {}
+    for index, layer in enumerate(layers):
+        kind, config = parts(layer, index)
+        if kind == "InputLayer":
+            configs[layer_name(layer, config, index)] = config
+    order = [str(entry[0]) for entry in _references(body.get("input_layers"))] or list(configs)
+    if not order or any(name not in configs for name in order):
+        raise SpecError(f"the functional model's inputs {order!r} are not its InputLayers")
+    if len(order) > 1 and not all(name.isidentifier() for name in order):
+        raise SpecError(f"the model's inputs {order!r} need names that are identifiers")
+    return {name: _batch_shape(configs[name]) for name in order}
 
 
-def _sources(nodes: Any, where: Where) -> list[str]:
-    """The layer names a layer's single call reads, in call order."""
-    if not isinstance(nodes, list) or len(nodes) != 1:
-        raise SpecError(
-            f"called {len(nodes) if isinstance(nodes, list) else 0} times; symcnn reads a layer "
-            "called once (a shared layer is not read)",
-            where=where,
-            field="inbound_nodes",
-        )
-    node = nodes[0]
-    tensors: list[Any] = []
-    if isinstance(node, Mapping):  # Keras 3: {"args": [...], "kwargs": {...}}
-        kwargs = node.get("kwargs") or {}
-        for arg in node.get("args") or []:
-            tensors.extend(arg if isinstance(arg, list) else [arg])
-        tensors.extend(kwargs[key] for key in _TENSOR_KWARGS if key in kwargs)
-        names = []
-        for tensor in tensors:
-            history = tensor.get("config", {}).get("keras_history") if isinstance(
-                tensor, Mapping) else None
-            if not isinstance(history, list) or len(history) != 3:
-                continue  # a constant argument, not a tensor
-            names.append(_history(history, where))
-        return names
-    if isinstance(node, list):  # tf.keras 2: [[name, node_index, tensor_index, kwargs], ...]
-        return [_history(list(entry[:3]), where) for entry in node if isinstance(entry, list)]
-    raise SpecError(f"inbound node {node!r} is not a Keras call", where=where)
+def _references(raw: Any, depth: int = 0) -> list[list[Any]]:
+    """``[name, node, tensor]`` or a list (nested) of them: the flat list."""
+    if depth > _MAX_REFERENCE_NESTING:
+        raise SpecError(f"a model's inputs or outputs nest more than {_MAX_REFERENCE_NESTING} deep")
+    if isinstance(raw, list) and len(raw) == 3 and isinstance(raw[0], str):
+        return [raw]
+    items = raw.values() if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
+    # a dict of outputs: Keras's order is the dict's
+    return [entry for item in items for entry in _references(item, depth + 1)]
 
 
-def _history(history: list[Any], where: Where) -> str:
-    source, node_index, tensor_index = history
-    if node_index != 0 or tensor_index != 0:
-        raise SpecError(
-            f"reads {source!r} (node {node_index}, tensor {tensor_index}): symcnn reads a "
-            "layer's first call and single output",
-            where=where,
-            field="inbound_nodes",
-        )
-    return str(source)
+def _fresh(name: str, taken: set[str]) -> str:
+    found, number = name, 1
+    while found in taken:
+        number += 1
+        found = f"{name}_{number}"
+    taken.add(found)
+    return found
 
 
-def _rows(kind: str, config: Mapping[str, Any], index: int) -> list[dict[str, Any]]:
-    layer_name = str(config.get("name") or f"layer{index}")
-    where = Where(index, layer_name, kind)
+def _layer(
+    kind: str, config: Mapping[str, Any], name: str, index: int, frozen: bool, depth: int
+) -> list[dict[str, Any]]:
+    """The spec entries of one layer: its row (and an Activation row), or a nested model's
+    inline block."""
+    frozen = frozen or config.get("trainable") is False
+    if kind in MODELS:
+        if depth + 1 >= limits.MAX_BLOCK_NESTING:
+            raise SpecError(
+                f"models nested more than {limits.MAX_BLOCK_NESTING} deep",
+                where=Where(index, name, kind),
+            )
+        _, rows, output = _model(kind, config, frozen, depth + 1)
+        block: dict[str, Any] = {"layers": rows}
+        if output is not None:
+            block["output"] = output
+        return [{"name": name, "block": block}]
+    row = _row(kind, config, name, index)
+    if frozen:
+        row["trainable"] = False
+    return [row, *_activation(kind, config, name)]
+
+
+def _row(kind: str, config: Mapping[str, Any], name: str, index: int) -> dict[str, Any]:
+    where = Where(index, name, kind)
     _, face = resolve(kind, KERAS, where)  # a class with no Keras face: refused, named
     assert face is not None  # the keras convention always has a face
-    if config.get("trainable") is False:
-        raise SpecError(
-            "`trainable` = false: symcnn counts every layer's weights as Keras's trainable "
-            "ones; import the model with the layer trainable",
-            where=where,
-            field="trainable",
-        )
-    row: dict[str, Any] = {"type": face.name, "name": layer_name}
+    row: dict[str, Any] = {"type": face.name, "name": name}
     if face.expand is not None:  # Bidirectional: the wrapped layer's own config
         inner = config.get("layer")
         if not isinstance(inner, Mapping):
             raise SpecError("`layer` is not a layer config", where=where, field="layer")
-        wrapped = _rows(*_parts(inner, index), index)[0]
+        inner_kind, inner_config = parts(inner, index)
+        wrapped = _row(inner_kind, inner_config, name, index)
         wrapped.pop("name")
         row["layer"] = wrapped
         if "merge_mode" in config:
             row["merge_mode"] = config["merge_mode"]
     else:
         row.update(_keywords([*face.keywords, *face.required], config))
-    rows = [row]
+    return row
+
+
+def _activation(kind: str, config: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    """A Dense or convolution's ``activation`` as the row Keras applies after it."""
     activation = config.get("activation")
     if isinstance(activation, Mapping):
         activation = activation.get("class_name") or activation.get("config", {}).get("name")
-    if kind.lower() in _ACTIVATED and activation not in (None, "linear"):
-        rows.append(
-            {"type": "Activation", "name": f"{layer_name}_activation", "activation": activation}
-        )
-    return rows
+    if kind.lower() not in _ACTIVATED or activation in (None, "linear"):
+        return []
+    return [{"type": "Activation", "name": f"{name}_activation", "activation": activation}]
 
 
 def _keywords(known: Sequence[str], config: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,9 +26,13 @@ def _layers(entries: list[dict[str, Any]], indent: str) -> list[str]:
     for entry in entries:
         block = entry.get("block")
         if isinstance(block, dict):  # an inline block: its layers nested under it
-            head = {key: value for key, value in entry.items() if key != "block"}
-            lines.append(f"{indent}- {_flow(head)[1:-1]}".rstrip(", ") if head else f"{indent}-")
+            # one key a line: block style
+            head = [f"{_flow(k)}: {_flow(v)}" for k, v in entry.items() if k != "block"]
+            lines.append(f"{indent}- {head[0]}" if head else f"{indent}-")
+            lines += [f"{indent}  {line}" for line in head[1:]]
             lines.append(f"{indent}  block:")
+            if block.get("output") is not None:
+                lines.append(f"{indent}    output: {_flow(block['output'])}")
             lines.append(f"{indent}    layers:")
             lines += _layers(block["layers"], indent + "      ")
         else:
