@@ -65,6 +65,11 @@ def torch_input_shape(net: Network) -> tuple[int, ...]:
 def torch_source(net: Network, class_name: str | None = None) -> str:
     """Readable PyTorch source of the network: imports, one class, and ``build()``."""
     _require_numbers(net)
+    if net.convention != "torch":
+        raise SpecError(
+            f"the spec is `convention: {net.convention}`, whose layers are Keras's (Dense, "
+            "Conv2D…); symcnn exports PyTorch modules from torch-convention specs only"
+        )
     name = class_name or _class_name(net.name)
     if not name.isidentifier() or keyword.iskeyword(name):
         raise SpecError(f"class name {name!r} is not a Python identifier")
