@@ -93,7 +93,13 @@ class Linear(Layer):
         return dataclasses.replace(row, output_shape=(*x.shape[:-1], self.out_features)), checks
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
-        values: dict[Any, Expr] = {p: x.shape[-1], c: self.out_features, bias: self.bias}
+        # a stated number of inputs is p where the input's size is an expression: the layer's
+        # weights are fixed (an imported module's), and the input must come to that size
+        size = x.shape[-1]
+        stated = self.in_features
+        if stated is not None and stated.is_Integer and not size.is_Integer:
+            size = stated
+        values: dict[Any, Expr] = {p: size, c: self.out_features, bias: self.bias}
         return values, self.agree(where, "in_features", self.in_features, x.shape[-1])
 
 
