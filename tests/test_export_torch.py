@@ -21,6 +21,7 @@ from torch import nn
 import symcnn
 from symcnn.cli import main
 from symcnn.interop import from_torch, to_torch, torch_source
+from symcnn.interop.torch_export import torch_input_shape, torch_output_shape
 
 torch.set_num_threads(1)
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -156,20 +157,82 @@ def test_a_symbolic_spec_without_values_is_refused_in_one_line(capsys: Any) -> N
         to_torch(stage)
 
 
-HWC_REFUSED = [
-    ({"type": "linear", "out_features": 4}, "Linear acts on the last axis"),
-    ({"type": "layernorm"}, "LayerNorm acts on the last axis"),
-    ({"type": "flatten", "start_dim": 2}, "a partial Flatten in HWC"),
+#: HWC specs whose layers read the last axis, with one example's input and output as the
+#: exported module takes and returns them: channels first, except a sequence (L, features) and
+#: what Linear, LayerNorm or a partial Flatten leave in the spec's order
+HWC_MIXED = [
+    (
+        [8, 8, 3],
+        [
+            {"type": "conv2d", "out_channels": 4, "kernel_size": 3},
+            {"type": "flatten"},
+            {"type": "linear", "out_features": 5},
+        ],
+        (3, 8, 8),
+        (5,),
+    ),
+    (
+        [16, 3],
+        [
+            {"type": "conv1d", "out_channels": 4, "kernel_size": 3},
+            {"type": "lstm", "hidden_size": 6},
+            {"type": "linear", "out_features": 5},
+        ],
+        (3, 16),
+        (14, 5),
+    ),
+    (
+        [16, 3],
+        [
+            {"type": "lstm", "hidden_size": 6},
+            {"type": "conv1d", "out_channels": 4, "kernel_size": 3},
+            {"type": "relu"},
+            {"type": "gru", "hidden_size": 2},
+        ],
+        (16, 3),
+        (14, 2),
+    ),
+    ([6, 6, 3], [{"type": "linear", "out_features": 4}], (3, 6, 6), (6, 6, 4)),
+    (
+        [6, 6, 3],
+        [{"type": "layernorm"}, {"type": "conv2d", "out_channels": 2, "kernel_size": 3}],
+        (3, 6, 6),
+        (2, 4, 4),
+    ),
+    ([6, 5, 3], [{"type": "flatten", "start_dim": 2}], (3, 6, 5), (6, 15)),
 ]
 
 
-@pytest.mark.parametrize(("layer", "message"), HWC_REFUSED)
-def test_hwc_layers_that_would_act_on_another_axis_in_torch_are_refused(
-    layer: dict[str, Any], message: str
+@pytest.mark.parametrize(("shape", "layers", "torch_in", "torch_out"), HWC_MIXED)
+def test_hwc_specs_reading_the_last_axis_take_channels_first_and_count_as_symcnn(
+    shape: list[int],
+    layers: list[dict[str, Any]],
+    torch_in: tuple[int, ...],
+    torch_out: tuple[int, ...],
 ) -> None:
-    net = symcnn.load({"input": [6, 6, 3], "layers": [layer]})
-    with pytest.raises(symcnn.SpecError, match=message):
-        to_torch(net)
+    net = symcnn.load({"input": shape, "layout": "HWC", "layers": layers})
+    with torch.device("meta"):
+        module = to_torch(net)
+    assert (count(module.parameters()), count(module.buffers())) == (net.params, net.buffers)
+    for row in net.rows:
+        own = dict(module.named_modules())[row.name]
+        assert count(own.parameters()) == row.params, row.name
+    assert (torch_input_shape(net), torch_output_shape(net)) == (torch_in, torch_out)
+    assert run(module, torch_in) == torch_out
+
+
+def test_an_hwc_linear_reads_the_channels_as_symcnn_does() -> None:
+    """Linear on an HWC example mixes the channels of each pixel: the module gives the same
+    numbers as the layer applied to the spec's (H, W, C) tensor, whose channels the module
+    takes first."""
+    linear_layer = {"type": "linear", "out_features": 2}
+    net = symcnn.load({"input": [4, 5, 3], "layout": "HWC", "layers": [linear_layer]})
+    module = to_torch(net)
+    spec_tensor = torch.randn(2, 4, 5, 3)
+    linear = dict(module.named_modules())["Linear-1"]
+    out = module(spec_tensor.movedim(-1, 1))
+    assert torch_output_shape(net) == (4, 5, 2)  # Linear leaves the spec's order
+    assert torch.allclose(out, linear(spec_tensor))
 
 
 # ----------------------------------------------------------------------------------- hypothesis

@@ -5,8 +5,11 @@ The module takes a batch in torch's own layout, ``(N, C, ...)``, whatever the sp
 row becomes a module registered under the row's name (``layer1.0.conv1`` is
 ``self.layer1["0"]["conv1"]``), merges and axis moves become lines of ``forward``, and a row that
 ``shares`` another calls that row's module again. In ``HWC`` the few layers whose meaning depends on
-where the channels are get their dims moved to torch's order, and those that would act on another
-axis in torch (``Linear`` on a rank-3 example) are refused.
+where the channels are get their dims moved to torch's order. Every tensor of rank 2 or more in
+an ``HWC`` network is held channels first (``(N, C, H, W)``) except where a layer reads its last
+axis as symcnn does (a sequence layer's ``(N, L, features)``, ``Linear``, ``LayerNorm``, a partial
+``Flatten``): there it is held in the spec's order, and ``forward`` moves the channels
+(``x.movedim(1, -1)``, ``x.movedim(-1, 1)``) only where a reader wants the other order.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ import sympy
 
 from ..errors import SpecError
 from ..layers import Row
+from ..layers.dense import ACTIVATIONS
 from ..network import Network
 from ._extras import require
 
-__all__ = ["to_torch", "torch_input_shape", "torch_source"]
+__all__ = ["to_torch", "torch_input_shape", "torch_output_shape", "torch_source"]
 
 #: rows that are a line of ``forward`` rather than a module
 _OPS = ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape", "Select")
@@ -36,6 +40,15 @@ _LAST_AXIS = ("Linear", "LayerNorm")
 #: for a batch (N, L, features), the order of a sequence in either layout, and these modules get
 #: ``batch_first=True``
 _SEQUENCE = ("RNN", "LSTM", "GRU", "MultiheadAttention", "Embedding", "EmbeddingBag")
+#: rows acting on each element alone: they read a tensor in whichever order it is held
+_ELEMENTWISE = (
+    *(name for name in ACTIVATIONS if name not in _DIM_LAYERS),
+    "Identity",
+    "Dropout",
+    "AlphaDropout",
+    "Add",
+    "Mul",
+)
 #: modules whose call returns a tuple whose item 0 is the row's output
 _TUPLE_OUTPUTS = ("RNN", "LSTM", "GRU", "LSTMCell", "MultiheadAttention")
 
@@ -52,14 +65,26 @@ def to_torch(net: Network, class_name: str | None = None) -> Any:
 
 
 def torch_input_shape(net: Network) -> tuple[int, ...]:
-    """One example's input as the module of :func:`to_torch` takes it: channels first (a
-    sequence stays ``(L, features)``)."""
+    """One example's input as the module of :func:`to_torch` takes it: channels first, or in
+    the spec's order where a sequence layer reads it (``(L, features)``)."""
     _require_numbers(net)
-    sizes = tuple(int(size) for size in net.input_shape)
-    sequence = any(row.type in _SEQUENCE for row in net.rows)
-    if net.layout == "HWC" and not sequence and len(sizes) > 1:
-        return (sizes[-1], *sizes[:-1])
-    return sizes
+    name = next(iter(net.inputs), "input")
+    return _held(net.input_shape, _Writer(net).spec_order.get(name, True))
+
+
+def torch_output_shape(net: Network) -> tuple[int, ...]:
+    """One example's output as the module of :func:`to_torch` returns it (see
+    :func:`torch_input_shape`)."""
+    _require_numbers(net)
+    writer = _Writer(net)
+    for index, row in enumerate(net.rows):
+        writer.row(index, row)
+    return _held(net.output_shape, writer.spec_order.get(net.output, True))
+
+
+def _held(shape: Sequence[Any], spec_order: bool) -> tuple[int, ...]:
+    sizes = tuple(int(size) for size in shape)
+    return sizes if spec_order or len(sizes) < 2 else (sizes[-1], *sizes[:-1])
 
 
 def torch_source(net: Network, class_name: str | None = None) -> str:
@@ -160,8 +185,12 @@ class _Writer:
 
     def __init__(self, net: Network) -> None:
         self.net = net
-        sequence = any(row.type in _SEQUENCE for row in net.rows)
-        self.layout = "CHW" if sequence else net.layout
+        self.layout = net.layout
+        #: whether a tensor (by row or input name) is held in the spec's order rather than
+        #: channels first; always in CHW, and for every tensor of rank 0 or 1
+        self.spec_order: dict[str, bool] = {}
+        #: the order the row being written reads and writes
+        self.reads_spec_order = True
         self.tree = _Node()
         self.forward: list[str] = []
         self.var: dict[str, str] = {}
@@ -182,6 +211,32 @@ class _Writer:
             only_next = only_next and not any(row.type == "Parameter" for row in net.rows)
             self.input_vars[name] = "x" if only_next else self._variable(name)
         self.var.update(self.input_vars)
+        for name, shape in net.inputs.items():
+            first = readers.get(name, [])
+            # channels first, as torch takes an image, unless a sequence layer reads it
+            sequence = bool(first) and net.rows[first[0]].type in _SEQUENCE
+            self.spec_order[name] = len(shape) < 2 or self.layout != "HWC" or sequence
+
+    def _wanted(self, row: Row) -> bool | None:
+        """Whether ``row`` reads its inputs in the spec's order (True), channels first (False),
+        or as they are held (None)."""
+        if self.layout != "HWC":
+            return True
+        span = (getattr(row.layer, "start_dim", 1), getattr(row.layer, "end_dim", -1))
+        partial = row.type == "Flatten" and span not in ((1, -1), (1, len(row.input_shape)))
+        if row.type in _SEQUENCE or row.type in _LAST_AXIS or partial:
+            return True
+        return None if row.type in _ELEMENTWISE else False
+
+    def _argument(self, row: Row, position: int, spec_order: bool) -> str:
+        """The variable of ``row``'s input at ``position``, its channels moved where it is held
+        in the other order."""
+        source = row.inputs[position]
+        held = self.spec_order.get(source, True)
+        variable = self.var[source]
+        if len(row.input_shapes[position]) < 2 or held == spec_order:
+            return variable
+        return f"{variable}.movedim(1, -1)" if spec_order else f"{variable}.movedim(-1, 1)"
 
     def _variable(self, name: str) -> str:
         base = re.sub(r"\W+", "_", name).strip("_").lower() or "x"
@@ -195,7 +250,12 @@ class _Writer:
         return candidate
 
     def row(self, index: int, row: Row) -> None:
-        args = [self.var[source] for source in row.inputs]
+        wanted = self._wanted(row)
+        if wanted is None:
+            wanted = self.spec_order.get(row.inputs[0], True) if row.inputs else True
+        self.reads_spec_order = wanted
+        args = [self._argument(row, position, wanted) for position in range(len(row.inputs))]
+        self.spec_order[row.name] = len(row.output_shape) < 2 or wanted
         readers = self.readers.get(row.name, [])
         last = index == len(self.net.rows) - 1 and row.name == self.net.output
         chain = readers == [index + 1] or (not readers and last)
@@ -299,19 +359,7 @@ class _Writer:
         layer = row.layer
         kind = row.type
         x = row.input_shape
-        hwc = self.layout == "HWC" and len(x) > 1
-        if kind in _LAST_AXIS and hwc:
-            raise SpecError(
-                f"{kind} acts on the last axis, the channels in HWC but the width in torch's "
-                "(N, C, H, W); write the spec in CHW or flatten first",
-                where=row.name,
-            )
-        span = (getattr(layer, "start_dim", 1), getattr(layer, "end_dim", -1))
-        if kind == "Flatten" and hwc and span not in ((1, -1), (1, len(x))):
-            raise SpecError(
-                "a partial Flatten in HWC flattens other axes in torch's (N, C, H, W)",
-                where=row.name,
-            )
+        hwc = self.layout == "HWC" and len(x) > 1 and not self.reads_spec_order
         channels = x[0] if self.layout == "CHW" or len(x) == 1 else x[-1]
         arguments: list[str] = []
         for name, spec_field in layer.arguments().items():
@@ -340,7 +388,7 @@ class _Writer:
                     continue
             elif name == "dim" and kind in _DIM_LAYERS and value is not None and hwc:
                 value = self._torch_dim(value, len(x))
-            elif kind == "Unflatten" and name == "unflattened_size" and self.layout == "HWC":
+            elif kind == "Unflatten" and name == "unflattened_size" and not self.reads_spec_order:
                 sizes = tuple(value)
                 if len(row.output_shape) > 1:
                     value = (sizes[-1], *sizes[:-1])
@@ -359,17 +407,17 @@ class _Writer:
         """A dim of the batched spec tensor (batch 0) as the dim of torch's (N, C, ...) tensor."""
         batched = rank + 1
         dim %= batched
-        if self.layout == "CHW" or rank == 1 or dim == 0:
+        if self.reads_spec_order or rank == 1 or dim == 0:
             return dim
         return 1 if dim == rank else dim + 1
 
     def _op(self, row: Row, args: Sequence[str]) -> str:
         layer: Any = row.layer
         x = row.input_shape
-        hwc = self.layout == "HWC" and len(x) > 1
+        hwc = self.layout == "HWC" and len(x) > 1 and not self.reads_spec_order
         if row.type in ("Add", "Mul"):
             ranks = {len(shape) for shape in row.input_shapes}
-            if self.layout == "HWC" and len(ranks) > 1 and max(ranks) > 1:
+            if hwc and len(ranks) > 1 and max(ranks) > 1:
                 raise SpecError(
                     "broadcasting inputs of different ranks aligns other axes in torch's "
                     "(N, C, H, W) than in HWC",
@@ -409,7 +457,7 @@ class _Writer:
             return f"{args[0]}.select({dim}, {int(layer.index)})"
         # Reshape: one example's new shape, channels first in torch
         shape = [int(size) for size in row.output_shape]
-        if self.layout == "HWC" and len(shape) > 1:
+        if not self.reads_spec_order and len(shape) > 1:
             shape = [shape[-1], *shape[:-1]]
         return f"{args[0]}.reshape({args[0]}.size(0), {', '.join(map(str, shape))})"
 
