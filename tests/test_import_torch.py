@@ -1150,6 +1150,36 @@ def test_a_vgg_imports_its_stages_as_repeats_of_one_block() -> None:
     assert [entry.get("type") for entry in layers] == ["conv2d", "batchnorm2d", "relu"]
 
 
+class Squeeze(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, max(1, channels // 4), 1)
+        self.fc2 = nn.Conv2d(max(1, channels // 4), channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(self.fc2(torch.relu(self.fc1(self.pool(x)))))
+
+
+class ConvSqueeze(nn.Module):
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        self.se = Squeeze(cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.se(self.conv(x))
+
+
+def test_a_submodule_class_inside_a_repeated_one_is_a_block_inside_a_block() -> None:
+    model = nn.Sequential(ConvSqueeze(3, 8), ConvSqueeze(8, 8), ConvSqueeze(8, 16))
+    _, spec = blocked(model, [3, 8, 8])
+    assert list(spec["blocks"]) == ["Squeeze", "ConvSqueeze"]
+    inner = spec["blocks"]["ConvSqueeze"]["layers"][1]
+    assert inner["block"] == "Squeeze" and inner["name"] == "se"
+    assert [entry["name"] for entry in spec["layers"]] == ["0", "1", "2"]
+
+
 class Unit(nn.Module):
     def __init__(self, cin: int, cout: int, stride: int, residual: bool) -> None:
         super().__init__()

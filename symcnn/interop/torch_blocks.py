@@ -193,21 +193,39 @@ class _Blocker:
 
     def resolve(self) -> dict[str, Any]:
         blocks: dict[str, Any] = {}
-        # an instance inside another was made first: resolve in that order, so a block's
-        # layers name their inner blocks before the outer ones are compared
         kinds: dict[str, list[_Instance]] = {}
         for instance in self.instances:
             kinds.setdefault(instance.kind, []).append(instance)
-        for kind, instances in kinds.items():
-            shapes: dict[Any, list[_Instance]] = {}
-            for instance in instances:
-                shapes.setdefault(_skeleton(instance.layers), []).append(instance)
-            for number, same in enumerate(shapes.values()):
-                name = kind if number == 0 else f"{kind}_{number + 1}"
-                while name in blocks:
-                    name += "_"
-                blocks[name] = self.block(name, same)
+        # a class's uses are compared once the blocks they use inside are known
+        order: list[str] = []
+        while len(order) < len(kinds):
+            ready = [
+                kind
+                for kind, instances in kinds.items()
+                if kind not in order
+                and all(
+                    entry.get("block", "") is not None
+                    for instance in instances
+                    for entry in instance.layers
+                )
+            ]
+            if not ready:
+                raise ValueError("a class uses itself")  # pragma: no cover - kept flat
+            kind = ready[0]
+            order.append(kind)
+            self._resolve(kind, kinds[kind], blocks)
         return blocks
+
+    def _resolve(self, kind: str, instances: list[_Instance], blocks: dict[str, Any]) -> None:
+        """One block per structure of ``kind``'s uses."""
+        shapes: dict[Any, list[_Instance]] = {}
+        for instance in instances:
+            shapes.setdefault(_skeleton(instance.layers), []).append(instance)
+        for number, same in enumerate(shapes.values()):
+            name = kind if number == 0 else f"{kind}_{number + 1}"
+            while name in blocks:
+                name += "_"
+            blocks[name] = self.block(name, same)
 
     def block(self, name: str, same: list[_Instance]) -> dict[str, Any]:
         columns: list[tuple[Any, ...]] = []
