@@ -14,12 +14,13 @@ from .common import add_command, write
 
 HELP = "read a PyTorch model (FILE.py:factory), ONNX file or Keras JSON as a readable YAML spec"
 DESCRIPTION = """\
-Import the torch.nn.Module that FACTORY in FILE.py returns (called without arguments) and write
-its spec: one layer per module call or op, named as torch names the modules, `from` only where
-the graph branches, a module called again as `shares`, and a block for each submodule class the
-model repeats (its differing numbers the block's arguments, alike consecutive uses a `repeat`). --input gives one example's shape,
-channels first, without the batch axis; --symbolic names the last axes as symbols, so that the
-spec's sizes are formulas in them. FILE.py is run as Python: import only models you trust.
+Import the torch.nn.Module that FACTORY in FILE.py returns (called without arguments) and write its
+spec: one layer per module call or op, named as torch names the modules, `from` only where the
+graph branches, a module called again as `shares`, and a block for each submodule class the model
+repeats (its differing numbers the block's arguments, alike consecutive uses a `repeat`). --input
+gives one example's shape, channels first, without the batch axis; --symbolic names the last axes
+as symbols, so that the spec's sizes are formulas in them. FILE.py is run as Python: import only
+models you trust.
 MODEL.onnx is read as an ONNX graph: its input's shape (named dimensions are symbols) is the
 example's, after the batch axis; --input and --symbolic do not apply.
 MODEL.json is read as a Keras model's JSON config (model.to_json()) under convention: keras; its

@@ -2,14 +2,16 @@
 and the module itself (:func:`to_torch`, the source executed, so the two never disagree).
 
 The module takes a batch in torch's own layout, ``(N, C, ...)``, whatever the spec's layout. Each
-row becomes a module registered under the row's name (``layer1.0.conv1`` is
-``self.layer1["0"]["conv1"]``), merges and axis moves become lines of ``forward``, and a row that
-``shares`` another calls that row's module again. In ``HWC`` the few layers whose meaning depends on
-where the channels are get their dims moved to torch's order. Every tensor of rank 2 or more in
-an ``HWC`` network is held channels first (``(N, C, H, W)``) except where a layer reads its last
-axis as symcnn does (a sequence layer's ``(N, L, features)``, ``Linear``, ``LayerNorm``, a partial
-``Flatten``): there it is held in the spec's order, and ``forward`` moves the channels
-(``x.movedim(1, -1)``, ``x.movedim(-1, 1)``) only where a reader wants the other order.
+row becomes a module registered under the row's name (``layer1.0.conv1``), merges and axis moves
+become lines of ``forward``, and a row that ``shares`` another calls that row's module again. A
+block use is a generated class (a numeric ``repeat`` an ``nn.Sequential`` of them, see
+:mod:`._torch_classes`); other nested names are ``nn.ModuleDict`` containers. In ``HWC`` the few
+layers whose meaning depends on where the channels are get their dims moved to torch's order. Every
+tensor of rank 2 or more in an ``HWC`` network is held channels first (``(N, C, H, W)``) except
+where a layer reads its last axis as symcnn does (a sequence layer's ``(N, L, features)``,
+``Linear``, ``LayerNorm``, a partial ``Flatten``): there it is held in the spec's order, and
+``forward`` moves the channels (``x.movedim(1, -1)``, ``x.movedim(-1, 1)``) only where a reader
+wants the other order.
 """
 
 from __future__ import annotations
