@@ -20,7 +20,7 @@ from ._torch_classes import Body, Call, Classes, Node, Unit
 __all__ = ["SEQUENCE", "Scope", "Writer"]
 
 #: rows that are a line of ``forward`` rather than a module
-_OPS = ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape", "Select")
+_OPS = ("Add", "Mul", "Cat", "Permute", "Transpose", "Reshape", "Select", "Narrow")
 #: layers with a ``dim`` argument counted on the batched tensor in the spec's layout
 _DIM_LAYERS = ("Softmax", "Softmin", "LogSoftmax", "GLU")
 #: layers acting on the last axis: in HWC that is the channels in symcnn, the width in torch
@@ -402,6 +402,9 @@ class Writer:
                 )
             dim = self._torch_dim(int(layer.dim), rank)
             return f"{args[0]}.select({dim}, {int(layer.index)})"
+        if row.type == "Narrow":
+            dim = self._torch_dim(int(layer.dim), len(x))
+            return f"{args[0]}.narrow({dim}, {int(layer.start)}, {int(layer.length)})"
         # Reshape: one example's new shape, channels first in torch
         shape = [int(size) for size in row.output_shape]
         if not self.reads_spec_order and len(shape) > 1:
