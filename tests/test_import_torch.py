@@ -30,6 +30,8 @@ from zoo_models import ZOO, SharedWeightsExam
 import symcnn
 from symcnn.cli import main
 from symcnn.interop import TracingFallbackWarning, from_torch, to_torch
+from symcnn.interop.spec_yaml import spec_yaml
+from symcnn.interop.torch_blocks import submodule_classes, with_blocks
 
 torch.set_num_threads(1)
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -1015,3 +1017,252 @@ def test_cells_and_an_unused_rnn_are_counted_or_refused() -> None:
         from_torch(model, [6])
     del model.bag
     agrees_both_ways(model, [6])
+
+
+# ----------------------------------------------------------------------------------- blocks
+
+
+class BasicBlock(nn.Module):
+    """torchvision's BasicBlock, with a projection where the shape changes."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample: nn.Module | None = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        return self.relu(out + identity)
+
+
+class ResNetLike(nn.Module):
+    """ResNet-18's layout (4 stages of 2 BasicBlocks), narrower."""
+
+    def __init__(self, widths: tuple[int, ...] = (8, 16, 32, 64), depth: int = 2) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, widths[0], 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        stages, cin = [], widths[0]
+        for index, width in enumerate(widths):
+            stride = 1 if index == 0 else 2
+            blocks = [BasicBlock(cin, width, stride)] + [
+                BasicBlock(width, width) for _ in range(depth - 1)
+            ]
+            stages.append(nn.Sequential(*blocks))
+            cin = width
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(cin, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class ConvBNReLU(nn.Module):
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn(self.conv(x)))
+
+
+class VGGLike(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stage1 = nn.Sequential(ConvBNReLU(3, 8), ConvBNReLU(8, 8))
+        self.pool1 = nn.MaxPool2d(2)
+        self.stage2 = nn.Sequential(ConvBNReLU(8, 16), ConvBNReLU(16, 16), ConvBNReLU(16, 16))
+        self.pool2 = nn.MaxPool2d(2)
+        self.head = nn.Linear(16 * 4 * 4, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool2(self.stage2(self.pool1(self.stage1(x))))
+        return self.head(x.flatten(1))
+
+
+def blocked(model: nn.Module, shape: list[Any]) -> tuple[symcnn.Network, dict[str, Any]]:
+    """The flat import and the spec with blocks, which must load as the same rows."""
+    flat = from_torch(model, shape)
+    spec = with_blocks(flat.to_spec(), submodule_classes(model))
+    again = symcnn.load(yaml.safe_load(spec_yaml(spec)))
+    assert [row.name for row in again.rows] == [row.name for row in flat.rows]
+    assert [row.output_shape for row in again.rows] == [row.output_shape for row in flat.rows]
+    assert (again.params, again.buffers) == (flat.params, flat.buffers)
+    if not any(isinstance(size, str) for size in shape):
+        assert again.params == count(model.parameters())
+        assert again.buffers == count(model.buffers())
+    return again, spec
+
+
+def test_a_resnet_imports_with_a_block_per_structure_of_its_block_class() -> None:
+    _, spec = blocked(ResNetLike(), [3, 64, 64])
+    assert set(spec["blocks"]) == {"BasicBlock", "BasicBlock_2"}
+    assert spec["blocks"]["BasicBlock"]["args"] == {"out_channels": None}
+    uses = [entry for entry in spec["layers"] if "block" in entry]
+    assert uses[0] == {"block": "BasicBlock", "name": "layer1", "out_channels": 8, "repeat": 2}
+    assert [use["name"] for use in uses[1:3]] == ["layer2.0", "layer2.1"]
+    assert uses[1] == {"block": "BasicBlock_2", "name": "layer2.0", "out_channels": 16}
+    # the projection reads the block's input; no other `from` is written
+    layers = spec["blocks"]["BasicBlock_2"]["layers"]
+    assert [entry.get("from") for entry in layers if "from" in entry] == [
+        "input",
+        ["bn2", "downsample.1"],
+    ]
+    assert all("from" not in entry for entry in spec["layers"])
+    symbolic, _ = blocked(ResNetLike(), [3, "H", "W"])
+    assert symbolic.subs(H=64, W=64).params == count(ResNetLike().parameters())
+
+
+def test_a_vgg_imports_its_stages_as_repeats_of_one_block() -> None:
+    _, spec = blocked(VGGLike(), [3, 16, 16])
+    assert list(spec["blocks"]) == ["ConvBNReLU"]
+    assert [entry.get("block", entry["name"]) for entry in spec["layers"]] == [
+        "ConvBNReLU",
+        "pool1",
+        "ConvBNReLU",
+        "pool2",
+        "flatten",
+        "head",
+    ]
+    assert spec["layers"][0] == {
+        "block": "ConvBNReLU",
+        "name": "stage1",
+        "out_channels": 8,
+        "repeat": 2,
+    }
+    assert spec["layers"][2]["repeat"] == 3 and spec["layers"][2]["out_channels"] == 16
+    layers = spec["blocks"]["ConvBNReLU"]["layers"]
+    assert [entry.get("type") for entry in layers] == ["conv2d", "batchnorm2d", "relu"]
+
+
+class Squeeze(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, max(1, channels // 4), 1)
+        self.fc2 = nn.Conv2d(max(1, channels // 4), channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(self.fc2(torch.relu(self.fc1(self.pool(x)))))
+
+
+class ConvSqueeze(nn.Module):
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        self.se = Squeeze(cout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.se(self.conv(x))
+
+
+def test_a_submodule_class_inside_a_repeated_one_is_a_block_inside_a_block() -> None:
+    model = nn.Sequential(ConvSqueeze(3, 8), ConvSqueeze(8, 8), ConvSqueeze(8, 16))
+    _, spec = blocked(model, [3, 8, 8])
+    assert list(spec["blocks"]) == ["Squeeze", "ConvSqueeze"]
+    inner = spec["blocks"]["ConvSqueeze"]["layers"][1]
+    assert inner["block"] == "Squeeze" and inner["name"] == "se"
+    assert [entry["name"] for entry in spec["layers"]] == ["0", "1", "2"]
+
+
+class Unit(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int, residual: bool) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride, 1)
+        self.act = nn.ReLU()
+        self.proj = nn.Conv2d(cin, cout, 1, stride) if residual else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.act(self.conv(x))
+        return out if self.proj is None else out + self.proj(x)
+
+
+class Stack(nn.Module):
+    def __init__(self, plan: list[list[tuple[int, int, bool]]]) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(2, 4, 1)
+        stages, cin = [], 4
+        for stage in plan:
+            units = []
+            for width, stride, residual in stage:
+                units.append(Unit(cin, width, stride, residual))
+                cin = width
+            stages.append(nn.Sequential(*units))
+        self.stages = nn.Sequential(*stages)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stages(self.stem(x))
+
+
+UNITS = st.tuples(st.integers(1, 4), st.integers(1, 2), st.booleans())
+
+
+@settings(max_examples=20, deadline=None)
+@given(plan=st.lists(st.lists(UNITS, min_size=1, max_size=3), min_size=1, max_size=3))
+def test_random_stacks_of_a_block_class_import_as_blocks_with_the_flat_rows(
+    plan: list[list[tuple[int, int, bool]]],
+) -> None:
+    model = Stack(plan)
+    _, spec = blocked(model, [2, 8, 8])
+    assert spec["blocks"] and all(name.startswith("Unit") for name in spec["blocks"])
+    uses = [entry for entry in spec["layers"] if "block" in entry]
+    # every unit is a use of a block (or a copy of a repeat): none is left flat
+    assert all(entry.get("type") != "conv2d" for entry in spec["layers"][1:])
+    names = {use["name"] for use in uses}
+    for index, stage in enumerate(plan):
+        stage_uses = {f"stages.{index}.{n}" for n in range(len(stage))}
+        assert stage_uses <= names or f"stages.{index}" in names
+    for block in spec["blocks"].values():
+        assert all(
+            "from" not in entry or entry["from"] in ("input", ["act", "proj"])
+            for entry in block["layers"]
+        )
+
+
+BLOCKS_FILE = """
+from torch import nn
+
+
+class ConvBNReLU(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, padding=1)
+        self.bn = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.bn(self.conv(x)))
+
+
+def build():
+    return nn.Sequential(ConvBNReLU(3, 8), ConvBNReLU(8, 8), nn.MaxPool2d(2), ConvBNReLU(8, 16))
+"""
+
+
+def test_the_import_command_writes_blocks_that_load_as_the_model(tmp_path: Path) -> None:
+    model_file = tmp_path / "model.py"
+    model_file.write_text(BLOCKS_FILE, encoding="utf-8")
+    out = tmp_path / "model.yaml"
+    assert main(["import", f"{model_file}:build", "--input", "3,16,16", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "blocks:\n  ConvBNReLU:\n    args: {out_channels: null}" in text
+    assert "- {block: ConvBNReLU, name: '0', out_channels: 8}" in text
+    assert "- {block: ConvBNReLU, name: '3', out_channels: 16}" in text
+    net = symcnn.load(out)
+    assert [row.name for row in net.rows][:3] == ["0.conv", "0.bn", "0.relu"]
+    assert net.params == 3 * 9 * 8 + 8 + 16 + 8 * 9 * 8 + 8 + 16 + 8 * 9 * 16 + 16 + 32

@@ -14,11 +14,13 @@ from .common import add_command, write
 
 HELP = "read a PyTorch model (FILE.py:factory), ONNX file or Keras JSON as a readable YAML spec"
 DESCRIPTION = """\
-Import the torch.nn.Module that FACTORY in FILE.py returns (called without arguments) and write
-its spec: one layer per module call or op, named as torch names the modules, `from` only where
-the graph branches, a module called again as `shares`. --input gives one example's shape,
-channels first, without the batch axis; --symbolic names the last axes as symbols, so that the
-spec's sizes are formulas in them. FILE.py is run as Python: import only models you trust.
+Import the torch.nn.Module that FACTORY in FILE.py returns (called without arguments) and write its
+spec: one layer per module call or op, named as torch names the modules, `from` only where the
+graph branches, a module called again as `shares`, and a block for each submodule class the model
+repeats (its differing numbers the block's arguments, alike consecutive uses a `repeat`). --input
+gives one example's shape, channels first, without the batch axis; --symbolic names the last axes
+as symbols, so that the spec's sizes are formulas in them. FILE.py is run as Python: import only
+models you trust.
 MODEL.onnx is read as an ONNX graph: its input's shape (named dimensions are symbols) is the
 example's, after the batch axis; --input and --symbolic do not apply.
 MODEL.json is read as a Keras model's JSON config (model.to_json()) under convention: keras; its
@@ -96,7 +98,7 @@ def run(arguments: argparse.Namespace) -> int:
 
         if arguments.input or arguments.symbolic:
             raise SpecError("--input and --symbolic read a torch model; an ONNX file has its shape")
-        net = from_onnx(arguments.model)
+        spec = from_onnx(arguments.model).to_spec()
     elif arguments.model.endswith(".json"):
         from ..interop import from_keras
 
@@ -104,13 +106,17 @@ def run(arguments: argparse.Namespace) -> int:
             raise SpecError("--input reads a torch model; a Keras config has its InputLayer")
         symbolic = arguments.symbolic
         names = [name.strip() for name in symbolic.split(",")] if symbolic else None
-        net = from_keras(arguments.model, symbolic=names)
+        spec = from_keras(arguments.model, symbolic=names).to_spec()
     else:
         if not arguments.input:
             raise SpecError("a torch model needs --input, one example's shape such as 3,224,224")
+        from ..interop.torch_blocks import submodule_classes, with_blocks
+
         shape = _shape(arguments.input, arguments.symbolic)
-        net = from_torch(load_factory(arguments.model), shape)
-    text = spec_yaml(net.to_spec(), f"imported by symcnn from {arguments.model}")
+        model = load_factory(arguments.model)
+        # blocks where the model repeats a submodule class
+        spec = with_blocks(from_torch(model, shape).to_spec(), submodule_classes(model))
+    text = spec_yaml(spec, f"imported by symcnn from {arguments.model}")
     if arguments.output:
         Path(arguments.output).write_text(text, encoding="utf-8")
     else:
