@@ -43,7 +43,17 @@ not the one integer solution is refused.
 
 from __future__ import annotations
 
-from .posing import Answer, Exam, Mistake, Posed, Variant, make_exam, solve_for, variety
+from .posing import (
+    Answer,
+    Exam,
+    Mistake,
+    Posed,
+    Variant,
+    fallbacks,
+    make_exam,
+    solve_for,
+    variety,
+)
 from .sheets import answer_sheet, assumptions, combined, network_table, question_sheet
 from .template import Constraint, QuestionSpec, Template, Tolerance, Variable, load_template
 
@@ -61,6 +71,7 @@ __all__ = [
     "answer_sheet",
     "assumptions",
     "combined",
+    "fallbacks",
     "load_template",
     "make_exam",
     "network_table",

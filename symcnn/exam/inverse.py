@@ -50,6 +50,8 @@ _ROLES = {
 def _role(template: Template, name: str) -> str:
     """What a variable stands for, from where the spec uses it (``out_channels`` → filters)."""
     for layer in template.spec["layers"]:
+        if layer.get("repeat") == name and "block" in layer:
+            return f"the number of times block {layer.get('name', layer['block'])} is repeated"
         for key, value in layer.items():
             if value == name and key in _ROLES:
                 return f"{_ROLES[key]} of {layer.get('name', layer['type'])}"

@@ -32,6 +32,7 @@ __all__ = [
     "Posed",
     "Variant",
     "make_exam",
+    "fallbacks",
     "solve_for",
     "variety",
 ]
@@ -74,6 +75,7 @@ def _given_numbers(shown: Network, posed: Sequence[Posed]) -> set[sympy.Expr]:
     """Every number the sheet states: input sizes, layer settings, the inverse questions' data."""
     numbers: set[sympy.Expr] = set(shown.input_shape)
     for row in shown.rows:
+        numbers.add(row.multiplicity)
         for piece in row.layer.describe():
             if isinstance(piece, Math):
                 numbers.add(piece.value)
@@ -123,6 +125,14 @@ def _using(uses: tuple[int, ...]) -> tuple[Inline, ...]:
     return (Text(f"Using your {answers} {listed}: "),)
 
 
+def _fallback(question: Posed) -> str:
+    return (
+        f"Asked as a numerical question, not with {question.spec.choices} options: the mistake "
+        "catalogue gives too few plausible wrong answers here (distinct, apart from the answer "
+        "and the numbers given) for options on both sides of the answer."
+    )
+
+
 def _pose(
     template: Template, values: Mapping[str, int], index: int, seed: int, dealer: Dealer
 ) -> Variant:
@@ -166,6 +176,8 @@ def _pose(
                 (question.number,),
             )
             question = replace(question, options=options, distractors=picked)
+            if not options:
+                question = replace(question, fallback=_fallback(question))
         chosen.append(question)
     return Variant(index, dict(values), network, shown, tuple(chosen))
 
@@ -210,7 +222,7 @@ def _identity(variant: Variant, question: Posed) -> tuple[object, ...]:
     shown = variant.shown
     sheet = (
         tuple(shown.input_shape),
-        tuple((row.name, row.layer.describe()) for row in shown.rows),
+        tuple((row.name, row.layer.describe(), row.multiplicity) for row in shown.rows),
     )
     used = tuple(variant.questions[n - 1].prompt for n in question.uses)
     return (sheet, question.prompt, used)
@@ -314,4 +326,15 @@ def variety(exam: Exam) -> list[tuple[int, int, bool]]:
         }
         count = len(answers)
         report.append((position + 1, count, 2 * count < len(exam.variants)))
+    return report
+
+
+def fallbacks(exam: Exam) -> list[tuple[int, int]]:
+    """Per multiple-choice question asked numerically in some variants (too few plausible
+    mistakes to offer as options): its number and in how many variants."""
+    report = []
+    for position, spec in enumerate(exam.template.questions):
+        count = sum(bool(variant.questions[position].fallback) for variant in exam.variants)
+        if spec.choices and count:
+            report.append((position + 1, count))
     return report

@@ -79,6 +79,8 @@ def _settings(shown: Network, row: Row, previous: str) -> tuple[Inline, ...]:
         original = shown[row.shares]
         if original.params != 0 or original.buffers != 0:
             settings += (Text(f"; shares the weights of {row.shares}"),)
+    if row.multiplicity != 1:  # a block repeated a symbolic number of times: its rows once
+        settings += (Text("; its block repeated "), Math(row.multiplicity), Text(" times"))
     return settings
 
 
@@ -173,6 +175,7 @@ def answer_sheet(exam: Exam, variant: Variant) -> Document:
             Heading(f"Question {question.number} ({_points(question)})", 2),
             Paragraph(question.prompt),
             Paragraph(_answer_pieces(question)),
+            *([Paragraph.of(question.fallback)] if question.fallback else []),
             Lines(question.working),
         ]
         if question.distractors:

@@ -40,7 +40,10 @@ def _solution(question: Posed, style: Style) -> str:
         answer = "(" + ", ".join(str(int(a.value)) for a in question.answers) + ")"
     else:
         answer = latex_inline(Math(question.answers[0].value), style)
-    text = [rf"\textbf{{Answer:}} {answer}", latex_lines(question.working, style)]
+    text = [rf"\textbf{{Answer:}} {answer}"]
+    if question.fallback:  # a multiple-choice question asked numerically: the teacher's note
+        text.append(rf"\par\emph{{{escape_latex(question.fallback)}}}")
+    text.append(latex_lines(question.working, style))
     if question.distractors:
         items = "".join(
             rf"\item[({'abcdefgh'[question.options.index(m.value)]})] "
