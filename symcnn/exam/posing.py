@@ -31,8 +31,8 @@ __all__ = [
     "Mistake",
     "Posed",
     "Variant",
-    "make_exam",
     "fallbacks",
+    "make_exam",
     "solve_for",
     "variety",
 ]
