@@ -54,7 +54,16 @@ from .posing import (
     solve_for,
     variety,
 )
-from .sheets import answer_sheet, assumptions, combined, network_table, question_sheet
+from .sheets import (
+    answer_sheet,
+    assumptions,
+    combined,
+    network_blocks,
+    network_table,
+    question_groups,
+    question_sheet,
+    sheet_assumptions,
+)
 from .template import Constraint, QuestionSpec, Template, Tolerance, Variable, load_template
 
 __all__ = [
@@ -74,8 +83,11 @@ __all__ = [
     "fallbacks",
     "load_template",
     "make_exam",
+    "network_blocks",
     "network_table",
+    "question_groups",
     "question_sheet",
+    "sheet_assumptions",
     "solve_for",
     "variety",
 ]

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import sympy
 
-from ..exam import Exam, Posed, Variant, assumptions, network_table
-from .document import Math, Shape, Style
+from ..exam import Exam, Posed, Variant, network_blocks, question_groups, sheet_assumptions
+from .document import Math, Style
 from .latex import PACKAGES, SUPPORT, escape_latex, latex_block, latex_inline, latex_lines
 
 __all__ = ["ANSWER_BOX", "exam_document"]
@@ -109,18 +109,26 @@ def _variant(exam: Exam, variant: Variant, style: Style, answers: bool, grades: 
     template = exam.template
     if template.instructions:
         parts.append(escape_latex(" ".join(template.instructions.split())) + "\n")
-    items = "".join(
-        f"\\item {_run(item, style)}\n" for item in assumptions(template, variant.shown)
-    )
-    parts += [
-        f"\\subsection*{{Assumptions}}\n\\begin{{itemize}}\n{items}\\end{{itemize}}\n",
-        "\\subsection*{Network}\n",
-        "Input " + latex_inline(Shape(tuple(variant.shown.input_shape)), style) + ".\n",
-        latex_block(network_table(variant.shown), style),
-        "\\subsection*{Questions}\n\\begin{questions}\n",
-        *(_question(question, style, answers) for question in variant.questions),
-        "\\end{questions}\n",
-    ]
+    items = "".join(f"\\item {_run(item, style)}\n" for item in sheet_assumptions(exam, variant))
+    parts.append(f"\\subsection*{{Assumptions}}\n\\begin{{itemize}}\n{items}\\end{{itemize}}\n")
+    if not template.several:
+        parts += [
+            *(latex_block(block, style) for block in network_blocks(template, "", variant.shown)),
+            "\\subsection*{Questions}\n\\begin{questions}\n",
+            *(_question(question, style, answers) for question in variant.questions),
+            "\\end{questions}\n",
+        ]
+    if template.several:  # each network's table before its questions, in one numbering
+        for position, (key, run) in enumerate(question_groups(variant)):
+            blocks = network_blocks(template, key, variant.shown_networks[key])
+            table = "".join(latex_block(block, style) for block in blocks)
+            # the first before the list; the others at its level, between two questions
+            parts.append(f"\\uplevel{{%\n{table}}}\n" if position else table)
+            parts += [
+                "" if position else "\\begin{questions}\n",
+                *(_question(question, style, answers) for question in run),
+            ]
+        parts.append("\\end{questions}\n")
     return "\n".join(parts)
 
 
