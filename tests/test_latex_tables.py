@@ -1,0 +1,90 @@
+"""Long LaTeX tables break across pages rather than shrink: the ResNet-50 answer key (a table
+of some 200 rows) compiled, its log free of overfull boxes, its table a longtable at the text's
+size with its header repeated on every page; shapes never digit-grouped, every integer from
+10,000 grouped; a short table and a fragment are as before."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from zoo_models import resnet50 as torch_resnet50
+
+import symcnn
+from symcnn.render.document import answer_key
+from symcnn.render.latex import latex_document
+from symcnn.render.latex_tables import LONG_ROWS, latex_network_math
+from symcnn.render.pdf import compile_pdf
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture(scope="module")
+def resnet50() -> symcnn.Network:
+    return symcnn.load(EXAMPLES / "resnet50.yaml")
+
+
+@pytest.fixture(scope="module")
+def key(resnet50) -> str:
+    return latex_document(answer_key(resnet50))
+
+
+def _table(tex: str) -> str:
+    return tex[tex.index("\\begin{longtable}") : tex.index("\\end{longtable}")]
+
+
+def test_the_resnet50_key_table_is_a_longtable_not_a_shrunk_box(key, resnet50) -> None:
+    table = _table(key)
+    assert "\\usepackage{longtable}" in key
+    assert "resizebox" not in table and "symcnnfitpage{" not in key
+    assert key.count("\\begin{longtable}") == 1
+    assert "\\endhead" in table and "(continued on the next page)" in table
+    rows = [line for line in table.splitlines() if line.endswith(("\\\\", "\\\\*"))]
+    assert len(rows) > LONG_ROWS
+    # the total row is the engine's, and PyTorch's
+    weights = sum(p.numel() for p in torch_resnet50().parameters())  # torchvision's, rebuilt
+    assert resnet50.params == weights
+    assert f"Total & $(1000)$ &  & ${weights:,}$".replace(",", "{,}") in table
+
+
+def test_shapes_are_never_grouped_and_every_big_integer_is(key) -> None:
+    shapes = re.findall(r"\$\(([^)$]*)\)\$", key)
+    assert shapes and all("{,}" not in shape for shape in shapes)
+    assert "(2048, 7, 7)" in key
+    without_shapes = re.sub(r"\$\([^)$]*\)\$", "", key)
+    bare = re.findall(r"(?<![\d,}])\d{5,}(?![\d{])", without_shapes)
+    assert not bare, bare[:5]
+    assert "25{,}557{,}032" in key
+
+
+def test_the_resnet50_key_compiles_over_pages_without_an_overfull_box(key, tmp_path) -> None:
+    tex = tmp_path / "resnet50.tex"
+    tex.write_text(key, encoding="utf-8")
+    pdf = compile_pdf(tex, keep_log=True)
+    log = tex.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+    overfull = [line for line in log.splitlines() if line.startswith("Overfull")]
+    assert not overfull, overfull
+    if shutil.which("pdftotext") is None:
+        return
+    pages = subprocess.run(
+        ["pdftotext", "-l", "6", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
+    continued = [page for page in pages if "(continued)" in page]
+    assert len(continued) >= 2  # the table runs over several pages, its header repeated
+    assert all("Activation shape" in page for page in continued)
+
+
+def test_a_short_table_and_a_fragment_still_fit_the_line() -> None:
+    lenet = latex_document(answer_key(symcnn.load(EXAMPLES / "lenet5.yaml")))
+    assert "longtable" not in lenet and "\\symcnnfit{" in lenet
+    fragment = latex_document(answer_key(symcnn.load(EXAMPLES / "resnet50.yaml")), fragment=True)
+    assert "longtable" not in fragment and "\\symcnnfitpage{" in fragment
+
+
+def test_the_jupyter_array_never_groups_a_shape() -> None:
+    net = symcnn.load({"input": [32, 32, 3], "layers": [{"type": "flatten"}]})
+    math = latex_network_math(net)
+    assert "(3072)" in math and "3{,}072" in math  # the shape bare, the size grouped
