@@ -88,3 +88,22 @@ def test_the_jupyter_array_never_groups_a_shape() -> None:
     net = symcnn.load({"input": [32, 32, 3], "layers": [{"type": "flatten"}]})
     math = latex_network_math(net)
     assert "(3072)" in math and "3{,}072" in math  # the shape bare, the size grouped
+
+
+def test_a_layers_working_is_kept_on_one_page(tmp_path) -> None:
+    """The LeNet key's layers each start and end on one page: the heading of every layer is on
+    the page of its last working line (its parameters)."""
+    tex = latex_document(answer_key(symcnn.load(EXAMPLES / "lenet5.yaml")))
+    assert tex.count("\\symcnnkeep{") == 8  # 'Working' with CONV1, and the seven after it
+    path = tmp_path / "lenet5.tex"
+    path.write_text(tex, encoding="utf-8")
+    pdf = compile_pdf(path)
+    if shutil.which("pdftotext") is None:
+        return
+    pages = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
+    for name in ("CONV1", "POOL1", "CONV2", "POOL2", "Flatten-1", "FC3", "FC4", "Softmax"):
+        (page,) = [page for page in pages if re.search(rf"^{name} \(", page, re.MULTILINE)]
+        after = page[re.search(rf"^{name} \(", page, re.MULTILINE).start() :]
+        assert "parameters =" in after, name  # its working's last line is on the same page

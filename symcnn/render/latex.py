@@ -48,6 +48,8 @@ from .document import (
     Text,
 )
 from .latex_tables import (
+    KEEP_LINES,
+    KEEP_SUPPORT,
     LONG_SUPPORT,
     SUPPORT,
     TALL_SUPPORT,
@@ -433,6 +435,18 @@ def _long(block: object) -> bool:
     return isinstance(block, NetworkTable) and is_long(block.table)
 
 
+def _kept(blocks: Sequence[object], style: Style) -> int:
+    """The lines to keep on one page from the first of ``blocks``: a layer's heading, its
+    shapes and its working (0: not a layer's working, or longer than a page)."""
+    if len(blocks) < 3 or not isinstance(blocks[0], Heading) or blocks[0].level < 3:
+        return 0
+    if not isinstance(blocks[1], Paragraph) or not isinstance(blocks[2], Lines):
+        return 0
+    # a working's row (floors, fractions) is about two text lines high, with the display's skips
+    lines = 4 + 2 * sum(len(latex_rows(line, style)) for line in blocks[2].lines)
+    return lines if lines <= KEEP_LINES else 0
+
+
 def latex_document(document: Document, style: Style = DEFAULT, *, fragment: bool = False) -> str:
     """A complete, compilable LaTeX document (``fragment``: only the body, to ``\\input``).
 
@@ -445,13 +459,22 @@ def latex_document(document: Document, style: Style = DEFAULT, *, fragment: bool
         isinstance(block, NetworkTable) and is_tall(block.table) and not (long and _long(block))
         for block in document.blocks
     )
+    blocks = document.blocks
+    keeps = [_kept(blocks[i:], style) for i in range(len(blocks))]
+    for i in range(len(blocks) - 2, -1, -1):  # a heading right above a kept working goes with it
+        if isinstance(blocks[i], Heading) and keeps[i + 1] and not keeps[i]:
+            keeps[i], keeps[i + 1] = keeps[i + 1] + 3, 0
     support = SUPPORT + (TALL_SUPPORT if tall else "") + (LONG_SUPPORT if long else "")
+    support += KEEP_SUPPORT if any(keeps) else ""
     body = f"{support}\n\\section*{{{escape_latex(document.title)}}}\n\n"
     body += "\n".join(
-        latex_long_summary(block.table, style)  # type: ignore[union-attr]
-        if long and _long(block)
-        else latex_block(block, style)
-        for block in document.blocks
+        (f"\\symcnnkeep{{{keep}}}\n" if keep else "")
+        + (
+            latex_long_summary(block.table, style)  # type: ignore[union-attr]
+            if long and _long(block)
+            else latex_block(block, style)
+        )
+        for block, keep in zip(blocks, keeps, strict=True)
     )
     if fragment:
         return body

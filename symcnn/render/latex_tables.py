@@ -18,6 +18,8 @@ from .document import Style
 from .table import SummaryRow, SummaryTable, summary_table
 
 __all__ = [
+    "KEEP_LINES",
+    "KEEP_SUPPORT",
     "LONG_ROWS",
     "LONG_SUPPORT",
     "SUPPORT",
@@ -248,6 +250,16 @@ def is_tall(table: SummaryTable) -> bool:
     """A table with block headings: a graph network's, long enough to need both scalings."""
     return any(row.kind == "block" for row in table.rows)
 
+
+#: the most lines a layer's working may have and still be kept on one page
+KEEP_LINES = 40
+
+# a layer's working starts on a new page when fewer than #1 lines are left on this one (what
+# the needspace package does, without the package: fragments need nothing more)
+KEEP_SUPPORT = r"""\providecommand{\symcnnkeep}[1]{\par\begingroup\dimen0=#1\baselineskip
+\dimen2=\pagegoal\advance\dimen2-\pagetotal
+\ifdim\dimen0>\dimen2\ifdim\dimen2>0pt\vfil\fi\break\fi\endgroup}
+"""
 
 # a long table keeps the text's width: its font is one step smaller, its columns closer
 LONG_SUPPORT = r"""\providecommand{\symcnnlongfont}{\small\setlength{\tabcolsep}{4pt}}
