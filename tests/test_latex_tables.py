@@ -107,3 +107,28 @@ def test_a_layers_working_is_kept_on_one_page(tmp_path) -> None:
         (page,) = [page for page in pages if re.search(rf"^{name} \(", page, re.MULTILINE)]
         after = page[re.search(rf"^{name} \(", page, re.MULTILINE).start() :]
         assert "parameters =" in after, name  # its working's last line is on the same page
+
+
+def test_an_exam_sheets_long_network_table_breaks_across_pages(tmp_path) -> None:
+    from symcnn.exam import load_template, make_exam
+    from symcnn.render.exam_sheet import exam_document
+
+    layers = [{"type": "linear", "name": f"FC{i}", "out_features": 8} for i in range(60)]
+    template = load_template(
+        {
+            "network": {"input": [8], "layers": [*layers, {"type": "linear", "out_features": "k"}]},
+            "variables": {"k": [3, 5]},
+            "questions": [{"ask": "total_params"}],
+        }
+    )
+    exam = make_exam(template, 1, seed=1)
+    for answers in (False, True):
+        tex = exam_document(exam, answers=answers)
+        assert tex.count("\\begin{longtable}") == 1 and "\\endhead" in tex
+        path = tmp_path / f"long-{answers}.tex"
+        path.write_text(tex, encoding="utf-8")
+        compile_pdf(path, keep_log=True)
+        log = path.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
+        assert "Overfull" not in log and "Output written" in log
+    lenet = make_exam(load_template(EXAMPLES / "exams" / "lenet5_exam.yaml"), 1, seed=7)
+    assert "\\begin{longtable}" not in exam_document(lenet)  # a short table as before

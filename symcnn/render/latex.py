@@ -50,6 +50,7 @@ from .document import (
 from .latex_tables import (
     KEEP_LINES,
     KEEP_SUPPORT,
+    LONG_ROWS,
     LONG_SUPPORT,
     SUPPORT,
     TALL_SUPPORT,
@@ -63,10 +64,13 @@ from .latex_tables import (
 )
 
 __all__ = [
+    "LONG_PREAMBLE",
+    "LONG_SUPPORT",
     "PACKAGES",
     "PREAMBLE",
     "SUPPORT",
     "escape_latex",
+    "latex_block_paged",
     "latex_document",
     "latex_expr",
     "latex_lines",
@@ -408,6 +412,37 @@ def _(block: Table, style: Style = DEFAULT) -> str:
     )
 
 
+def latex_long_table(block: Table, style: Style = DEFAULT) -> str:
+    """A :class:`Table` longer than a page as a booktabs ``longtable`` (needs
+    ``\\usepackage{longtable}`` and :data:`LONG_SUPPORT`), its header repeated on each page."""
+    header = " & ".join(escape_latex(cell) for cell in block.header) + " \\\\\n"
+    rows = "".join(" & ".join(_run(cell, style) for cell in row) + " \\\\\n" for row in block.rows)
+    count = len(block.header)
+    return (
+        f"{{\\symcnnlongfont\n\\begin{{longtable}}{{{block.align}}}\n\\toprule\n{header}"
+        f"\\midrule\n\\endfirsthead\n\\multicolumn{{{count}}}{{l}}{{\\emph{{(continued)}}}} \\\\\n"
+        f"\\toprule\n{header}\\midrule\n\\endhead\n\\bottomrule\n\\endlastfoot\n"
+        f"{rows}\\end{{longtable}}}}\n"
+    )
+
+
+def is_long_block(block: object) -> bool:
+    """A table (a summary or a plain one) longer than a page."""
+    if isinstance(block, NetworkTable):
+        return is_long(block.table)
+    return isinstance(block, Table) and len(block.rows) > LONG_ROWS
+
+
+def latex_block_paged(block: object, style: Style = DEFAULT) -> str:
+    """:func:`latex_block`, but a table longer than a page breaks across pages (a complete
+    document's, which loads longtable)."""
+    if isinstance(block, NetworkTable) and is_long(block.table):
+        return latex_long_summary(block.table, style)
+    if isinstance(block, Table) and is_long_block(block):
+        return latex_long_table(block, style)
+    return latex_block(block, style)
+
+
 @latex_block.register
 def _(block: NetworkTable, style: Style = DEFAULT) -> str:
     fit = "symcnnfitpage" if is_tall(block.table) else "symcnnfit"
@@ -431,10 +466,6 @@ def _(block: PageBreak, style: Style = DEFAULT) -> str:
 LONG_PREAMBLE = "\\usepackage{longtable}\n\\setlength{\\emergencystretch}{3em}\n"
 
 
-def _long(block: object) -> bool:
-    return isinstance(block, NetworkTable) and is_long(block.table)
-
-
 def _kept(blocks: Sequence[object], style: Style) -> int:
     """The lines to keep on one page from the first of ``blocks``: a layer's heading, its
     shapes and its working (0: not a layer's working, or longer than a page)."""
@@ -454,9 +485,11 @@ def latex_document(document: Document, style: Style = DEFAULT, *, fragment: bool
     document; a fragment, which needs only the packages :data:`PACKAGES` in the including
     document's preamble, scales it to fit instead.
     """
-    long = not fragment and any(_long(block) for block in document.blocks)
+    long = not fragment and any(is_long_block(block) for block in document.blocks)
     tall = any(
-        isinstance(block, NetworkTable) and is_tall(block.table) and not (long and _long(block))
+        isinstance(block, NetworkTable)
+        and is_tall(block.table)
+        and not (long and is_long(block.table))
         for block in document.blocks
     )
     blocks = document.blocks
@@ -469,11 +502,7 @@ def latex_document(document: Document, style: Style = DEFAULT, *, fragment: bool
     body = f"{support}\n\\section*{{{escape_latex(document.title)}}}\n\n"
     body += "\n".join(
         (f"\\symcnnkeep{{{keep}}}\n" if keep else "")
-        + (
-            latex_long_summary(block.table, style)  # type: ignore[union-attr]
-            if long and _long(block)
-            else latex_block(block, style)
-        )
+        + (latex_block_paged(block, style) if long else latex_block(block, style))
         for block, keep in zip(blocks, keeps, strict=True)
     )
     if fragment:
