@@ -18,6 +18,7 @@ from symcnn.errors import SolveError, SpecError, SymcnnError
 from symcnn.exam import (
     answer_sheet,
     combined,
+    fallbacks,
     load_template,
     make_exam,
     question_sheet,
@@ -157,8 +158,8 @@ def test_variants_are_distinct_valid_and_answered_by_the_engine() -> None:
             for line in question.working:
                 if getattr(line, "substituted", None) is not None:
                     assert evaluate(line.substituted) == line.result
-        choice = variant.questions[3]
-        assert 2 <= len(choice.options) <= 4 and len(set(choice.options)) == len(choice.options)
+        choice = variant.questions[4]
+        assert 3 <= len(choice.options) <= 4 and len(set(choice.options)) == len(choice.options)
         assert choice.answers[0].value in choice.options
         assert {m.value for m in choice.distractors} == set(choice.options) - {
             choice.answers[0].value
@@ -271,10 +272,14 @@ def test_single_layer_and_total_inverse_questions() -> None:
         assert first.answers[0].value == variant.values["c"]
         assert first.answers[0].value * 111 + 10 == variant.network.params
         # (c + 1)·10 has one mistake above it, c·(10 + 1), and one kept below it, 10c + 1 (10c
-        # is too near it): one of each side would leave the answer in the middle, so one option
-        (distractor,) = second.distractors
-        assert distractor.id in ("bias-on-input-side", "dense-bias-once")
-        assert len(second.options) == 2
+        # is too near it): two options would be a coin toss, so it is asked numerically, says
+        # so in the key, and keeps the mistakes as feedback on a wrong number
+        assert second.options == () and second.distractors == ()
+        assert "Asked as a numerical question, not with 3 options" in second.fallback
+        ids = {mistake.id for mistake in second.catalogued}
+        assert {"bias-on-input-side", "dense-bias-once"} <= ids
+        assert text_document(answer_sheet(exam, variant)).count(second.fallback) == 1
+    assert fallbacks(exam) == [(2, 3)]
 
 
 # ------------------------------------------------------------------------------ Moodle and GIFT

@@ -102,12 +102,13 @@ def test_every_example_solved_question_builds_its_equation_and_checks_it() -> No
                 if question.spec.ask != "solve":
                     continue
                 seen += 1
-                unknown = variant.shown.symbols[question.spec.find]
+                unknown = variant.shown_for(question).symbols[question.spec.find]
                 _steps_add_up(question.working)
                 assert _the_unknown(question.working, unknown) == question.answers[0].value
                 check = question.working[-1]
                 assert isinstance(check, EquationStep)
-                given = quantity_of(variant.network, question.spec.given, question.spec.layer)
+                network = variant.networks[question.spec.network]
+                given = quantity_of(network, question.spec.given, question.spec.layer)
                 numbers = given if isinstance(given, tuple) else (given,)
                 assert evaluate(check.right) in numbers  # the engine's number, unhidden
     assert seen >= 6

@@ -39,7 +39,7 @@ questions:
   - {ask: macs, layer: C, choices: 4}
   - {ask: total_params, choices: 4}
   - {ask: params, layer: FC, choices: 4}
-  - {ask: activation_size, layer: C, choices: 3}
+  - {ask: activation_size, layer: C, choices: 2}
 """
 VARIANTS = 100
 
@@ -92,10 +92,11 @@ def test_no_rank_or_position_rule_beats_chance(many) -> None:
             if not count:
                 continue
             multiple += 1
+            assert count >= min(question.spec.choices, 3)  # never a coin toss of two
             answer = question.answers[0].value
             ranks[question.number, count][sorted(question.options, reverse=True).index(answer)] += 1
             positions[question.number, count][question.options.index(answer)] += 1
-    assert multiple > VARIANTS * 3  # most of the questions offer options
+    assert 2 * multiple > VARIANTS * 5  # most of the five questions offer options
     for tally in (ranks, positions):
         for (_, count), counter in tally.items():
             total = sum(counter.values())
@@ -144,7 +145,7 @@ def test_an_activation_size_offers_the_catalogues_mistakes(many) -> None:
             else:
                 assert mistake.id == "activation-in-bytes"
                 assert mistake.value == 4 * row.activation_size
-        assert len(question.options) in (0, 2)  # one mistake on each side, one of them dealt
+        assert len(question.options) in (0, 2)  # one mistake on each side (choices: 2), one dealt
         multiple += bool(question.options)  # (none when one equals a number the sheet gives)
     assert multiple > VARIANTS * 3 / 4
     assert offered["activation-without-channels"] > VARIANTS / 4

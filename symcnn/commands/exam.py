@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ..exam import answer_sheet, combined, load_template, make_exam, question_sheet, variety
+from ..exam import (
+    answer_sheet,
+    combined,
+    fallbacks,
+    load_template,
+    make_exam,
+    question_sheet,
+    variety,
+)
 from ..render.document import Document, Style
 from ..render.exam_sheet import exam_document
 from ..render.latex import latex_document
@@ -86,6 +94,12 @@ def run(arguments: argparse.Namespace) -> int:
                 f"in {len(exam.variants)} variants",
                 file=sys.stderr,
             )
+    for number, count in fallbacks(exam):
+        print(
+            f"warning: question {number} is asked as a numerical question in {count} of "
+            f"{len(exam.variants)} variants: too few plausible mistakes for its options",
+            file=sys.stderr,
+        )
     folder = Path(arguments.output)
     style = Style("times" if arguments.times else "cdot")
     suffix = FORMATS[arguments.format]

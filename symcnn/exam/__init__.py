@@ -43,8 +43,27 @@ not the one integer solution is refused.
 
 from __future__ import annotations
 
-from .posing import Answer, Exam, Mistake, Posed, Variant, make_exam, solve_for, variety
-from .sheets import answer_sheet, assumptions, combined, network_table, question_sheet
+from .posing import (
+    Answer,
+    Exam,
+    Mistake,
+    Posed,
+    Variant,
+    fallbacks,
+    make_exam,
+    solve_for,
+    variety,
+)
+from .sheets import (
+    answer_sheet,
+    assumptions,
+    combined,
+    network_blocks,
+    network_table,
+    question_groups,
+    question_sheet,
+    sheet_assumptions,
+)
 from .template import Constraint, QuestionSpec, Template, Tolerance, Variable, load_template
 
 __all__ = [
@@ -61,10 +80,14 @@ __all__ = [
     "answer_sheet",
     "assumptions",
     "combined",
+    "fallbacks",
     "load_template",
     "make_exam",
+    "network_blocks",
     "network_table",
+    "question_groups",
     "question_sheet",
+    "sheet_assumptions",
     "solve_for",
     "variety",
 ]

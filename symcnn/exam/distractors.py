@@ -17,7 +17,8 @@ The options are chosen so that nothing but the count tells the answer apart:
   chance for every k;
 - a question with ``choices: n`` offers ``n`` options when the catalogue gives at least ``n − 1``
   wrong values on each side of the answer, fewer otherwise, and becomes a numerical question when
-  there is not one on each side — never filler such as ``answer ± 1``.
+  it could offer fewer than :data:`MIN_OPTIONS` (a coin toss between the answer and one mistake
+  is no question) — never filler such as ``answer ± 1``.
 
 >>> import random, sympy
 >>> pool = [Mistake(str(v), sympy.Integer(v)) for v in (10, 20, 70, 90)]
@@ -25,6 +26,8 @@ The options are chosen so that nothing but the count tells the answer apart:
 >>> len(options), 50 in options, {m.value for m in picked} == set(options) - {50}
 (3, True, True)
 >>> choose_options(sympy.Integer(50), pool[:2], 3, set(), random.Random(1))  # none above
+((), ())
+>>> choose_options(sympy.Integer(50), pool[1:3], 4, set(), random.Random(1))  # a coin toss
 ((), ())
 """
 
@@ -40,6 +43,7 @@ from ..layers import Row
 from ..mistakes import wrong_values
 
 __all__ = [
+    "MIN_OPTIONS",
     "NEAR",
     "Dealer",
     "Mistake",
@@ -50,6 +54,9 @@ __all__ = [
 
 #: two options closer than this (in absolute value) are not both offered
 NEAR = 1
+#: the fewest options a multiple-choice question offers (unless it asks for two): with fewer
+#: plausible mistakes it is asked as a numerical question
+MIN_OPTIONS = 3
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,7 @@ def choose_options(
     above = [mistake for mistake in usable if mistake.value > answer]
     below = [mistake for mistake in usable if mistake.value < answer]
     count = min(choices, 1 + min(len(above), len(below)))
-    if count < 2:
+    if count < min(choices, MIN_OPTIONS):
         return (), ()
     higher = dealer.deal((*key, "rank"), count)  # how many options lie above the answer
     picked = [*rng.sample(above, higher), *rng.sample(below, count - 1 - higher)]

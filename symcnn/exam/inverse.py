@@ -47,9 +47,12 @@ _ROLES = {
 }
 
 
-def _role(template: Template, name: str) -> str:
-    """What a variable stands for, from where the spec uses it (``out_channels`` → filters)."""
-    for layer in template.spec["layers"]:
+def _role(template: Template, name: str, network: str) -> str:
+    """What a variable stands for, from where the question's network's spec uses it
+    (``out_channels`` → filters)."""
+    for layer in template.specs[network]["layers"]:
+        if layer.get("repeat") == name and "block" in layer:
+            return f"the number of times block {layer.get('name', layer['block'])} is repeated"
         for key, value in layer.items():
             if value == name and key in _ROLES:
                 return f"{_ROLES[key]} of {layer.get('name', layer['type'])}"
@@ -149,7 +152,11 @@ def ask_solve(
     assert spec.find is not None and spec.given is not None
     unknown = shown.symbols[spec.find]
     # the sheet's other unknowns are the answers of earlier questions (Posed.uses says which)
-    known = {name: values[name] for name in template.hidden if name != spec.find}
+    known = {
+        name: values[name]
+        for name in template.hidden
+        if name != spec.find and name in shown.symbols
+    }
     bind = {shown.symbols[name]: sympy.Integer(value) for name, value in known.items()}
     expressions = asked_expressions(shown, spec)
     targets = tuple(_int(value) for value in asked_expressions(net, spec))
@@ -173,7 +180,7 @@ def ask_solve(
         *_given_prompt(shown, spec, targets),
         Text("What is "),
         Math(unknown),
-        Text(f", {_role(template, spec.find)}?"),
+        Text(f", {_role(template, spec.find, spec.network)}?"),
     )
     solved = solved_working(unknown, _parts(shown, spec, expression, bind), target, value)
     catalogued: list[Mistake] = []

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import product
 
 import sympy
@@ -31,6 +31,7 @@ __all__ = [
     "Mistake",
     "Posed",
     "Variant",
+    "fallbacks",
     "make_exam",
     "solve_for",
     "variety",
@@ -49,6 +50,9 @@ SMALL_ANSWER = 9
 
 @dataclass(frozen=True)
 class Variant:
+    """One variant: the drawn values, its first network (``network``, ``shown``) and every
+    network by the template's key (``networks``, ``shown_networks``), and its questions."""
+
     index: int
     values: Mapping[str, int]
     #: every variable at its value
@@ -56,6 +60,17 @@ class Variant:
     #: what the sheets show: the unknowns of inverse questions are left as letters
     shown: Network
     questions: tuple[Posed, ...]
+    networks: Mapping[str, Network] = field(default_factory=dict)
+    shown_networks: Mapping[str, Network] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.networks:
+            object.__setattr__(self, "networks", {"": self.network})
+            object.__setattr__(self, "shown_networks", {"": self.shown})
+
+    def shown_for(self, question: Posed) -> Network:
+        """The network a question is about, as its sheet shows it."""
+        return self.shown_networks[question.spec.network]
 
 
 @dataclass(frozen=True)
@@ -70,13 +85,16 @@ class Exam:
         return sympy.Add(*(question.points for question in self.template.questions))
 
 
-def _given_numbers(shown: Network, posed: Sequence[Posed]) -> set[sympy.Expr]:
+def _given_numbers(shown: Iterable[Network], posed: Sequence[Posed]) -> set[sympy.Expr]:
     """Every number the sheet states: input sizes, layer settings, the inverse questions' data."""
-    numbers: set[sympy.Expr] = set(shown.input_shape)
-    for row in shown.rows:
-        for piece in row.layer.describe():
-            if isinstance(piece, Math):
-                numbers.add(piece.value)
+    numbers: set[sympy.Expr] = set()
+    for net in shown:
+        numbers.update(net.input_shape)
+        for row in net.rows:
+            numbers.add(row.multiplicity)
+            for piece in row.layer.describe():
+                if isinstance(piece, Math):
+                    numbers.add(piece.value)
     for question in posed:
         for piece in question.prompt:
             if isinstance(piece, Math):
@@ -86,7 +104,7 @@ def _given_numbers(shown: Network, posed: Sequence[Posed]) -> set[sympy.Expr]:
     return {number for number in numbers if isinstance(number, sympy.Integer)}
 
 
-def _uses(template: Template, shown: Network) -> list[tuple[int, ...]]:
+def _uses(template: Template, shown: Mapping[str, Network]) -> list[tuple[int, ...]]:
     """For each question, the earlier questions whose answers it needs: those that find an
     unknown its answer depends on. A question that needs an unknown no earlier question finds
     cannot be answered from the sheet: that is the template's error."""
@@ -95,15 +113,15 @@ def _uses(template: Template, shown: Network) -> list[tuple[int, ...]]:
         for number, spec in enumerate(template.questions, 1)
         if spec.ask == "solve" and spec.find
     }
-    hidden = {shown.symbols[name]: name for name in finder}
     uses = []
     for number, spec in enumerate(template.questions, 1):
-        expressions = asked_expressions(shown, spec)
+        net = shown[spec.network]
+        expressions = asked_expressions(net, spec)
         if spec.ask == "solve":  # an inverse question uses the size its unknown is found from
-            unknown = shown.symbols[spec.find or ""]
+            unknown = net.symbols.get(spec.find or "")
             expressions = tuple(e for e in expressions if unknown in e.free_symbols)[:1]
-        needed = set().union(*(e.free_symbols for e in expressions))
-        names = sorted(hidden[s] for s in needed if s in hidden and hidden[s] != spec.find)
+        needed = {symbol.name for e in expressions for symbol in e.free_symbols}
+        names = sorted(name for name in needed if name in finder and name != spec.find)
         late = [name for name in names if finder[name] >= number]
         if late:
             raise SpecError(
@@ -123,21 +141,33 @@ def _using(uses: tuple[int, ...]) -> tuple[Inline, ...]:
     return (Text(f"Using your {answers} {listed}: "),)
 
 
+def _fallback(question: Posed) -> str:
+    return (
+        f"Asked as a numerical question, not with {question.spec.choices} options: the mistake "
+        "catalogue gives too few plausible wrong answers here (distinct, apart from the answer "
+        "and the numbers given) for options on both sides of the answer."
+    )
+
+
 def _pose(
     template: Template, values: Mapping[str, int], index: int, seed: int, dealer: Dealer
 ) -> Variant:
-    try:
-        network = template.network.subs(values)
-        hidden = set(template.hidden)
-        shown = template.network.subs({k: v for k, v in values.items() if k not in hidden})
-    except SymcnnError as error:
-        raise Degenerate(f"an invalid network ({' '.join(str(error).split())})") from None
-    if network.conditions:
-        raise Degenerate("a network whose validity is undecided")
+    hidden = set(template.hidden)
+    networks, shown = {}, {}
+    for key, symbolic in template.networks.items():
+        try:
+            own = {name: value for name, value in values.items() if name in symbolic.symbols}
+            networks[key] = symbolic.subs(own)
+            shown[key] = symbolic.subs({k: v for k, v in own.items() if k not in hidden})
+        except SymcnnError as error:
+            raise Degenerate(f"an invalid network ({' '.join(str(error).split())})") from None
+        if networks[key].conditions:
+            raise Degenerate("a network whose validity is undecided")
     uses = _uses(template, shown)
     posed = []
     for number, spec in enumerate(template.questions, 1):
-        question = ask(template, network, shown, values, spec, number)
+        key = spec.network
+        question = ask(template, networks[key], shown[key], values, spec, number)
         posed.append(
             replace(
                 question,
@@ -145,7 +175,7 @@ def _pose(
                 uses=uses[number - 1],
             )
         )
-    given = _given_numbers(shown, posed)
+    given = _given_numbers(shown.values(), posed)
     for question in posed:
         if question.spec.ask == "output_shape":  # 'same' sizes and the filters: given by design
             continue
@@ -166,8 +196,20 @@ def _pose(
                 (question.number,),
             )
             question = replace(question, options=options, distractors=picked)
+            if not options:
+                question = replace(question, fallback=_fallback(question))
         chosen.append(question)
-    return Variant(index, dict(values), network, shown, tuple(chosen))
+    first = next(iter(template.networks))
+    several = template.several
+    return Variant(
+        index,
+        dict(values),
+        networks[first],
+        shown[first],
+        tuple(chosen),
+        networks if several else {},
+        shown if several else {},
+    )
 
 
 def _satisfying(template: Template) -> int | None:
@@ -207,10 +249,10 @@ def _draws(template: Template, rng: random.Random) -> Iterator[dict[str, int]]:
 def _identity(variant: Variant, question: Posed) -> tuple[object, ...]:
     """What a student sees of a question: the network shown, the prompt and the prompts of the
     questions it uses (two variants that show the same must have the same answers)."""
-    shown = variant.shown
+    shown = variant.shown_for(question)
     sheet = (
         tuple(shown.input_shape),
-        tuple((row.name, row.layer.describe()) for row in shown.rows),
+        tuple((row.name, row.layer.describe(), row.multiplicity) for row in shown.rows),
     )
     used = tuple(variant.questions[n - 1].prompt for n in question.uses)
     return (sheet, question.prompt, used)
@@ -314,4 +356,15 @@ def variety(exam: Exam) -> list[tuple[int, int, bool]]:
         }
         count = len(answers)
         report.append((position + 1, count, 2 * count < len(exam.variants)))
+    return report
+
+
+def fallbacks(exam: Exam) -> list[tuple[int, int]]:
+    """Per multiple-choice question asked numerically in some variants (too few plausible
+    mistakes to offer as options): its number and in how many variants."""
+    report = []
+    for position, spec in enumerate(exam.template.questions):
+        count = sum(bool(variant.questions[position].fallback) for variant in exam.variants)
+        if spec.choices and count:
+            report.append((position + 1, count))
     return report

@@ -56,7 +56,8 @@ class Posed:
     """A question of one variant: its text, its answers, their working, the mistakes it must not
     equal, the catalogue's mistakes (``catalogued``: offered as options, or as feedback on a wrong
     number) and, for multiple choice, the options in the order shown and the mistakes among them.
-    ``uses`` numbers the earlier questions whose answers this one needs."""
+    ``uses`` numbers the earlier questions whose answers this one needs; ``fallback`` says why a
+    multiple-choice question is asked numerically (too few plausible mistakes), for the key."""
 
     number: int
     spec: QuestionSpec
@@ -68,6 +69,7 @@ class Posed:
     options: tuple[sympy.Integer, ...] = ()
     distractors: tuple[Mistake, ...] = ()
     uses: tuple[int, ...] = field(default=())
+    fallback: str = ""
 
     def mistake_for(self, option: sympy.Integer) -> Mistake | None:
         """The mistake a wrong option is (``None`` for the answer)."""

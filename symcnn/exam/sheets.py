@@ -22,7 +22,16 @@ from ..symbols import bias as bias_symbol
 from .posing import Exam, Posed, Variant
 from .template import Template
 
-__all__ = ["answer_sheet", "assumptions", "combined", "network_table", "question_sheet"]
+__all__ = [
+    "answer_sheet",
+    "assumptions",
+    "combined",
+    "network_blocks",
+    "network_table",
+    "question_groups",
+    "question_sheet",
+    "sheet_assumptions",
+]
 
 
 #: the sentences a sheet states for the layers that assume them (Layer.sheet_assumptions), in
@@ -67,6 +76,25 @@ def assumptions(template: Template, shown: Network) -> tuple[tuple[Inline, ...],
     return tuple(items)
 
 
+def sheet_assumptions(exam: Exam, variant: Variant) -> tuple[tuple[Inline, ...], ...]:
+    """:func:`assumptions` of every network the variant shows, each sentence once."""
+    found: dict[tuple[Inline, ...], None] = {}
+    for shown in variant.shown_networks.values():
+        found.update(dict.fromkeys(assumptions(exam.template, shown)))
+    return tuple(found)
+
+
+def question_groups(variant: Variant) -> list[tuple[str, tuple[Posed, ...]]]:
+    """The variant's questions in order, in runs about one network: its key and the run (a
+    sheet shows a network's table before the questions about it)."""
+    groups: list[tuple[str, list[Posed]]] = []
+    for question in variant.questions:
+        if not groups or groups[-1][0] != question.spec.network:
+            groups.append((question.spec.network, []))
+        groups[-1][1].append(question)
+    return [(key, tuple(questions)) for key, questions in groups]
+
+
 def _settings(shown: Network, row: Row, previous: str) -> tuple[Inline, ...]:
     """What a sheet says of a row: its settings, and for a graph where it reads from and whose
     weights it applies again — a question that hid them could not be answered."""
@@ -79,6 +107,8 @@ def _settings(shown: Network, row: Row, previous: str) -> tuple[Inline, ...]:
         original = shown[row.shares]
         if original.params != 0 or original.buffers != 0:
             settings += (Text(f"; shares the weights of {row.shares}"),)
+    if row.multiplicity != 1:  # a block repeated a symbolic number of times: its rows once
+        settings += (Text("; its block repeated "), Math(row.multiplicity), Text(" times"))
     return settings
 
 
@@ -99,10 +129,21 @@ def _points(question: Posed) -> str:
     return f"{points} point{'s' * (points != 1)}"
 
 
-def _prompt_blocks(variant: Variant) -> list[Block]:
+def network_blocks(template: Template, key: str, shown: Network) -> list[Block]:
+    """A network as a sheet states it: a heading (naming it when there are several), its
+    input and its table."""
+    heading = f"Network {template.title_of(key)}" if template.several else "Network"
+    return [
+        Heading(heading, 2),
+        Paragraph.of("Input ", Shape(shown.input_shape), "."),
+        network_table(shown),
+    ]
+
+
+def _prompts(questions: tuple[Posed, ...]) -> list[Block]:
     """Each question with its points, and its options as a list under it."""
-    blocks: list[Block] = [Heading("Questions", 2)]
-    for question in variant.questions:
+    blocks: list[Block] = []
+    for question in questions:
         head = Text(f"Question {question.number} ({_points(question)}). ", bold=True)
         blocks.append(Paragraph((head, *question.prompt)))
         if question.options:
@@ -115,17 +156,28 @@ def _prompt_blocks(variant: Variant) -> list[Block]:
 
 
 def _header(exam: Exam, variant: Variant) -> list[Block]:
+    """Instructions and assumptions; with one network, the network too."""
     template = exam.template
     blocks: list[Block] = []
     if template.instructions:
         blocks.append(Paragraph.of(template.instructions))
-    blocks += [
-        Heading("Assumptions", 2),
-        Items(assumptions(template, variant.shown)),
-        Heading("Network", 2),
-        Paragraph.of("Input ", Shape(variant.shown.input_shape), "."),
-        network_table(variant.shown),
-    ]
+    blocks += [Heading("Assumptions", 2), Items(sheet_assumptions(exam, variant))]
+    if not template.several:
+        blocks += network_blocks(template, "", variant.shown)
+    return blocks
+
+
+def _sections(exam: Exam, variant: Variant, questions: Any, heading: str = "") -> list[Block]:
+    """The questions (under ``heading``), each run about one network after its table when
+    there are several."""
+    if not exam.template.several:
+        return [*([Heading(heading, 2)] if heading else []), *questions(variant.questions)]
+    blocks: list[Block] = []
+    for key, run in question_groups(variant):
+        blocks += [
+            *network_blocks(exam.template, key, variant.shown_networks[key]),
+            *questions(run),
+        ]
     return blocks
 
 
@@ -148,7 +200,7 @@ def question_sheet(exam: Exam, variant: Variant) -> Document:
         Paragraph.of(NAME_FIELD),
         Paragraph.of(f"Total: {total} point{'s' * (total != 1)}."),
         *_header(exam, variant),
-        *_prompt_blocks(variant),
+        *_sections(exam, variant, _prompts, "Questions"),
     ]
     return Document(_variant_title(exam, variant, "questions", seed=False), tuple(blocks))
 
@@ -167,12 +219,21 @@ def _answer_pieces(question: Posed) -> tuple[Inline, ...]:
 
 def answer_sheet(exam: Exam, variant: Variant) -> Document:
     """The answer key of one variant: the sheet, then every answer with its working."""
-    blocks: list[Block] = [*_header(exam, variant)]
-    for question in variant.questions:
+    return Document(
+        _variant_title(exam, variant, "answer key"),
+        (*_header(exam, variant), *_sections(exam, variant, _answers)),
+    )
+
+
+def _answers(questions: tuple[Posed, ...]) -> list[Block]:
+    """Each question with its answer, its working and the mistakes behind wrong answers."""
+    blocks: list[Block] = []
+    for question in questions:
         blocks += [
             Heading(f"Question {question.number} ({_points(question)})", 2),
             Paragraph(question.prompt),
             Paragraph(_answer_pieces(question)),
+            *([Paragraph.of(question.fallback)] if question.fallback else []),
             Lines(question.working),
         ]
         if question.distractors:
@@ -195,7 +256,7 @@ def answer_sheet(exam: Exam, variant: Variant) -> Document:
                 separator = "; " if position else ""
                 pieces += [Text(f"{separator}{mistake.description} gives "), Math(mistake.value)]
             blocks.append(Paragraph((*pieces, Text("."))))
-    return Document(_variant_title(exam, variant, "answer key"), tuple(blocks))
+    return blocks
 
 
 def combined(exam: Exam, sheet: Any, what: str) -> Document:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ TOP_LEVEL = (
     "instructions",
     "assumptions",
     "network",
+    "networks",
     "input",
     "layer",
     "variables",
@@ -43,7 +44,18 @@ ASKS = (
     "param_bytes",
     "solve",
 )
-QUESTION_KEYS = ("ask", "layer", "find", "given", "choices", "points", "tolerance", "type")
+QUESTION_KEYS = (
+    "ask",
+    "layer",
+    "find",
+    "given",
+    "choices",
+    "points",
+    "tolerance",
+    "type",
+    "network",
+    "input",
+)
 #: what an inverse question may state to find its unknown from (a layer's, or the network's total)
 GIVENS = ("params", "buffers", "activation_size", "output_shape", "macs", "total_params")
 #: the question types as course systems have them; `shape` is one Cloze question, a blank per axis
@@ -56,6 +68,8 @@ MAX_OPTIONS = 8
 MAX_POINTS = 1000
 #: the most constraints a template may state
 MAX_CONSTRAINTS = 20
+#: the most networks one template may give (``networks``, and questions with their own layer)
+MAX_NETWORKS = 20
 _RELATIONS = {
     "<=": sympy.Le,
     ">=": sympy.Ge,
@@ -106,7 +120,8 @@ class Constraint:
 class QuestionSpec:
     """One question of the template: what to ask, about which layer; ``choices`` > 0 makes it
     multiple choice with at most that many options; ``points`` it is worth; ``tolerance`` of a
-    numerical answer; ``type`` as a course system asks it (see :data:`TYPES`)."""
+    numerical answer; ``type`` as a course system asks it (see :data:`TYPES`); ``network`` the
+    key of the template's network it is about (``""``: the template's one network)."""
 
     ask: str
     layer: str | None = None
@@ -116,10 +131,15 @@ class QuestionSpec:
     points: sympy.Rational = sympy.Integer(1)
     tolerance: Tolerance = Tolerance()
     type: str = "numerical"
+    network: str = ""
 
 
 @dataclass(frozen=True)
 class Template:
+    """A question template. ``spec`` and ``network`` are its first network's (a one-network
+    template's only one); ``specs`` and ``networks`` every network by key, in the order given,
+    the variables shared between them."""
+
     title: str
     instructions: str
     assumptions: tuple[str, ...]
@@ -129,6 +149,23 @@ class Template:
     #: the network with every variable still a symbol
     network: Network
     constraints: tuple[Constraint, ...] = ()
+    specs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    networks: Mapping[str, Network] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.networks:  # one network, under the key questions default to
+            object.__setattr__(self, "specs", {"": self.spec})
+            object.__setattr__(self, "networks", {"": self.network})
+
+    @property
+    def several(self) -> bool:
+        """Whether the template has several networks (the sheets then name each)."""
+        return len(self.networks) > 1
+
+    def title_of(self, key: str) -> str:
+        """A network as a sheet names it: its key, and its spec's name when it has another."""
+        name = self.specs[key].get("name")
+        return key if not name or name == key else f"{key} ({name})"
 
     @property
     def hidden(self) -> tuple[str, ...]:
@@ -206,7 +243,24 @@ def _tolerance(raw: Any, where: str) -> Tolerance:
     return Tolerance(amount, kind == "relative")
 
 
-def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSpec:
+def _question_network(where: str, raw: Mapping[str, Any], nets: Mapping[str, Network]) -> str:
+    """The key of the network a question is about: its ``network``, else the template's one."""
+    key = raw.get("network")
+    if key is None:
+        if "" in nets or len(nets) == 1:
+            return "" if "" in nets else next(iter(nets))
+        raise _fail(
+            f"{where}: the template has several networks; name one with `network` "
+            f"({', '.join(nets)}) or give the question its own `input` and `layer`",
+            where,
+        )
+    if not isinstance(key, str) or key not in nets or not key:
+        known = ", ".join(name for name in nets if name) or "none"
+        raise _fail(f"{where}: `network` = {describe(key)}: no such network ({known})", where)
+    return key
+
+
+def _question(index: int, raw: Any, nets: Mapping[str, Network], names: set[str]) -> QuestionSpec:
     where = f"questions[{index}]"
     if not isinstance(raw, Mapping) or "ask" not in raw:
         raise _fail(f"{where} must be a mapping with `ask` ({', '.join(ASKS)})", where)
@@ -215,6 +269,8 @@ def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSp
         raise _fail(
             f"{where}: unknown key `{unknown[0]}` (valid keys: {', '.join(QUESTION_KEYS)})", where
         )
+    network = _question_network(where, raw, nets)
+    net = nets[network]
     ask = raw["ask"]
     if not isinstance(ask, str) or ask not in ASKS:
         raise _fail(f"{where}: `ask` = {describe(ask)}: must be one of {', '.join(ASKS)}", where)
@@ -263,6 +319,8 @@ def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSp
                 f"({', '.join(sorted(names))})",
                 where,
             )
+        if find not in net.symbols:
+            raise _fail(f"{where}: `find` = {find!r} does not appear in network {network}", where)
         given = raw.get("given", "params" if layer else "total_params")
         if not isinstance(given, str) or given not in GIVENS:
             raise _fail(
@@ -272,7 +330,7 @@ def _question(index: int, raw: Any, net: Network, names: set[str]) -> QuestionSp
             raise _fail(f"{where}: `given: {given}` needs `layer`", where)
     elif "find" in raw or "given" in raw:
         raise _fail(f"{where}: `find` and `given` belong to `ask: solve`", where)
-    return QuestionSpec(ask, layer, find, given, choices, points, tolerance, kind)
+    return QuestionSpec(ask, layer, find, given, choices, points, tolerance, kind, network)
 
 
 def _constraint(index: int, raw: Any, names: set[str]) -> Constraint:
@@ -294,6 +352,73 @@ def _constraint(index: int, raw: Any, names: set[str]) -> Constraint:
     return Constraint(" ".join(raw.split()), _RELATIONS[relation](*sides, evaluate=False))
 
 
+def _read_network(raw: Any, source: Any, where: str) -> Mapping[str, Any]:
+    """A network of a template: a spec, a spec file next to the template, or ``input`` with one
+    ``layer``."""
+    if isinstance(raw, Mapping) and "layer" in raw:
+        unknown = sorted(str(key) for key in raw if key not in ("input", "layer", "name"))
+        if unknown or "input" not in raw:
+            raise _fail(f"{where}: a one-layer network has `input`, `layer` and a `name`", where)
+        return normalize(
+            {
+                "input": raw["input"],
+                "layers": [raw["layer"]],
+                **({"name": raw["name"]} if "name" in raw else {}),
+            }
+        )
+    if isinstance(raw, str) and isinstance(source, str | Path) and "\n" not in str(source):
+        raw = str(Path(source).parent / raw)  # a spec file next to the template
+    return normalize(read_spec(raw))
+
+
+def _networks(document: Mapping[str, Any], source: Any) -> dict[str, Mapping[str, Any]]:
+    """The template's networks by key: ``""`` for its one ``network`` (or ``input`` with
+    ``layer``), each of ``networks`` by its name."""
+    given = [key for key in ("network", "networks") if key in document]
+    one_layer = "layer" in document or "input" in document
+    if len(given) + one_layer > 1:
+        raise _fail("give one of `network`, `networks`, or `input` with `layer`", given[0])
+    if "networks" in document:
+        raw = document["networks"]
+        if not isinstance(raw, Mapping) or not raw or len(raw) > MAX_NETWORKS:
+            raise _fail(
+                f"`networks` must map 1 to {MAX_NETWORKS} names to network specs", "networks"
+            )
+        specs: dict[str, Mapping[str, Any]] = {}
+        for key, network in raw.items():
+            if not isinstance(key, str) or not key.strip() or len(key) > 80:
+                raise _fail(f"`networks`: {describe(key)} is not a network's name", "networks")
+            specs[key] = _read_network(network, source, f"networks.{key}")
+        return specs
+    if "network" in document:
+        return {"": _read_network(document["network"], source, "network")}
+    if one_layer and "layer" in document and "input" in document:
+        return {
+            "": _read_network(
+                {"input": document["input"], "layer": document["layer"]}, None, "layer"
+            )
+        }
+    return {}
+
+
+def _own_layer(index: int, raw: Any, specs: dict[str, Mapping[str, Any]]) -> Any:
+    """A question with its own ``input`` and ``layer`` (a mapping): its network is added to
+    ``specs`` as ``for question N``, and the question asks about its layer there."""
+    if not isinstance(raw, Mapping) or "input" not in raw:
+        return raw
+    where = f"questions[{index}]"
+    layer = raw.get("layer")
+    if not isinstance(layer, Mapping) or "network" in raw:
+        raise _fail(
+            f"{where}: with `input`, `layer` is the question's own layer (a mapping)", where
+        )
+    key = f"for question {index + 1}"
+    specs[key] = _read_network({"input": raw["input"], "layer": layer}, None, where)
+    (entry,) = specs[key]["layers"]
+    name = entry.get("name") or Network.build(specs[key]).rows[0].name
+    return {**{k: v for k, v in raw.items() if k != "input"}, "layer": name, "network": key}
+
+
 def load_template(source: Any) -> Template:
     """Read and check a question template: a mapping, a .yaml/.yml/.json path or YAML text."""
     document = read_spec(source)
@@ -302,23 +427,20 @@ def load_template(source: Any) -> Template:
     unknown = sorted(str(key) for key in document if key not in TOP_LEVEL)
     if unknown:
         raise _fail(f"unknown key `{unknown[0]}` (valid keys: {', '.join(TOP_LEVEL)})", unknown[0])
-    if "network" in document:
-        if "layer" in document or "input" in document:
-            raise _fail("give either `network` or `input` with `layer`, not both", "network")
-        raw_network = document["network"]
-        if (
-            isinstance(raw_network, str)
-            and isinstance(source, str | Path)
-            and "\n" not in str(source)
-        ):  # a spec file next to the template
-            raw_network = str(Path(source).parent / raw_network)
-        spec = normalize(read_spec(raw_network))
-    elif "layer" in document and "input" in document:
-        spec = normalize({"input": document["input"], "layers": [document["layer"]]})
-    else:
+    specs = _networks(document, source)
+    raw_questions = document.get("questions")
+    if not isinstance(raw_questions, list) or not raw_questions:
+        raise _fail("`questions` must be a non-empty list", "questions")
+    raw_questions = [_own_layer(i, raw, specs) for i, raw in enumerate(raw_questions)]
+    if not specs:
         raise _fail(
-            "needs `network` (a spec), or `input` and `layer` (a one-layer question)", "network"
+            "needs `network` (a spec), `networks` (several), or `input` and `layer` (a one-layer "
+            "question)",
+            "network",
         )
+    if len(specs) > MAX_NETWORKS:
+        raise _fail(f"more than {MAX_NETWORKS} networks", "networks")
+    spec = next(iter(specs.values()))
     title = document.get("title", spec.get("name") or "Exam")
     instructions = document.get("instructions", "")
     assumptions = document.get("assumptions", [])
@@ -338,21 +460,20 @@ def load_template(source: Any) -> Template:
                 "variables",
             )
     variables = tuple(_variable(name, raw) for name, raw in sorted(raw_variables.items()))
-    net = Network.build(spec)
+    nets = {key: Network.build(one) for key, one in specs.items()}
     names = {variable.name for variable in variables}
-    symbols = set(net.symbols)
+    symbols = set().union(*(net.symbols for net in nets.values()))
+    several = "any network" if len(nets) > 1 else "the network"
     if symbols - names:
         missing = ", ".join(sorted(symbols - names))
-        raise _fail(
-            f"the network uses {missing} but `variables` gives no values for it", "variables"
-        )
+        raise _fail(f"{several} uses {missing} but `variables` gives no values for it", "variables")
     if names - symbols:
         unused = ", ".join(sorted(names - symbols))
-        raise _fail(f"variable {unused} does not appear in the network", "variables")
-    raw_questions = document.get("questions")
-    if not isinstance(raw_questions, list) or not raw_questions:
-        raise _fail("`questions` must be a non-empty list", "questions")
-    questions = tuple(_question(i, raw, net, names) for i, raw in enumerate(raw_questions))
+        raise _fail(f"variable {unused} does not appear in {several}", "variables")
+    questions = tuple(_question(i, raw, nets, names) for i, raw in enumerate(raw_questions))
+    for key in nets:
+        if key and not any(question.network == key for question in questions):
+            raise _fail(f"network {key} is given but no question asks about it", "networks")
     raw_constraints = document.get("constraints") or []
     if isinstance(raw_constraints, str):
         raw_constraints = [raw_constraints]
@@ -361,6 +482,16 @@ def load_template(source: Any) -> Template:
             f"`constraints` must be a list of at most {MAX_CONSTRAINTS} relations", "constraints"
         )
     constraints = tuple(_constraint(i, raw, names) for i, raw in enumerate(raw_constraints))
+    net = next(iter(nets.values()))
     return Template(
-        title, instructions, tuple(assumptions), spec, variables, questions, net, constraints
+        title,
+        instructions,
+        tuple(assumptions),
+        spec,
+        variables,
+        questions,
+        net,
+        constraints,
+        specs if len(specs) > 1 else {},
+        nets if len(nets) > 1 else {},
     )

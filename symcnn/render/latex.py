@@ -32,7 +32,6 @@ from ..derive import (
     Sym,
     Value,
 )
-from ..network import Network
 from ._latex_text import ROW_WIDTH, NoteRow, escape_latex, latex_expr, latex_number, visible_width
 from .document import (
     Document,
@@ -48,12 +47,30 @@ from .document import (
     Table,
     Text,
 )
-from .table import SummaryRow, SummaryTable, summary_table
+from .latex_tables import (
+    KEEP_LINES,
+    KEEP_SUPPORT,
+    LONG_ROWS,
+    LONG_SUPPORT,
+    SUPPORT,
+    TALL_SUPPORT,
+    is_long,
+    is_tall,
+    latex_long_summary,
+    latex_network_math,
+    latex_shape,
+    latex_summary,
+    latex_table,
+)
 
 __all__ = [
+    "LONG_PREAMBLE",
+    "LONG_SUPPORT",
     "PACKAGES",
     "PREAMBLE",
+    "SUPPORT",
     "escape_latex",
+    "latex_block_paged",
     "latex_document",
     "latex_expr",
     "latex_lines",
@@ -310,142 +327,6 @@ def latex_lines(lines: Iterable[Line], style: Style = DEFAULT, *, display: bool 
     return f"\\begin{{align*}}\n{body}\n\\end{{align*}}\n"
 
 
-# ------------------------------------------------------------------------------ tables
-
-
-def _shape(shape: Iterable[sympy.Expr], grouping: bool = True) -> str:
-    """A shape in math mode, never digit-grouped: ``(1024, 2048, 3)`` is a list, not a count."""
-    return "$(" + ", ".join(latex_number(size, False) for size in shape) + ")$"
-
-
-def _name(row: SummaryRow) -> str:
-    """A layer by its name (the working's headings give the type); a block with its type."""
-    return row.label if row.kind == "block" else row.name
-
-
-def _notes(row: SummaryRow, grouping: bool) -> list[str]:
-    r"""The row's notes in text mode: ``$\times L$``, ``shares conv3``, ``$\leftarrow$ a, b``."""
-    notes = []
-    if row.repeat is not None:
-        notes.append(rf"$\times {latex_number(row.repeat, grouping)}$")
-    if row.shares is not None:
-        notes.append(f"shares {escape_latex(row.shares)}")
-    if len(row.inputs) > 1:
-        notes.append(r"$\leftarrow$ " + escape_latex(", ".join(row.inputs)))
-    return notes
-
-
-def _cells(row: SummaryRow, buffers: bool, grouping: bool) -> list[str]:
-    label = "".join(
-        [
-            r"\quad " * row.depth,
-            escape_latex(_name(row)),
-            *(rf"\enspace {note}" for note in _notes(row, grouping)),
-        ]
-    )
-    size = "" if row.activation_size is None else f"${latex_number(row.activation_size, grouping)}$"
-    cells = [
-        label,
-        _shape(row.output_shape, grouping),
-        size,
-        f"${latex_number(row.params, grouping)}$",
-    ]
-    if buffers:
-        cells.append(f"${latex_number(row.buffers, grouping)}$")
-    return cells
-
-
-def latex_summary(table: SummaryTable, style: Style = DEFAULT) -> str:
-    r"""A :class:`~symcnn.render.table.SummaryTable` as a booktabs ``tabular``: a block's heading
-    row carries its subtotal, its layers are indented a ``\quad`` per level."""
-    buffers = table.has_buffers
-    costs = table.counter is not None
-    columns = "llrr" + ("r" if buffers else "") + ("rr" if costs else "")
-    header = r"Layer & Activation shape & Activation size & \# parameters"
-    if buffers:
-        header += r" & \# buffers"
-    if costs:
-        header += r" & MACs & FLOPs"
-
-    def cells(row: SummaryRow) -> str:
-        found = _cells(row, buffers, style.grouping)
-        if costs:
-            found += [
-                "" if value is None else f"${latex_number(value, style.grouping)}$"
-                for value in (row.macs, row.flops)
-            ]
-        return " & ".join(found) + r" \\"
-
-    lines = [rf"\begin{{tabular}}{{{columns}}}", r"\toprule", header + r" \\", r"\midrule"]
-    lines += [cells(row) for row in table.rows]
-    lines.append(r"\midrule")
-    lines.append(cells(table.total))
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    if table.counted:
-        lines.append(r"\par\smallskip " + escape_latex(table.counted))
-    for label, value in table.footer:  # Keras's footer (convention: keras)
-        lines.append(rf"\par {label}: ${latex_number(value, style.grouping)}$")
-    return "\n".join(lines) + "\n"
-
-
-def latex_table(
-    net: Network, depth: int | None = None, style: Style = DEFAULT, counter: str | None = None
-) -> str:
-    r"""The seeds' table as a booktabs ``tabular`` (needs ``\usepackage{booktabs}``); blocks
-    nested deeper than ``depth`` are folded into their heading rows; ``counter`` adds MACs and
-    FLOPs columns."""
-    return latex_summary(summary_table(net, depth, counter), style)
-
-
-def _math_notes(row: SummaryRow, grouping: bool) -> list[str]:
-    notes = []
-    if row.repeat is not None:
-        notes.append(rf"\times {latex_number(row.repeat, grouping)}")
-    if row.shares is not None:
-        notes.append(rf"\text{{shares {escape_latex(row.shares)}}}")
-    if len(row.inputs) > 1:
-        notes.append(rf"\leftarrow \text{{{escape_latex(', '.join(row.inputs))}}}")
-    return notes
-
-
-def _math_cells(row: SummaryRow, buffers: bool, grouping: bool) -> list[str]:
-    label = "".join(
-        [
-            r"\quad " * row.depth,
-            rf"\text{{{escape_latex(_name(row))}}}",
-            *(rf"\enspace {note}" for note in _math_notes(row, grouping)),
-        ]
-    )
-    shape = "(" + ", ".join(latex_number(size, grouping) for size in row.output_shape) + ")"
-    size = "" if row.activation_size is None else latex_number(row.activation_size, grouping)
-    cells = [label, shape, size, latex_number(row.params, grouping)]
-    if buffers:
-        cells.append(latex_number(row.buffers, grouping))
-    return cells
-
-
-def _math_row(cells: Sequence[str]) -> str:
-    # an empty cell is written ``& &``, as MathJax users write it
-    return " &".join(f" {cell}" if cell else "" for cell in cells)[1:]
-
-
-def latex_network_math(net: Network, style: Style = DEFAULT, depth: int | None = None) -> str:
-    """The seeds' table as a math-mode ``array`` (what Jupyter's MathJax can show)."""
-    table = summary_table(net, depth)
-    buffers = table.has_buffers
-    header = [r"\text{Layer}", r"\text{Activation shape}", r"\text{Activation size}"]
-    header.append(r"\text{\# parameters}")
-    if buffers:
-        header.append(r"\text{\# buffers}")
-    rows = [_math_row(header)]
-    rows += [_math_row(_math_cells(row, buffers, style.grouping)) for row in table.rows]
-    rows.append(_math_row(_math_cells(table.total, buffers, style.grouping)))
-    body = " \\\\\n".join(rows[:1]) + r" \\ \hline" + "\n" + " \\\\\n".join(rows[1:-1])
-    body += r" \\ \hline" + "\n" + rows[-1]
-    columns = "llrr" + ("r" if buffers else "")
-    return f"$$\\begin{{array}}{{{columns}}}\n{body}\n\\end{{array}}$$"
-
-
 # ------------------------------------------------------------------------------ documents
 
 #: what a fragment needs from the including document's preamble
@@ -460,28 +341,6 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.6em}
 """
-
-# a wide table (symbolic sizes) is scaled down to the line width; a narrow one is left alone
-SUPPORT = r"""\ifdefined\symcnnbox\else\newsavebox{\symcnnbox}\fi
-\providecommand{\symcnnfit}[1]{\sbox{\symcnnbox}{#1}%
-\ifdim\wd\symcnnbox>\linewidth\resizebox{\linewidth}{!}{\usebox{\symcnnbox}}%
-\else\usebox{\symcnnbox}\fi}
-"""
-
-# a graph network's table can be taller than a page: it is scaled to fit the width and the height
-TALL_SUPPORT = r"""\providecommand{\symcnnfitpage}[1]{\sbox{\symcnnbox}{#1}%
-\ifdim\wd\symcnnbox>\linewidth
-\sbox{\symcnnbox}{\resizebox{\linewidth}{!}{\usebox{\symcnnbox}}}\fi
-\ifdim\dimexpr\ht\symcnnbox+\dp\symcnnbox\relax>0.85\textheight
-\sbox{\symcnnbox}{\resizebox*{!}{0.85\textheight}{\usebox{\symcnnbox}}}\fi
-\usebox{\symcnnbox}}
-"""
-
-
-def _tall(table: SummaryTable) -> bool:
-    """A table with block headings: a graph network's, long enough to need both scalings."""
-    return any(row.kind == "block" for row in table.rows)
-
 
 _HEADINGS = {
     1: "section*",
@@ -510,7 +369,7 @@ def _(piece: Math, style: Style = DEFAULT) -> str:
 
 @latex_inline.register
 def _(piece: Shape, style: Style = DEFAULT) -> str:
-    return _shape(piece.sizes, style.grouping)
+    return latex_shape(piece.sizes, style.grouping)
 
 
 def _run(pieces: Iterable[object], style: Style) -> str:
@@ -553,9 +412,40 @@ def _(block: Table, style: Style = DEFAULT) -> str:
     )
 
 
+def latex_long_table(block: Table, style: Style = DEFAULT) -> str:
+    """A :class:`Table` longer than a page as a booktabs ``longtable`` (needs
+    ``\\usepackage{longtable}`` and :data:`LONG_SUPPORT`), its header repeated on each page."""
+    header = " & ".join(escape_latex(cell) for cell in block.header) + " \\\\\n"
+    rows = "".join(" & ".join(_run(cell, style) for cell in row) + " \\\\\n" for row in block.rows)
+    count = len(block.header)
+    return (
+        f"{{\\symcnnlongfont\n\\begin{{longtable}}{{{block.align}}}\n\\toprule\n{header}"
+        f"\\midrule\n\\endfirsthead\n\\multicolumn{{{count}}}{{l}}{{\\emph{{(continued)}}}} \\\\\n"
+        f"\\toprule\n{header}\\midrule\n\\endhead\n\\bottomrule\n\\endlastfoot\n"
+        f"{rows}\\end{{longtable}}}}\n"
+    )
+
+
+def is_long_block(block: object) -> bool:
+    """A table (a summary or a plain one) longer than a page."""
+    if isinstance(block, NetworkTable):
+        return is_long(block.table)
+    return isinstance(block, Table) and len(block.rows) > LONG_ROWS
+
+
+def latex_block_paged(block: object, style: Style = DEFAULT) -> str:
+    """:func:`latex_block`, but a table longer than a page breaks across pages (a complete
+    document's, which loads longtable)."""
+    if isinstance(block, NetworkTable) and is_long(block.table):
+        return latex_long_summary(block.table, style)
+    if isinstance(block, Table) and is_long_block(block):
+        return latex_long_table(block, style)
+    return latex_block(block, style)
+
+
 @latex_block.register
 def _(block: NetworkTable, style: Style = DEFAULT) -> str:
-    fit = "symcnnfitpage" if _tall(block.table) else "symcnnfit"
+    fit = "symcnnfitpage" if is_tall(block.table) else "symcnnfit"
     table = latex_summary(block.table, style)
     return f"\\begin{{center}}\\{fit}{{%\n{table}}}\n\\end{{center}}\n"
 
@@ -570,16 +460,53 @@ def _(block: PageBreak, style: Style = DEFAULT) -> str:
     return "\\clearpage\n"
 
 
+#: what a document with a long table adds to the preamble: longtable, and room for a big
+#: network's names (``layer3.0.downsample.1`` does not hyphenate) to stretch a line rather than
+#: overflow it
+LONG_PREAMBLE = "\\usepackage{longtable}\n\\setlength{\\emergencystretch}{3em}\n"
+
+
+def _kept(blocks: Sequence[object], style: Style) -> int:
+    """The lines to keep on one page from the first of ``blocks``: a layer's heading, its
+    shapes and its working (0: not a layer's working, or longer than a page)."""
+    if len(blocks) < 3 or not isinstance(blocks[0], Heading) or blocks[0].level < 3:
+        return 0
+    if not isinstance(blocks[1], Paragraph) or not isinstance(blocks[2], Lines):
+        return 0
+    # a working's row (floors, fractions) is about two text lines high, with the display's skips
+    lines = 4 + 2 * sum(len(latex_rows(line, style)) for line in blocks[2].lines)
+    return lines if lines <= KEEP_LINES else 0
+
+
 def latex_document(document: Document, style: Style = DEFAULT, *, fragment: bool = False) -> str:
     """A complete, compilable LaTeX document (``fragment``: only the body, to ``\\input``).
 
-    The fragment needs the packages :data:`PACKAGES` in the including document's preamble.
+    A table longer than a page is a ``longtable`` that breaks across pages in a complete
+    document; a fragment, which needs only the packages :data:`PACKAGES` in the including
+    document's preamble, scales it to fit instead.
     """
-    tall = any(isinstance(block, NetworkTable) and _tall(block.table) for block in document.blocks)
-    support = SUPPORT + TALL_SUPPORT if tall else SUPPORT
+    long = not fragment and any(is_long_block(block) for block in document.blocks)
+    tall = any(
+        isinstance(block, NetworkTable)
+        and is_tall(block.table)
+        and not (long and is_long(block.table))
+        for block in document.blocks
+    )
+    blocks = document.blocks
+    keeps = [_kept(blocks[i:], style) for i in range(len(blocks))]
+    for i in range(len(blocks) - 2, -1, -1):  # a heading right above a kept working goes with it
+        if isinstance(blocks[i], Heading) and keeps[i + 1] and not keeps[i]:
+            keeps[i], keeps[i + 1] = keeps[i + 1] + 3, 0
+    support = SUPPORT + (TALL_SUPPORT if tall else "") + (LONG_SUPPORT if long else "")
+    support += KEEP_SUPPORT if any(keeps) else ""
     body = f"{support}\n\\section*{{{escape_latex(document.title)}}}\n\n"
-    body += "\n".join(latex_block(block, style) for block in document.blocks)
+    body += "\n".join(
+        (f"\\symcnnkeep{{{keep}}}\n" if keep else "")
+        + (latex_block_paged(block, style) if long else latex_block(block, style))
+        for block, keep in zip(blocks, keeps, strict=True)
+    )
     if fragment:
         return body
     header = "% Generated by symcnn; regenerate rather than edit.\n"
-    return f"{header}{PREAMBLE}\n\\begin{{document}}\n\n{body}\n\\end{{document}}\n"
+    preamble = PREAMBLE + (LONG_PREAMBLE if long else "")
+    return f"{header}{preamble}\n\\begin{{document}}\n\n{body}\n\\end{{document}}\n"
