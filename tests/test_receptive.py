@@ -2,9 +2,10 @@
 
 The truth is measured, not computed: the network is exported to PyTorch (``to_torch``), its layers
 are kept as PyTorch's own operators with the same kernel, stride, padding and dilation, but made
-to read every position they are given with a positive weight (a convolution of ones over the sum
-of its channels, batch norm and the clamping activations (ReLU6) as the identity, max pooling as a smooth maximum over torch's own
-``unfold`` windows, since a max's gradient reaches only the largest input). The gradient of one
+to read every position they are given with a positive weight: a convolution of ones over the sum
+of its channels; batch norm and the clamping activations (ReLU6) as the identity; max pooling as
+a smooth maximum over torch's own ``unfold`` windows, since a max's gradient reaches only the
+largest input. The gradient of one
 output position with respect to a positive input is then nonzero exactly on the positions that
 position reads; its extent along each axis is the field's size, and its first position the
 field's start. The output position is chosen so that its field lies inside the input (the
@@ -33,7 +34,7 @@ from symcnn.receptive import Field, fields
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-class _Stop(Exception):
+class _StopError(Exception):
     """Raised by a hook once the row the test reads has its output."""
 
 
@@ -98,7 +99,9 @@ def reading(module: nn.Module) -> nn.Module:
     return module.eval()
 
 
-def measured(net: symcnn.Network, row_name: str, position: tuple[int, ...]) -> list[tuple[int, int]]:
+def measured(
+    net: symcnn.Network, row_name: str, position: tuple[int, ...]
+) -> list[tuple[int, int]]:
     """The (start, size) along each spatial axis of the input positions that ``position`` of row
     ``row_name``'s output reads, from the gradient of the exported network's reading copy."""
     module = reading(to_torch(net)).double()
@@ -106,7 +109,7 @@ def measured(net: symcnn.Network, row_name: str, position: tuple[int, ...]) -> l
 
     def hook(_module: Any, _inputs: Any, output: torch.Tensor) -> None:
         captured["output"] = output
-        raise _Stop
+        raise _StopError
 
     dict(module.named_modules())[row_name].register_forward_hook(hook)
     channels, *spatial = (int(size) for size in net.input_shape)  # CHW
@@ -114,7 +117,7 @@ def measured(net: symcnn.Network, row_name: str, position: tuple[int, ...]) -> l
     x = (torch.rand(1, channels, *spatial, dtype=torch.float64) + 0.5).requires_grad_()
     try:
         module(x)
-    except _Stop:
+    except _StopError:
         pass
     output = captured["output"]
     (gradient,) = torch.autograd.grad(output[(0, slice(None), *position)].sum(), x)
@@ -195,16 +198,13 @@ def _sized(layers: list[dict[str, Any]]) -> symcnn.Network:
     symbolic = load({"input": [1, "N", "M"], "layout": "CHW", "layers": layers})
     field = fields(symbolic.rows, symbolic.inputs, "CHW")[symbolic.rows[-1].name]
     assert isinstance(field, Field)
-    sizes = [int(r) + 2 * int(j) + 2 * abs(int(u)) + 4 for r, j, u in zip(*_parts(field))]
+    parts = zip(field.size, field.jump, field.start, strict=True)
+    sizes = [int(r) + 2 * int(j) + 2 * abs(int(u)) + 4 for r, j, u in parts]
     try:
         return load({"input": [1, *sizes], "layout": "CHW", "layers": layers})
     except SpecError:
         assume(False)
         raise
-
-
-def _parts(field: Field) -> tuple[tuple[Any, ...], ...]:
-    return field.size, field.jump, field.start
 
 
 @settings(max_examples=60, deadline=None)
