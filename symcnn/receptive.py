@@ -28,16 +28,18 @@ whose field depends on the number of repetitions. Asking for those raises a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import sympy
 
+from .formula import Derivation, Fact, Group, Line, Node, Quantity, Sym, Value, plus, times
 from .layers import Row, Tensor
 from .layers._window import POINTWISE, UNION, WHOLE, Reach, Refused, Window
 from .layers.base import Expr
+from .symbols import J_in, R_in, axis_symbols
 
-__all__ = ["Field", "attach", "fields", "step"]
+__all__ = ["MISTAKES", "Field", "attach", "fields", "mistakes", "step", "working"]
 
 ONE = sympy.Integer(1)
 ZERO = sympy.Integer(0)
@@ -144,9 +146,13 @@ def _through(reach: Reach, states: Sequence[State], sizes: Mapping[str, tuple[Ex
 
 
 def fields(
-    rows: Sequence[Row], inputs: Mapping[str, tuple[Expr, ...]], layout: str
+    rows: Sequence[Row],
+    inputs: Mapping[str, tuple[Expr, ...]],
+    layout: str,
+    adjust: Callable[[Window], Window] | None = None,
 ) -> dict[str, State]:
-    """Every input's and row's state by name, in the rows' order (each reads earlier ones)."""
+    """Every input's and row's state by name, in the rows' order (each reads earlier ones);
+    ``adjust`` changes each window first (what a mistaken recurrence does, :data:`MISTAKES`)."""
     sizes = {name: Tensor(shape, layout).spatial for name, shape in inputs.items()}
     states: dict[str, State] = {}
     for name, spatial in sizes.items():
@@ -167,7 +173,10 @@ def fields(
         if reason is not None:
             states[row.name] = reason  # what the row reads has no field, so neither has it
             continue
-        state = _through(row.layer.reach(row, layout), read, sizes)
+        reach = row.layer.reach(row, layout)
+        if adjust is not None and isinstance(reach, Window):
+            reach = adjust(reach)
+        state = _through(reach, read, sizes)
         if isinstance(state, Refused):  # said once, where it happens, for the rows after it too
             state = Refused(f"{row.name} ({row.type}) {state.reason}")
         states[row.name] = state
@@ -190,3 +199,97 @@ def attach(
         extra = {**row.extra, "receptive_field": value}
         attached.append(dataclasses.replace(row, extra=extra))
     return tuple(attached)
+
+
+# ------------------------------------------------------------------------- working and mistakes
+
+#: what a line of the working computes
+RECEPTIVE = Quantity("receptive_field", "receptive field", r"\text{receptive field}")
+
+
+def _path(rows: Sequence[Row], name: str) -> list[Row]:
+    """The rows ``name`` reads, directly or not, and itself, in order."""
+    by_name = {row.name: row for row in rows}
+    wanted, stack = set(), [name]
+    while stack:
+        current = stack.pop()
+        if current in by_name and current not in wanted:
+            wanted.add(current)
+            stack.extend(by_name[current].inputs)
+    return [row for row in rows if row.name in wanted]
+
+
+def _recurrence(dilated: bool, r: Node, j: Node, k: Node, q: Node) -> Node:
+    """``R_in + (m − 1)·J_in``, or ``R_in + r·(m − 1)·J_in`` with a dilation."""
+    window = Group(plus(k, ("-", 1)))
+    return plus(r, times(q, window, j) if dilated else times(window, j))
+
+
+def working(
+    rows: Sequence[Row], inputs: Mapping[str, tuple[Expr, ...]], layout: str, name: str, axis: int
+) -> list[Line]:
+    """The recurrence along spatial axis ``axis`` for row ``name``, one line per layer that
+    changes the field: ``R = R_in + (m − 1)·J_in`` (with the dilation, ``r·(m − 1)``), the
+    jump after it in the note; a merge's union and the whole input stated with their reason."""
+    states = fields(rows, inputs, layout)
+    lines: list[Line] = [Fact(RECEPTIVE, ONE, "the input: each position reads itself; jump 1")]
+    for row in _path(rows, name):
+        state = states[row.name]
+        if not isinstance(state, Field):
+            raise ValueError(f"{row.name} has no receptive field")  # callers ask only for one
+        reach = row.layer.reach(row, layout)
+        before = next((states[n] for n in row.inputs if isinstance(states.get(n), Field)), None)
+        if isinstance(reach, Window) and isinstance(before, Field) and not before.whole:
+            r, j = before.size[axis], before.jump[axis]
+            k, s, q = reach.kernel[axis], reach.stride[axis], reach.dilation[axis]
+            if (k - 1) * q == 0 and s == 1:
+                continue  # a 1-wide window of stride 1 (a 1×1 convolution, padding): no change
+            a = axis_symbols(len(reach.kernel))[axis]
+            dilated = q != 1
+            general = _recurrence(dilated, Sym(R_in), Sym(J_in), Sym(a.kernel), Sym(a.dilation))
+            put = _recurrence(dilated, Value(r), Value(j), Value(k), Value(q))
+            note = f"{row.name}; jump J = {j}·{s} = {state.jump[axis]}"
+            lines.append(Derivation(RECEPTIVE, general, put, state.size[axis], note))
+        elif reach is UNION and len(row.inputs) > 1:
+            parts = [states[n] for n in row.inputs]
+            shown = ", ".join(str(p.size[axis]) for p in parts if isinstance(p, Field))
+            reason = f"{row.name}: the smallest window holding its inputs' fields ({shown})"
+            lines.append(Fact(RECEPTIVE, state.size[axis], reason))
+        elif state.whole and isinstance(before, Field) and not before.whole:
+            reason = f"{row.name} reads every position: the whole input"
+            lines.append(Fact(RECEPTIVE, state.size[axis], reason))
+    return lines
+
+
+def _ignoring_strides(window: Window) -> Window:
+    return dataclasses.replace(window, stride=(ONE,) * len(window.stride))
+
+
+def _ignoring_dilation(window: Window) -> Window:
+    return dataclasses.replace(window, dilation=(ONE,) * len(window.dilation))
+
+
+def _own_stride(window: Window) -> Window:
+    # r + (k − 1)·q·J_out: the step uses the jump after the layer, not before it
+    kernel = tuple((k - 1) * s + 1 for k, s in zip(window.kernel, window.stride, strict=True))
+    return dataclasses.replace(window, kernel=kernel)
+
+
+#: the slips a receptive-field recurrence is known for, each as the change it makes to a window
+MISTAKES: dict[str, Callable[[Window], Window]] = {
+    "ignoring the strides (adding m − 1 at every layer)": _ignoring_strides,
+    "ignoring the dilation": _ignoring_dilation,
+    "multiplying by the jump after the layer instead of before it": _own_stride,
+}
+
+
+def mistakes(
+    rows: Sequence[Row], inputs: Mapping[str, tuple[Expr, ...]], layout: str, name: str, axis: int
+) -> list[tuple[str, Expr]]:
+    """What each of :data:`MISTAKES` gives for row ``name`` along ``axis``."""
+    found = []
+    for description, adjust in MISTAKES.items():
+        state = fields(rows, inputs, layout, adjust).get(name)
+        if isinstance(state, Field):
+            found.append((description, state.size[axis]))
+    return found

@@ -42,6 +42,7 @@ ASKS = (
     "macs",
     "param_bytes",
     "solve",
+    "receptive_field",
 )
 QUESTION_KEYS = ("ask", "layer", "find", "given", "choices", "points", "tolerance", "type")
 #: what an inverse question may state to find its unknown from (a layer's, or the network's total)
