@@ -103,7 +103,7 @@ def register(subparsers: Any) -> None:
         "--receptive-field",
         action="store_true",
         help="add each layer's receptive field: the side of the input region one output "
-        "position reads, per spatial axis (Distill's recurrence; see docs/receptive-field.md)",
+        "position reads, per spatial axis (Distill's recurrence; see docs/quantities.md)",
     )
     parser.add_argument(
         "--form",
