@@ -35,8 +35,7 @@ import sympy
 
 from .formula import Derivation, Fact, Group, Line, Node, Quantity, Sym, Value, plus, times
 from .layers import Row, Tensor
-from .layers._window import POINTWISE, UNION, WHOLE, Reach, Refused, Window
-from .layers.base import Expr
+from .layers.base import POINTWISE, UNION, WHOLE, Expr, Reach, Refused, Window
 from .symbols import J_in, R_in, axis_symbols
 
 __all__ = ["MISTAKES", "Field", "attach", "fields", "mistakes", "step", "working"]

@@ -34,7 +34,7 @@ from ._arguments import (  # noqa: F401
     keras_padding,
 )
 from ._defaults import argument_pieces, at_default, textbook_lines, untemplated_lines, with_values
-from ._window import Reach, Refused
+from ._window import POINTWISE, UNION, WHOLE, Reach, Refused, Window  # noqa: F401
 
 __all__ = [
     "CONVENTIONS",

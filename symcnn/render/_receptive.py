@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..layers._window import Refused
-from ..layers.base import Expr
+from ..layers.base import Expr, Refused
 from ..network import Network
 from ..receptive import Field, fields
 from ._strings import sstr

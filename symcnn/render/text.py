@@ -12,8 +12,12 @@ from ..costs import lookup as lookup_counter
 from ..costs._memory import MEANINGS as MEMORY_MEANINGS
 from ..layers import Row
 from ..network import Network
-from . import _receptive
 from ._escape import escape_markdown, printable
+from ._receptive import HEADER as RECEPTIVE_HEADER
+from ._receptive import cells as receptive_cells
+from ._receptive import data as receptive_data
+from ._receptive import reasons as receptive_reasons
+from ._receptive import text as receptive_text
 from ._strings import sstr
 from .table import SummaryRow, SummaryTable, summary_table
 
@@ -64,7 +68,7 @@ def _cells(
     if costs:
         cells += ["" if value is None else format_expr(value) for value in (row.macs, row.flops)]
     if receptive:
-        cells.append(_receptive.text(row.receptive))
+        cells.append(receptive_text(row.receptive))
     return cells
 
 
@@ -75,7 +79,7 @@ def _table_rows(table: SummaryTable) -> tuple[list[str], list[list[str]], list[s
         headers += ["MACs", "FLOPs"]
     receptive = table.receptive
     if receptive:
-        headers.append(_receptive.HEADER)
+        headers.append(RECEPTIVE_HEADER)
     rows = [_cells(row, table.has_buffers, costs, receptive) for row in table.rows]
     return headers, rows, _cells(table.total, table.has_buffers, costs, receptive)
 
@@ -84,7 +88,7 @@ def _receptive_lines(table: SummaryTable) -> list[str]:
     """Why each dash of the receptive-field column has no field, once each."""
     if not table.receptive:
         return []
-    return _receptive.reasons([row.receptive for row in (*table.rows, table.total)])
+    return receptive_reasons([row.receptive for row in (*table.rows, table.total)])
 
 
 #: the words of each memory figure (:func:`symcnn.costs._memory.memory`) in a summary
@@ -275,7 +279,7 @@ def summary_data(
     the network's ``macs`` and ``flops`` as that counter counts them; with ``memory`` (a
     :func:`~symcnn.costs._memory.memory_report`), its figures as the object ``memory``."""
     costs = None if counter is None else net.row_costs(counter)
-    fields = _receptive.cells(net) if receptive else {}
+    fields = receptive_cells(net) if receptive else {}
 
     def shape(values: Iterable[sympy.Expr]) -> list[str]:
         return [sstr(value) for value in values]
@@ -297,7 +301,7 @@ def summary_data(
         if row.multiplicity != 1:
             data["multiplicity"] = sstr(row.multiplicity)
         if receptive:
-            data.update(_receptive.data(fields[row.name]))
+            data.update(receptive_data(fields[row.name]))
         return data
 
     data: dict[str, object] = {
@@ -344,7 +348,7 @@ def summary_data(
             key: value if isinstance(value, str) else sstr(value) for key, value in memory.items()
         }
     if receptive:
-        data.update(_receptive.data(fields[net.output]))
+        data.update(receptive_data(fields[net.output]))
     return data
 
 
