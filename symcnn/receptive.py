@@ -202,8 +202,8 @@ def attach(
 
 # ------------------------------------------------------------------------- working and mistakes
 
-#: what a line of the working computes
-RECEPTIVE = Quantity("receptive_field", "receptive field", r"\text{receptive field}")
+#: what a line of the working computes: R, the field after a layer (R_in before it)
+RECEPTIVE = Quantity("receptive_field", "R", "R")
 
 
 def _path(rows: Sequence[Row], name: str) -> list[Row]:
@@ -231,7 +231,7 @@ def working(
     changes the field: ``R = R_in + (m − 1)·J_in`` (with the dilation, ``r·(m − 1)``), the
     jump after it in the note; a merge's union and the whole input stated with their reason."""
     states = fields(rows, inputs, layout)
-    lines: list[Line] = [Fact(RECEPTIVE, ONE, "the input: each position reads itself; jump 1")]
+    lines: list[Line] = [Fact(RECEPTIVE, ONE, "the input: each position reads itself; J = 1")]
     for row in _path(rows, name):
         state = states[row.name]
         if not isinstance(state, Field):
@@ -247,7 +247,7 @@ def working(
             dilated = q != 1
             general = _recurrence(dilated, Sym(R_in), Sym(J_in), Sym(a.kernel), Sym(a.dilation))
             put = _recurrence(dilated, Value(r), Value(j), Value(k), Value(q))
-            note = f"{row.name}; jump J = {j}·{s} = {state.jump[axis]}"
+            note = f"{row.name}; J = {j}·{s} = {state.jump[axis]}"
             lines.append(Derivation(RECEPTIVE, general, put, state.size[axis], note))
         elif reach is UNION and len(row.inputs) > 1:
             parts = [states[n] for n in row.inputs]
