@@ -285,10 +285,13 @@ MISTAKES: dict[str, Callable[[Window], Window]] = {
 def mistakes(
     rows: Sequence[Row], inputs: Mapping[str, tuple[Expr, ...]], layout: str, name: str, axis: int
 ) -> list[tuple[str, Expr]]:
-    """What each of :data:`MISTAKES` gives for row ``name`` along ``axis``."""
+    """What each of :data:`MISTAKES` gives for row ``name`` along ``axis``, where it changes the
+    answer (ignoring a dilation of 1 is no slip)."""
+    right = fields(rows, inputs, layout).get(name)
     found = []
     for description, adjust in MISTAKES.items():
         state = fields(rows, inputs, layout, adjust).get(name)
-        if isinstance(state, Field):
-            found.append((description, state.size[axis]))
+        if isinstance(state, Field) and isinstance(right, Field):
+            if state.size[axis] != right.size[axis]:
+                found.append((description, state.size[axis]))
     return found
