@@ -114,11 +114,21 @@ def union(states: Sequence[State]) -> State:
             return Refused(f"merges fields whose jumps differ ({shown}): not aligned")
     size, start = [], []
     for axis in range(len(first.size)):
-        begin = sympy.Min(*(f.start[axis] for f in group))
-        end = sympy.Max(*(f.start[axis] + f.size[axis] for f in group))
+        begin = _extreme([f.start[axis] for f in group], min, sympy.Min)
+        end = _extreme([f.start[axis] + f.size[axis] for f in group], max, sympy.Max)
         start.append(begin)
         size.append(end - begin)
     return Field(tuple(size), first.jump, tuple(start), first.source)
+
+
+def _extreme(values: list[Expr], numbers: Callable[..., int], symbolic: type) -> Expr:
+    """The least or greatest of ``values``: on integers by Python's ``min``/``max`` (SymPy's
+    ``Min``/``Max`` sort their arguments, a thousand times slower), else SymPy's."""
+    if all(value == values[0] for value in values):
+        return values[0]
+    if all(value.is_Integer for value in values):
+        return sympy.Integer(numbers(int(value) for value in values))
+    return symbolic(*values)  # type: ignore[no-any-return]
 
 
 def _same(a: Expr, b: Expr) -> bool:
