@@ -24,6 +24,7 @@ from .graph import Group, compose
 from .layers import Check, Row
 from .layers.base import Expr
 from .quantities import QUANTITIES, lookup
+from .receptive import attach as with_receptive_fields
 from .spec import normalize, read_spec
 from .symbols import user_symbol
 
@@ -35,7 +36,8 @@ __all__ = ["Network"]
 #: what :meth:`Network.evaluate` computes unless told otherwise: every network total the quantity
 #: registry declares
 EVALUATED = tuple(
-    name for name, q in QUANTITIES.items() if q.aggregate != "none" and not q.cost
+    name for name, q in QUANTITIES.items()
+    if q.aggregate != "none" and not q.cost and not q.on_request
 )
 
 
@@ -200,7 +202,7 @@ class Network:
             name=spec.get("name"),
             layout=spec["layout"],
             input_shape=next(iter(built.inputs.values())),
-            rows=tuple(built.rows),
+            rows=with_receptive_fields(built.rows, built.inputs, spec["layout"]),
             conditions=tuple(_distinct(built.pending)),
             symbols=symbols,
             given=dict(given),

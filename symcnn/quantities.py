@@ -10,7 +10,7 @@ rows as ``aggregate`` says (:func:`symcnn.references.value_of`).
 >>> lookup("params").meaning
 'learnable parameters'
 >>> [name for name, q in QUANTITIES.items() if q.shape]
-['output_shape', 'input_shape']
+['output_shape', 'input_shape', 'receptive_field']
 >>> lookup("parms")
 Traceback (most recent call last):
 ...
@@ -52,6 +52,8 @@ class Quantity:
     #: a cost of computation, counted by a counter (:mod:`symcnn.costs`), not part of a summary
     #: unless asked for (``--costs``)
     cost: bool = False
+    #: shown only when asked for (``summary --receptive-field``), not in a default evaluate
+    on_request: bool = False
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -199,5 +201,19 @@ register(
         "none",
         per_application=True,
         cost=True,
+    )
+)
+# the side of the input region one output position reads, per spatial axis of the input (the
+# Distill recurrence, symcnn/receptive.py); a tuple like output_shape, one entry per input axis
+register(
+    Quantity(
+        "receptive_field",
+        "the side of the input region one output position reads, per spatial axis",
+        "receptive field",
+        r"\text{receptive field}",
+        "output",
+        shape=True,
+        per_application=True,
+        on_request=True,
     )
 )

@@ -133,6 +133,17 @@ l_d = _define("l_d", "decoder layers of a transformer (num_layers, num_decoder_l
 norm = _define(
     "norm", "1 if a transformer stack ends with a LayerNorm (norm), else 0", TORCH, **COUNT
 )
+# -- receptive fields (symcnn/receptive.py): the recurrence of Araujo, Norris & Sim (Distill 2019)
+DISTILL = "Distill (Araujo et al. 2019)"
+R_in = _define(
+    "R_in",
+    "receptive field of a layer's input along one axis: the input region one position reads",
+    DISTILL,
+)
+J_in = _define(
+    "J_in", "jump of a layer's input: input positions between neighbouring positions' fields",
+    DISTILL,
+)
 
 #: spatial axes by suffix, in PyTorch's order for 3-D inputs (depth/time, height, width)
 AXES = {"t": "depth", "h": "height", "w": "width"}

@@ -631,6 +631,7 @@ EXAMPLE_VALUES: dict[str, dict[str, int]] = {
     "solve_kernel.yaml": {"f": 5},
     "solve_padding.yaml": {"H": 32, "W": 32, "f": 7, "z": 3},
     "solve_pairs.yaml": {"f": 5, "k": 16},
+    "solve_receptive.yaml": {"k": 7},
     "solve_small_kernels.yaml": {"k": 8},
     "solve_strided.yaml": {"H": 71},
     "resnet_stage.yaml": {"H": 56, "W": 56, "L": 2},

@@ -36,6 +36,7 @@ VALUES: dict[str, dict[str, int]] = {
     "solve_kernel.yaml": {"f": 3},
     "solve_padding.yaml": {"H": 32, "W": 32, "f": 3, "z": 1},
     "solve_pairs.yaml": {"f": 3, "k": 4},
+    "solve_receptive.yaml": {"k": 7},
     "solve_small_kernels.yaml": {"k": 4},
     "solve_strided.yaml": {"H": 33},
     "symbolic.yaml": {"H": 32, "W": 32, "k1": 8, "k2": 16},

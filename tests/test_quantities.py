@@ -31,6 +31,12 @@ KERAS_SPEC = {
         {"type": "BatchNormalization", "name": "BN1"},
     ],
 }
+#: SPEC's receptive field is a number (a 5×5 kernel's); here the kernel is the unknown
+RECEPTIVE_SPEC = {
+    "input": ["H", "H", 3],
+    "layers": [{"type": "conv2d", "name": "CONV1", "out_channels": 4, "kernel_size": "k"}],
+}
+SOLVED_IN = {"non_trainable": KERAS_SPEC, "receptive_field": RECEPTIVE_SPEC}
 QUALIFIED = {
     "input": [8, 8, 3],
     "layers": [{"type": "conv2d", "name": "layer1.0.conv1", "out_channels": "k", "kernel_size": 3}],
@@ -52,7 +58,7 @@ def test_every_quantity_is_evaluated(name):
 
 @pytest.mark.parametrize("name", list(QUANTITIES))
 def test_every_quantity_is_a_solve_target(name):
-    net = symcnn.load(KERAS_SPEC if name == "non_trainable" else SPEC)
+    net = symcnn.load(SOLVED_IN.get(name, SPEC))
     reference = _scalar(name)
     expr = network_quantity(net, reference).values[0]
     unknown = min(s.name for s in expr.free_symbols)  # H or k

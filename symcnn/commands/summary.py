@@ -29,6 +29,7 @@ examples:
   symcnn summary examples/symbolic.yaml --form collect:k1
   symcnn summary examples/resnet18.yaml --depth 1 --costs
   symcnn summary examples/resnet50.yaml --depth 0 --memory --dtype float16 --batch N
+  symcnn summary examples/vgg.yaml --receptive-field
 """
 
 
@@ -99,6 +100,12 @@ def register(subparsers: Any) -> None:
         "default 1",
     )
     parser.add_argument(
+        "--receptive-field",
+        action="store_true",
+        help="add each layer's receptive field: the side of the input region one output "
+        "position reads, per spatial axis (Distill's recurrence; see docs/quantities.md)",
+    )
+    parser.add_argument(
         "--form",
         default="sum",
         metavar="FORM",
@@ -126,13 +133,16 @@ def run(arguments: argparse.Namespace) -> int:
             arguments.optimizer or DEFAULT_OPTIMIZER,
             1 if arguments.batch is None else arguments.batch,
         )
+    receptive = arguments.receptive_field
+    if receptive and arguments.format == "latex":
+        raise SpecError("--receptive-field is shown in the table, markdown and json formats")
     if arguments.format == "json":
-        write(json_summary(net, counter, memory))
+        write(json_summary(net, counter, memory, receptive))
     elif arguments.format == "latex":
         from ..render.latex import latex_table
 
         write(latex_table(net, arguments.depth, counter=counter))
     else:
         render = markdown_table if arguments.format == "markdown" else text_table
-        write(render(net, arguments.depth, counter, memory))
+        write(render(net, arguments.depth, counter, memory, receptive))
     return 0

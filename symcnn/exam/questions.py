@@ -14,6 +14,8 @@ from ..layers import Row
 from ..layers.base import with_values
 from ..network import Network
 from ..prose import Inline, Text
+from ..receptive import mistakes as receptive_mistakes
+from ..receptive import working as receptive_working
 from ..symbols import bias as bias_symbol
 from .distractors import Mistake, catalogue_mistakes
 from .template import QuestionSpec
@@ -154,6 +156,8 @@ def quantity_of(net: Network, what: str, layer: str | None) -> sympy.Expr | tupl
         return net.params * PARAMETER_BYTES
     if what == "macs":
         return net.macs if layer is None else _costs(net)[layer]
+    if what == "receptive_field":
+        return tuple(net.receptive_field if layer is None else net[layer].receptive_field)
     assert layer is not None
     row = net[layer]
     if what == "output_shape":
@@ -390,6 +394,35 @@ def _ask_macs(net: Network, spec: QuestionSpec, number: int) -> Posed:
     )
 
 
+def _ask_receptive_field(net: Network, spec: QuestionSpec, number: int) -> Posed:
+    """The receptive field of a layer (or the output): the side of the input region one of its
+    output positions reads, along the width when the field is not square."""
+    row = net[spec.layer or net.output]
+    sizes = tuple(row.receptive_field)
+    if not sizes:
+        raise Degenerate("a field with no spatial axes")
+    square = all(size == sizes[0] for size in sizes)
+    axis = len(sizes) - 1  # the width, the last spatial axis
+    answer = _int(sizes[axis])
+    prompt = (
+        Text("What is the receptive field of "),
+        _name(row),
+        Text(
+            (" along the width" if not square else "")
+            + ": the side, in input positions, of the input region one of its output "
+            "positions reads?"
+        ),
+    )
+    args = (net.rows, net.inputs, net.layout, row.name, axis)
+    slips = receptive_mistakes(*args)
+    refused = _refused(slips, answer)
+    label = "receptive field" if square else "receptive field (width)"
+    return Posed(
+        number, spec, prompt, (Answer(label, answer),), tuple(receptive_working(*args)),
+        refused, refused,
+    )
+
+
 FORWARD = {
     "params": _ask_layer,
     "buffers": _ask_layer,
@@ -398,6 +431,7 @@ FORWARD = {
     "total_params": _ask_total,
     "macs": _ask_macs,
     "param_bytes": _ask_param_bytes,
+    "receptive_field": _ask_receptive_field,
 }
 
 

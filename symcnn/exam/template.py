@@ -43,6 +43,7 @@ ASKS = (
     "macs",
     "param_bytes",
     "solve",
+    "receptive_field",
 )
 QUESTION_KEYS = (
     "ask",

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import sympy
 
-from ..errors import ParseError, ShapeError, SpecError
+from ..errors import ParseError, ShapeError, SolveError, SpecError
 from ..floors import substitute
 from ..formula import Expr, Line, Textbook, evaluate
 from ..parse import check_digits
@@ -34,6 +34,7 @@ from ._arguments import (  # noqa: F401
     keras_padding,
 )
 from ._defaults import argument_pieces, at_default, textbook_lines, untemplated_lines, with_values
+from ._window import POINTWISE, UNION, WHOLE, Reach, Refused, Window  # noqa: F401
 
 __all__ = [
     "CONVENTIONS",
@@ -233,6 +234,8 @@ class Row:
         # a quantity a layer's formula adds is read like the built-in ones: row.macs
         extra = self.__dict__.get("extra")
         if extra is not None and name in extra:
+            if isinstance(extra[name], Refused):  # a quantity the row has none of, and why
+                raise SolveError(f"{self.name}: no {name}: {extra[name].reason}")
             return extra[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
@@ -452,6 +455,11 @@ class Layer:
             extra=bound.extra,
         )
         return row, checks
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        """How one output position of ``row`` depends on the input's positions, its part of the
+        receptive field (:mod:`symcnn.layers._window`). Default: no rule, said so."""
+        return Refused("has no receptive-field rule")
 
     # -- what the layer knows: working, description, mistakes
     #

@@ -52,6 +52,7 @@ from ..prose import Inline, Math, Text, bias_phrase, sizes, uniform
 from ..symbols import AxisSymbols, axis_symbols, bias, d, g, k
 from ._defaults import with_values, written_work
 from ._relations import divides, ge, le, lt
+from ._window import Reach, Refused, Window
 from .base import (
     KERAS,
     KERAS_WEIGHT_KEYWORDS,
@@ -213,6 +214,12 @@ class Conv(Layer):
 
     mistake_families: ClassVar = ("conv",)
 
+    def reach(self, row: Row, layout: str) -> Reach:
+        """A window of the kernel, stride and dilation; 'same' starts ⌊r·(m − 1)/2⌋ before the
+        input (PyTorch's left side; Keras's strided 'same' may pad one less there)."""
+        left = tuple(sympy.floor(pad) for pad in self.padding_values())
+        return Window(self.kernel_size, self.stride, self.dilation, left)
+
     def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
         """((m·n·d/g) + bias)·k, and ⌊(W + 2·z − r·(m − 1) − 1)/s⌋ + 1 along each axis."""
         axes = axis_symbols(self.spatial_dims)
@@ -328,6 +335,13 @@ class ConvTranspose(Layer):
 
     choices: ClassVar = {"padding_mode": ("zeros",)}
     formula_fields: ClassVar = ()
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        return Refused(
+            "spreads each input position over a window of the output, so an output position "
+            "reads a varying number of input positions (the Distill recurrence covers "
+            "convolutions and pooling)"
+        )
 
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)

@@ -35,6 +35,7 @@ from ..prose import Inline, Math, Text, bias_phrase
 from ..symbols import P, bias, c, d, p
 from ._defaults import written_work
 from ._relations import eq
+from ._window import POINTWISE, WHOLE, Reach
 from .base import (
     KERAS_WEIGHT_KEYWORDS,
     Check,
@@ -66,6 +67,11 @@ class Linear(Layer):
         return {"macs": written_work(row, book.macs), "bias": row.activation_size * self.bias}
 
     torch_name = "Linear"
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        """Pointwise on channels last (HWC: the last axis is the channels); across positions
+        (the whole input) when the last axis is spatial (CHW)."""
+        return WHOLE if layout == "CHW" and len(row.input_shape) > 1 else POINTWISE
 
     in_features: Expr | None = arg("size?", None, inferred=True)
     out_features: Expr = arg("size")
@@ -146,6 +152,9 @@ class Flatten(Layer):
     def describe(self) -> tuple[Inline, ...]:
         return (Text("flattens to a vector"),)
 
+    def reach(self, row: Row, layout: str) -> Reach:
+        return WHOLE  # what follows reads the positions as one vector
+
     def bind(self, x: Tensor, where: Where) -> Any:
         row, checks = super().bind(x, where)
         start = _dim(where, "start_dim", self.start_dim, x.rank)
@@ -188,6 +197,9 @@ class _ShapeKeeping(Layer):
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         return {}, []
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        return POINTWISE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -247,6 +259,9 @@ class PReLU(Layer):
     init: float = arg("number", 0.25)
 
     formula_fields: ClassVar = ()
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        return POINTWISE
 
     def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
         return Textbook(Written(Sym(P)))
@@ -327,6 +342,16 @@ class _AlongDim(_ShapeKeeping):
         if dim is not None:
             _dim(where, "dim", dim, x.rank)
         return {}, []
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        """Pointwise along the channels; along a spatial axis (or PyTorch's implicit dim) every
+        position's value depends on the others'."""
+        rank = len(row.input_shape)
+        channel = rank - 1 if layout == "HWC" else 0
+        dim = self.dim  # type: ignore[attr-defined]
+        if rank == 1 or (dim is not None and dim % (rank + 1) - 1 == channel):
+            return POINTWISE
+        return WHOLE
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,6 +29,7 @@ from ..prose import Inline, Math, Text
 from ..symbols import AXES, axis_symbols
 from ._defaults import activation_line
 from ._relations import eq
+from ._window import UNION, Reach, Refused
 from .base import (
     ONE,
     ZERO,
@@ -102,6 +103,11 @@ class _Merge(Layer):
 
     arity: ClassVar[int | None] = None
     formula_fields: ClassVar = ()
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        """The union of the inputs' fields: each output position reads each input at the same
+        position (Distill's rule for aligned paths)."""
+        return UNION
 
     def formula(self, layout: str = "HWC") -> Formula:
         return Formula(params=ZERO)
@@ -218,6 +224,15 @@ class Cat(_Merge):
     torch_name = "Cat"
 
     dim: int | None = arg("int?", None)
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        """Along the channels, the union of the inputs' fields; along a spatial axis the
+        output's positions come from different inputs, and no one window describes them."""
+        x = Tensor(row.input_shapes[0], layout)
+        channel = _channel_axis(x)
+        if (channel if self.dim is None else self.dim % x.rank) == channel:
+            return UNION
+        return Refused(f"joins positions of different inputs along dim {self.dim}")
 
     def axis(self, xs: Sequence[Tensor], where: Where) -> int:
         """The axis the inputs are joined along, counted from 0 in one example's shape."""

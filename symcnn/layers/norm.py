@@ -34,6 +34,7 @@ from ..formula import Textbook, Written, because, plus, times
 from ..prose import Inline, Math, Text
 from ..symbols import N, bias, d, g
 from ._relations import divides, eq, gt
+from ._window import POINTWISE, WHOLE, Reach
 from .base import (
     KERAS,
     Check,
@@ -41,6 +42,7 @@ from .base import (
     Formula,
     KerasFace,
     Layer,
+    Row,
     Tensor,
     Where,
     arg,
@@ -104,6 +106,11 @@ class BatchNorm(_NormBase):
 
     #: what the cost counters count it as (symcnn.costs)
     cost_family: ClassVar[str] = 'batch_norm'
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        """Pointwise at inference, where the running statistics are fixed numbers (in training
+        the batch's statistics read every position)."""
+        return POINTWISE
 
     # Keras's BatchNormalization arguments (convention: keras): gamma if scale, beta if center,
     # and `axis` (counted with the batch axis, as Keras counts it) the axis normalized
@@ -171,6 +178,9 @@ class InstanceNorm(_NormBase):
     #: what the cost counters count it as (symcnn.costs)
     cost_family: ClassVar[str] = 'instance_norm'
 
+    def reach(self, row: Row, layout: str) -> Reach:
+        return WHOLE  # each example's statistics are taken over every position
+
     affine: bool = arg("bool", False)
     track_running_stats: bool = arg("bool", False)
 
@@ -202,6 +212,9 @@ class GroupNorm(Layer):
 
     #: what the cost counters count it as (symcnn.costs)
     cost_family: ClassVar[str] = 'group_norm'
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        return WHOLE  # each group's statistics are taken over every position
 
     torch_name = "GroupNorm"
 
@@ -244,6 +257,14 @@ class LayerNorm(Layer):
 
     #: what the cost counters count it as (symcnn.costs)
     cost_family: ClassVar[str] = 'layer_norm'
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        """Pointwise when it normalizes the channels alone (the last axis, channels last);
+        across positions when its statistics include a spatial axis."""
+        rank = len(row.input_shape)
+        normalized = 1 if self.normalized_shape is None else len(self.normalized_shape)
+        alone = rank == 1 or (layout == "HWC" and normalized == 1)
+        return POINTWISE if alone else WHOLE
 
     torch_name = "LayerNorm"
 

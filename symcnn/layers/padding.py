@@ -31,7 +31,8 @@ import sympy
 
 from ..errors import ShapeError, SpecError
 from ._relations import ge, le, lt
-from .base import Check, Expr, KerasFace, Tensor, Where, arg, face, format_shape, require
+from ._window import Reach, Window
+from .base import Check, Expr, KerasFace, Row, Tensor, Where, arg, face, format_shape, require
 from .shape import Rearranging, Shape
 
 __all__ = [
@@ -78,6 +79,15 @@ class Pad(Rearranging):
         if isinstance(self.padding, tuple):
             return self.padding
         return (self.padding,) * (2 * self.spatial_dims)
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        """Each position reads one input position (a window of 1) shifted by the padding
+        before it (PyTorch's pairs run from the last axis back)."""
+        pads, dims = self.pads(), self.spatial_dims
+        pairs = [dims - 1 - axis for axis in range(dims)]
+        left = tuple(pads[2 * p] if 2 * p < len(pads) else sympy.Integer(0) for p in pairs)
+        ones = (sympy.Integer(1),) * dims
+        return Window(ones, ones, ones, left)
 
     def validate(self, where: Where) -> None:
         pads = self.pads()

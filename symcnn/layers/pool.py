@@ -45,6 +45,7 @@ from ..formula import (
 from ..prose import Inline, Math, Text, sizes, uniform
 from ..symbols import AxisSymbols, axis_symbols, d
 from ._relations import ge, le
+from ._window import WHOLE, Reach, Refused, Window
 from .base import (
     ZERO,
     Check,
@@ -52,6 +53,7 @@ from .base import (
     Formula,
     KerasFace,
     Layer,
+    Row,
     Tensor,
     Where,
     arg,
@@ -123,6 +125,10 @@ class _Pool(Layer):
 
     def strides(self) -> tuple[Expr, ...]:
         return self.kernel_size if self.stride is None else self.stride
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        """A window, as a convolution's (ceil mode adds a last window, not a wider one)."""
+        return Window(self.kernel_size, self.strides(), self.dilations(), self.padding)
 
     def textbook(self, values: Mapping[sympy.Basic, Expr] | None = None) -> Textbook:
         axes = axis_symbols(self.spatial_dims)
@@ -306,6 +312,22 @@ class AdaptivePool(Layer):
     def sheet_assumptions(self) -> tuple[str, ...]:
         return ("pooling",)
 
+    def reach(self, row: Row, layout: str) -> Reach:
+        """To size 1: the whole input; to a size that divides the input's: a window of
+        in/out, stride in/out (PyTorch's bins are then equal); otherwise bins of varying size."""
+        inputs = Tensor(row.input_shape, layout).spatial
+        outputs = Tensor(row.output_shape, layout).spatial
+        if all(out == 1 for out in outputs):
+            return WHOLE
+        steps = [size / out for size, out in zip(inputs, outputs, strict=True)]
+        if all(step.is_Integer for step in steps):
+            ones = (sympy.Integer(1),) * len(steps)
+            return Window(tuple(steps), tuple(steps), ones, (sympy.Integer(0),) * len(steps))
+        return Refused(
+            f"pools {list(inputs)} to {list(outputs)} in bins of varying size (a receptive "
+            "field needs the output size to divide the input's, or to be 1)"
+        )
+
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         values: dict[Any, Expr] = {d: x.channels}
         for a, size in zip(axis_symbols(self.spatial_dims), x.spatial, strict=True):
@@ -348,6 +370,9 @@ class GlobalPool(Layer):
     kind: ClassVar[str] = "average"
     formula_fields: ClassVar = ("keepdims",)
     mistake_families: ClassVar = ("pool",)
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        return WHOLE
 
     def input_rank(self) -> tuple[int, ...]:
         return (self.spatial_dims + 1,)

@@ -26,7 +26,8 @@ import sympy
 from ..errors import ShapeError, SpecError
 from ..floors import round_of
 from ._relations import divides, ge
-from .base import Check, Expr, KerasFace, Tensor, Where, arg, format_shape, require
+from ._window import Reach, Refused
+from .base import Check, Expr, KerasFace, Row, Tensor, Where, arg, format_shape, require
 from .shape import Rearranging, Shape
 
 __all__ = [
@@ -73,6 +74,12 @@ class _Resize(Rearranging):
 
     #: what the cost counters count it as (symcnn.costs)
     cost_family: ClassVar[str] = 'upsample'
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        return Refused(
+            "resizes: it maps output positions to input positions at a fractional stride (the "
+            "Distill recurrence needs integer strides), so no one window describes it"
+        )
 
     size: Expr | Shape | None = arg("extents", None)
     scale_factor: Expr | Shape | None = arg("scales", None)

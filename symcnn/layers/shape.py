@@ -26,6 +26,7 @@ import sympy
 
 from ..errors import ShapeError, SpecError
 from ._relations import divides, eq, ge, lt
+from ._window import Reach, Refused
 from .base import (
     ZERO,
     Check,
@@ -65,6 +66,9 @@ class Rearranging(Layer):
     cost_family: ClassVar[str] = 'reshape'
 
     formula_fields: ClassVar = ()
+
+    def reach(self, row: Row, layout: str) -> Reach:
+        return Refused("rearranges the positions, which no window follows")
 
     def formula(self, layout: str = "HWC") -> Formula:
         return Formula(params=ZERO)

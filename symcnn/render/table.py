@@ -19,6 +19,7 @@ from ..graph import Group
 from ..layers import Row
 from ..layers.base import ZERO, Expr
 from ..network import Network
+from ._receptive import ReceptiveCell, cells
 from ._strings import sstr
 
 __all__ = ["SummaryRow", "SummaryTable", "summary_table"]
@@ -48,6 +49,8 @@ class SummaryRow:
     #: the row's multiply-accumulates and FLOPs under the table's counter (``None``: no costs)
     macs: Expr | None = None
     flops: Expr | None = None
+    #: the row's receptive field (``None``: no such column, or a heading's empty cell)
+    receptive: ReceptiveCell | None = None
 
     @property
     def label(self) -> str:
@@ -87,6 +90,8 @@ class SummaryTable:
     #: Keras's footer under the keras convention: ("Total params", n), ("Trainable params", n),
     #: ("Non-trainable params", n); empty under torch
     footer: tuple[tuple[str, Expr], ...] = ()
+    #: whether the table has the receptive-field column (``summary --receptive-field``)
+    receptive: bool = False
 
     @property
     def heading(self) -> str:
@@ -163,10 +168,11 @@ def _walk(net: Network, depth: int | None, costs: _Costs | None) -> Iterator[Sum
 
 
 def summary_table(
-    net: Network, depth: int | None = None, counter: str | None = None
+    net: Network, depth: int | None = None, counter: str | None = None, receptive: bool = False
 ) -> SummaryTable:
     """The table of ``net``; ``depth`` folds blocks nested deeper (0: only top-level entries);
-    ``counter`` adds the MACs and FLOPs columns as that counter counts them."""
+    ``counter`` adds the MACs and FLOPs columns as that counter counts them; ``receptive`` the
+    receptive-field column."""
     costs = None if counter is None else net.row_costs(counter)
     if len(net.inputs) > 1:  # named inputs, each a row: `query (input)`
         inputs = [
@@ -193,6 +199,8 @@ def summary_table(
         macs=None if totals is None else totals["macs"],
         flops=None if totals is None else totals["flops"],
     )
+    if receptive:
+        rows, total = _with_fields(net, rows), replace(total, receptive=cells(net)[net.output])
     return SummaryTable(
         title=net.name,
         layout=net.layout,
@@ -205,7 +213,26 @@ def summary_table(
         counted="" if counter is None else lookup_counter(counter).sentence,
         convention=net.convention,
         footer=_footer(net),
+        receptive=receptive,
     )
+
+
+def _with_fields(net: Network, rows: list[SummaryRow]) -> list[SummaryRow]:
+    """``rows`` with their receptive fields: an input's, a layer's, a folded block's (its last
+    layer's); an open block's heading stays empty."""
+    found = cells(net)
+    groups = [group for group in net.groups if group.stop > group.start]
+    last = {group.name: net.rows[group.stop - 1].name for group in groups}
+    single = next(iter(net.inputs))
+    named = []
+    for row in rows:
+        name = row.name
+        if row.kind == "input":
+            name = single if len(net.inputs) == 1 else name.removesuffix(" (input)")
+        elif row.kind == "block":
+            name = last.get(name, "") if row.folded else ""
+        named.append(replace(row, receptive=found.get(name)))
+    return named
 
 
 def _footer(net: Network) -> tuple[tuple[str, Expr], ...]:

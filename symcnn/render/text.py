@@ -13,6 +13,11 @@ from ..costs._memory import MEANINGS as MEMORY_MEANINGS
 from ..layers import Row
 from ..network import Network
 from ._escape import escape_markdown, printable
+from ._receptive import HEADER as RECEPTIVE_HEADER
+from ._receptive import cells as receptive_cells
+from ._receptive import data as receptive_data
+from ._receptive import reasons as receptive_reasons
+from ._receptive import text as receptive_text
 from ._strings import sstr
 from .table import SummaryRow, SummaryTable, summary_table
 
@@ -53,13 +58,17 @@ def _label(row: SummaryRow) -> str:
     return "  " * row.depth + printable("  ".join([row.label, *row.notes]))
 
 
-def _cells(row: SummaryRow, buffers: bool, costs: bool = False) -> list[str]:
+def _cells(
+    row: SummaryRow, buffers: bool, costs: bool = False, receptive: bool = False
+) -> list[str]:
     size = "" if row.activation_size is None else format_expr(row.activation_size)
     cells = [_label(row), format_shape(row.output_shape), size, format_expr(row.params)]
     if buffers:
         cells.append(format_expr(row.buffers))
     if costs:
         cells += ["" if value is None else format_expr(value) for value in (row.macs, row.flops)]
+    if receptive:
+        cells.append(receptive_text(row.receptive))
     return cells
 
 
@@ -68,8 +77,18 @@ def _table_rows(table: SummaryTable) -> tuple[list[str], list[list[str]], list[s
     costs = table.counter is not None
     if costs:
         headers += ["MACs", "FLOPs"]
-    rows = [_cells(row, table.has_buffers, costs) for row in table.rows]
-    return headers, rows, _cells(table.total, table.has_buffers, costs)
+    receptive = table.receptive
+    if receptive:
+        headers.append(RECEPTIVE_HEADER)
+    rows = [_cells(row, table.has_buffers, costs, receptive) for row in table.rows]
+    return headers, rows, _cells(table.total, table.has_buffers, costs, receptive)
+
+
+def _receptive_lines(table: SummaryTable) -> list[str]:
+    """Why each dash of the receptive-field column has no field, once each."""
+    if not table.receptive:
+        return []
+    return receptive_reasons([row.receptive for row in (*table.rows, table.total)])
 
 
 #: the words of each memory figure (:func:`symcnn.costs._memory.memory`) in a summary
@@ -174,6 +193,7 @@ def text_summary(
     out += [f"{mark} {text}" for text, mark in notes.items()]
     if table.counted:
         out.append(table.counted)
+    out += _receptive_lines(table)
     if memory is not None:
         out.append("")
         out += memory_lines(memory)
@@ -189,12 +209,13 @@ def text_table(
     depth: int | None = None,
     counter: str | None = None,
     memory: Mapping[str, Any] | None = None,
+    receptive: bool = False,
 ) -> str:
     """The seeds' table (Layer, Activation shape, Activation size, # parameters) with totals;
     blocks nested deeper than ``depth`` are folded into their heading rows; ``counter`` adds
     MACs and FLOPs columns counted as that counter counts; ``memory`` (a
     :func:`~symcnn.costs._memory.memory_report`) adds the memory lines after the table."""
-    return text_summary(summary_table(net, depth, counter), memory=memory)
+    return text_summary(summary_table(net, depth, counter, receptive), memory=memory)
 
 
 def markdown_summary(table: SummaryTable, memory: Mapping[str, Any] | None = None) -> str:
@@ -224,6 +245,8 @@ def markdown_summary(table: SummaryTable, memory: Mapping[str, Any] | None = Non
     if table.counted:
         out.append("")
         out.append(table.counted)
+    if _receptive_lines(table):
+        out += ["", *(f"{line}  " for line in _receptive_lines(table))]
     if memory is not None:
         out += ["", f"**{_memory_heading(memory)}**", "", "| Memory | Bytes | MB |"]
         out.append("| :--- | ---: | ---: |")
@@ -240,18 +263,23 @@ def markdown_table(
     depth: int | None = None,
     counter: str | None = None,
     memory: Mapping[str, Any] | None = None,
+    receptive: bool = False,
 ) -> str:
     """The same table as GitHub-flavoured Markdown."""
-    return markdown_summary(summary_table(net, depth, counter), memory)
+    return markdown_summary(summary_table(net, depth, counter, receptive), memory)
 
 
 def summary_data(
-    net: Network, counter: str | None = None, memory: Mapping[str, Any] | None = None
+    net: Network,
+    counter: str | None = None,
+    memory: Mapping[str, Any] | None = None,
+    receptive: bool = False,
 ) -> dict[str, object]:
     """The summary as plain data: every value an exact string; with a ``counter``, each row's and
     the network's ``macs`` and ``flops`` as that counter counts them; with ``memory`` (a
     :func:`~symcnn.costs._memory.memory_report`), its figures as the object ``memory``."""
     costs = None if counter is None else net.row_costs(counter)
+    fields = receptive_cells(net) if receptive else {}
 
     def shape(values: Iterable[sympy.Expr]) -> list[str]:
         return [sstr(value) for value in values]
@@ -272,6 +300,8 @@ def summary_data(
             data["shares"] = row.shares
         if row.multiplicity != 1:
             data["multiplicity"] = sstr(row.multiplicity)
+        if receptive:
+            data.update(receptive_data(fields[row.name]))
         return data
 
     data: dict[str, object] = {
@@ -317,11 +347,18 @@ def summary_data(
         data["memory"] = {
             key: value if isinstance(value, str) else sstr(value) for key, value in memory.items()
         }
+    if receptive:
+        data.update(receptive_data(fields[net.output]))
     return data
 
 
 def json_summary(
-    net: Network, counter: str | None = None, memory: Mapping[str, Any] | None = None
+    net: Network,
+    counter: str | None = None,
+    memory: Mapping[str, Any] | None = None,
+    receptive: bool = False,
 ) -> str:
-    """The summary as JSON (deterministic: same spec, same bytes)."""
-    return json.dumps(summary_data(net, counter, memory), indent=2, ensure_ascii=False) + "\n"
+    """The summary as JSON (deterministic: same spec, same bytes); ``receptive`` adds each
+    row's and the output's ``receptive_field``."""
+    data = summary_data(net, counter, memory, receptive)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
