@@ -111,7 +111,27 @@ def torch_spec(
         entries = _from_graph(module, graph, source)
     _replace(entries, symbols or {})
     spec: dict[str, Any] = {"name": name or type(module).__name__, "input": source}
-    return {**spec, "layout": "CHW", "layers": entries}
+    spec = {**spec, "layout": "CHW", "layers": entries}
+    _pin_linear_inputs(module, spec, {size for size in shape if isinstance(size, str)})
+    return spec
+
+
+def _pin_linear_inputs(module: Any, spec: dict[str, Any], inputs: set[str]) -> None:
+    """A ``Linear`` whose input size depends on the symbolic input sizes alone keeps the
+    module's ``in_features``: its weights are fixed, so its count is the module's, and the
+    input sizes must come to it (a condition: LeNet's ``Linear(400, 120)`` on ``[1, H, W]``)."""
+    if not inputs:
+        return
+    modules = dict(module.named_modules())
+    entries = {entry["name"]: entry for entry in spec["layers"] if entry.get("type") == "linear"}
+    for row in load_spec(copy.deepcopy(spec)).rows:
+        size, entry = row.input_shape[-1], entries.get(row.name)
+        if entry is None or "in_features" in entry or size.is_Integer:
+            continue
+        if {str(symbol) for symbol in size.free_symbols} <= inputs:
+            features = getattr(modules.get(row.name), "in_features", None)
+            if isinstance(features, int):
+                entry["in_features"] = features
 
 
 def _index_dtype(module: Any) -> str | None:
