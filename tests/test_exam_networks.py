@@ -158,3 +158,30 @@ def _with(**changes: Any) -> dict[str, Any]:
 def test_several_network_errors_name_the_field(document, message) -> None:
     with pytest.raises(SpecError, match=message):
         load_template(document)
+
+
+def test_course_systems_show_each_question_its_own_network(exam) -> None:
+    """Moodle XML, GIFT and QTI state, in each question's text, the network it is about."""
+    from xml.etree import ElementTree
+
+    from symcnn.render.qti import qti_files
+    from symcnn.render.quiz import gift, moodle_xml
+
+    networks = [q.spec.network for q in exam.variants[0].questions]
+    assert len(set(networks)) == 3  # the CNN, the MLP, question 6's own layer
+    root = ElementTree.fromstring(moodle_xml(exam))
+    texts = [
+        q.findtext("questiontext/text")
+        for q in root.iter("question")
+        if q.get("type") != "category"
+    ]
+    assert len(texts) == len(networks) * len(exam.variants)
+    for number, text in enumerate(texts):
+        network = networks[number // len(exam.variants)]
+        assert ("HIDDEN" in text) == (network == "MLP"), (number, network)
+        assert ("POOL1" in text) == (network == "CNN"), (number, network)
+    mlp = networks.count("MLP") * len(exam.variants)
+    stanzas = [s for s in gift(exam).split("\n\n") if "::" in s]
+    assert sum("HIDDEN" in s for s in stanzas) == mlp
+    items = [v.decode() for k, v in qti_files(exam).items() if k.startswith("items/")]
+    assert sum("HIDDEN" in v for v in items) == mlp

@@ -91,16 +91,17 @@ def _(block: Table) -> str:
     return f'<table border="1"><tr>{header}</tr>{rows}</table>'
 
 
-def context_html(exam: Exam, variant: Variant) -> str:
-    """The part of every question's text that states the network and the assumptions."""
+def context_html(exam: Exam, variant: Variant, question: Posed) -> str:
+    """The part of a question's text that states its network and the assumptions."""
+    shown = variant.shown_for(question)
     blocks: list[object] = []
     if exam.template.instructions:
         blocks.append(Paragraph.of(exam.template.instructions))
     blocks += [
         Paragraph.of("Assumptions:"),
-        Items(assumptions(exam.template, variant.shown)),
-        Paragraph.of("Input ", Shape(variant.shown.input_shape), "."),
-        network_table(variant.shown),
+        Items(assumptions(exam.template, shown)),
+        Paragraph.of("Input ", Shape(shown.input_shape), "."),
+        network_table(shown),
     ]
     return "".join(_html(block) for block in blocks)
 
@@ -111,7 +112,7 @@ def context_html(exam: Exam, variant: Variant) -> str:
 def parts(exam: Exam, variant: Variant, question: Posed) -> Iterator[tuple[str, str, int | None]]:
     """(name, question HTML, answer index) for each question a course system gets: one, or for a
     shape in GIFT (which has no Cloze) one per axis; ``None``: every axis, as Cloze."""
-    context = context_html(exam, variant)
+    context = context_html(exam, variant, question)
     prompt = f"<p>{_run(question.prompt)}</p>"
     title = " ".join(exam.template.title.split())
     name = f"{title}, question {question.number}, variant {variant.index}"
