@@ -13,11 +13,13 @@ Every row is a ratio of two times measured in the same run (so the machine's loa
 * **values before building**: 120 ``maxpool2d(2)`` on ``[H, H, 3]`` with ``H = 2^121`` given to
   ``load(values=)``, against the same network with ``H`` symbolic.
 * **output**: ``symcnn summary --format json|markdown|latex`` of a 5,000-layer symbolic chain
-  (fresh processes), against ``import sympy``.
+  (fresh processes), against ``import sympy``; and in-process, the rendering alone of the loaded
+  chain (each format with the printed-string caches emptied first), against its load.
 * **start-up**: ``symcnn --help`` and ``symcnn summary examples/lenet5.yaml`` against
   ``python -c "import sympy"`` (fresh processes, median of ``--runs``).
 * **sweep csv**: ``symcnn sweep … --format csv`` of 10^6 rows to a file, against the in-memory
-  ``symcnn.sweep`` of the same grid.
+  ``symcnn.sweep`` of the same grid; and in-process, ``sweep_csv`` of the swept grid (the CSV
+  text alone) against the sweep itself.
 
 Usage::
 
@@ -123,6 +125,67 @@ def interleaved(commands: list[list[str]], runs: int) -> list[float]:
     return [statistics.median(t) for t in times]
 
 
+def _empty_string_caches() -> None:
+    from symcnn.render import _latex_text, _strings
+
+    _strings._cached.cache_clear()
+    _strings._PRINTER._strings.clear()
+    _latex_text.latex_expr.cache_clear()
+
+
+def output_rendering(depth: int, table: list[tuple[str, str, str, str]]) -> None:
+    """In-process: each format's rendering of the loaded ``depth``-layer chain, against its load."""
+    from symcnn.render.latex import latex_summary
+    from symcnn.render.table import summary_table
+    from symcnn.render.text import json_summary, markdown_summary, text_summary
+
+    built: list[Any] = []
+    load = timed(lambda: built.append(symcnn.load(strided_chain(depth))))
+    net = built[-1]
+    renderers: dict[str, Callable[[], Any]] = {
+        "json": lambda: json_summary(net),
+        "markdown": lambda: markdown_summary(summary_table(net)),
+        "latex": lambda: latex_summary(summary_table(net)),
+        "table": lambda: text_summary(summary_table(net)),
+    }
+    for fmt, render in renderers.items():
+        _empty_string_caches()
+        start = time.perf_counter()
+        render()
+        seconds = time.perf_counter() - start
+        table.append(
+            (
+                f"{fmt} of the {depth:,}-layer chain, rendering alone (in-process)",
+                f"{seconds:.2f} s",
+                f"{seconds / load:.2f}× its load ({load:.2f} s)",
+                "",
+            )
+        )
+
+
+def sweep_rendering(rows_wanted: int, table: list[tuple[str, str, str, str]]) -> None:
+    """In-process: the CSV text of a ``rows_wanted``-point sweep, against the sweep."""
+    from symcnn.sweep import sweep_csv
+
+    side = round(rows_wanted**0.5)
+    net = symcnn.load(str(SYMBOLIC), values={"H": 32, "W": 32})
+    grid = {"k1": range(1, side + 1), "k2": range(1, side + 1)}
+    start = time.perf_counter()
+    result = symcnn.sweep(net, grid)
+    swept = time.perf_counter() - start
+    start = time.perf_counter()
+    text = sweep_csv(result)
+    seconds = time.perf_counter() - start
+    table.append(
+        (
+            f"sweep_csv, {text.count(chr(10)) - 1:,} rows (in-process)",
+            f"{seconds:.2f} s",
+            f"{seconds / swept:.2f}× the sweep ({swept:.2f} s)",
+            "",
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
@@ -177,6 +240,9 @@ def main(argv: list[str] | None = None) -> None:
             str(symcnn.load(pools, values={"H": "2^121"}).output_shape),
         )
     )
+
+    output_rendering(output_depth, table)
+    sweep_rendering(rows_wanted, table)
 
     sympy_import = [python, "-c", "import sympy"]
     process_time([python, "-m", "symcnn", "summary", str(LENET)], 1)  # compile the bytecode once

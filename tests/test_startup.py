@@ -128,6 +128,55 @@ def test_a_table_summary_imports_no_other_renderer() -> None:
     assert not loaded & set(NOT_FOR_A_TABLE)
 
 
+#: the layer families LeNet-5 (conv2d, maxpool2d, flatten, linear) has no use for
+NOT_FOR_LENET = [
+    "symcnn.layers.attention",
+    "symcnn.layers.embedding",
+    "symcnn.layers.keras_attention",
+    "symcnn.layers.merge",
+    "symcnn.layers.norm",
+    "symcnn.layers.padding",
+    "symcnn.layers.parameter",
+    "symcnn.layers.recurrent",
+    "symcnn.layers.recurrent_keras",
+    "symcnn.layers.resample",
+    "symcnn.layers.separable",
+    "symcnn.layers.shape",
+    "symcnn.layers.transformer",
+]
+
+
+def test_a_summary_imports_only_the_layer_families_its_spec_names() -> None:
+    loaded = modules_after(f"from symcnn.cli import main\nmain(['summary', {LENET!r}])")
+    assert {"symcnn.layers.conv", "symcnn.layers.pool", "symcnn.layers.dense"} <= loaded
+    assert not loaded & set(NOT_FOR_LENET)
+
+
+def test_a_keras_spec_imports_only_the_families_of_its_faces(tmp_path: Path) -> None:
+    spec = tmp_path / "keras.yaml"
+    spec.write_text(
+        "convention: keras\ninput: [8, 8, 3]\n"
+        "layers:\n  - {type: Conv2D, filters: 4, kernel_size: 3}\n  - {type: Flatten}\n"
+    )
+    loaded = modules_after(f"from symcnn.cli import main\nmain(['summary', {str(spec)!r}])")
+    assert {"symcnn.layers.conv", "symcnn.layers.dense"} <= loaded
+    assert not loaded & set(NOT_FOR_LENET)
+
+
+def test_listing_the_layer_names_imports_no_family() -> None:
+    loaded = modules_after(
+        "from symcnn.layers import LAYERS, keras\nsorted(LAYERS), list(keras.FACES)"
+    )
+    families = {name for name in loaded if name.startswith("symcnn.layers.")}
+    assert families == {
+        "symcnn.layers._arguments",
+        "symcnn.layers._defaults",
+        "symcnn.layers._registry",
+        "symcnn.layers.base",
+        "symcnn.layers.keras",
+    }
+
+
 def test_a_latex_summary_imports_the_latex_renderer_and_what_it_builds_on() -> None:
     loaded = modules_after(
         f"from symcnn.cli import main\nmain(['summary', {LENET!r}, '--format', 'latex'])"

@@ -49,3 +49,25 @@ def test_blocks_of_rows_join_seamlessly(monkeypatch) -> None:
     columns = [np.arange(-5, 5) * 10**17, np.arange(10)]
     valid = np.arange(10) % 3 != 0
     assert csv_lines(columns, valid, 1) == reference(columns, valid, 1)
+
+
+#: the digit counts' and the division stages' edges: 10^k - 1 and 10^k, uint32's largest, 10^8
+#: (where a 64-bit magnitude is split), and int64's extremes
+EDGES = sorted(
+    {
+        edge + offset
+        for edge in [*(10**k for k in range(19)), 2**32, 2**31, 10**8 * 2**32]
+        for offset in (-1, 0, 1)
+    }
+    | {2**63 - 1, 0}
+)
+
+
+def test_every_digit_count_and_division_stage_is_written_as_python_writes_it() -> None:
+    magnitudes = np.array(EDGES, np.int64)
+    column = np.concatenate([magnitudes, -magnitudes, [-(2**63)]])
+    small = np.arange(len(column), dtype=np.int64) % 7 - 3  # a column of one digit and a sign
+    valid = np.arange(len(column)) % 3 != 0
+    for columns in ([column], [small, column], [column, small, column]):
+        for blank_from in range(len(columns) + 1):
+            assert csv_lines(columns, valid, blank_from) == reference(columns, valid, blank_from)

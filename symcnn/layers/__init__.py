@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
+from collections.abc import Iterator, Mapping
+from types import ModuleType
 from typing import Any
 
 from ..errors import SpecError, describe
-from . import (
-    attention,
-    conv,
-    dense,
-    embedding,
-    keras,
-    merge,
-    norm,
-    padding,
-    parameter,
-    pool,
-    recurrent,
-    resample,
-    shape,
-    transformer,
-)
+from . import keras
+from ._registry import TYPES_BY_FAMILY, FamilyRegistry
 from .base import KERAS, Check, Formula, KerasFace, Layer, Row, Tensor, Where
 
 __all__ = [
@@ -40,91 +28,27 @@ __all__ = [
     "resolve",
 ]
 
-_CLASSES: list[type[Layer]] = [
-    conv.Conv1d,
-    conv.Conv2d,
-    conv.Conv3d,
-    conv.ConvTranspose1d,
-    conv.ConvTranspose2d,
-    conv.ConvTranspose3d,
-    pool.MaxPool1d,
-    pool.MaxPool2d,
-    pool.MaxPool3d,
-    pool.AvgPool1d,
-    pool.AvgPool2d,
-    pool.AvgPool3d,
-    pool.AdaptiveAvgPool1d,
-    pool.AdaptiveAvgPool2d,
-    pool.AdaptiveAvgPool3d,
-    pool.AdaptiveMaxPool1d,
-    pool.AdaptiveMaxPool2d,
-    pool.AdaptiveMaxPool3d,
-    dense.Linear,
-    dense.Flatten,
-    dense.Identity,
-    dense.Dropout,
-    dense.PReLU,
-    *dense.DROPOUTS.values(),
-    *dense.ACTIVATIONS.values(),
-    norm.BatchNorm1d,
-    norm.BatchNorm2d,
-    norm.BatchNorm3d,
-    norm.InstanceNorm1d,
-    norm.InstanceNorm2d,
-    norm.InstanceNorm3d,
-    norm.GroupNorm,
-    norm.LayerNorm,
-    merge.Add,
-    merge.Mul,
-    merge.Cat,
-    parameter.Parameter,
-    shape.Unflatten,
-    shape.Permute,
-    shape.Transpose,
-    shape.Reshape,
-    shape.Select,
-    shape.Narrow,
-    shape.GLU,
-    shape.Softmax2d,
-    padding.ZeroPad1d,
-    padding.ZeroPad2d,
-    padding.ZeroPad3d,
-    padding.ConstantPad1d,
-    padding.ConstantPad2d,
-    padding.ConstantPad3d,
-    padding.ReflectionPad1d,
-    padding.ReflectionPad2d,
-    padding.ReflectionPad3d,
-    padding.ReplicationPad1d,
-    padding.ReplicationPad2d,
-    padding.ReplicationPad3d,
-    padding.CircularPad1d,
-    padding.CircularPad2d,
-    padding.CircularPad3d,
-    resample.Upsample,
-    resample.UpsamplingNearest2d,
-    resample.UpsamplingBilinear2d,
-    resample.PixelShuffle,
-    resample.PixelUnshuffle,
-    resample.ChannelShuffle,
-    embedding.Embedding,
-    embedding.EmbeddingBag,
-    recurrent.RNN,
-    recurrent.LSTM,
-    recurrent.GRU,
-    recurrent.RNNCell,
-    recurrent.LSTMCell,
-    recurrent.GRUCell,
-    attention.MultiheadAttention,
-    transformer.TransformerEncoderLayer,
-    transformer.TransformerDecoderLayer,
-    transformer.TransformerEncoder,
-    transformer.TransformerDecoder,
-    transformer.Transformer,
-]
 
-#: lower-cased PyTorch class name -> layer class
-LAYERS: dict[str, type[Layer]] = {cls.torch_name.lower(): cls for cls in _CLASSES}
+def _subclasses(cls: type[Layer]) -> Iterator[type[Layer]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _torch_classes(module: ModuleType, names: frozenset[str]) -> dict[str, type[Layer]]:
+    """The layer classes ``module`` defines under the PyTorch class names ``names``."""
+    return {
+        cls.torch_name.lower(): cls
+        for cls in _subclasses(Layer)
+        if cls.__module__ == module.__name__
+        and "torch_name" in vars(cls)
+        and cls.torch_name.lower() in names
+    }
+
+
+#: lower-cased PyTorch class name -> layer class; a family's module is imported when one of its
+#: names is first looked up (iterating the names imports nothing)
+LAYERS: Mapping[str, type[Layer]] = FamilyRegistry(TYPES_BY_FAMILY, _torch_classes)
 #: other names people use for the same layers (Keras and the textbooks)
 ALIASES: dict[str, str] = {
     "dense": "linear",
@@ -144,12 +68,12 @@ def lookup(type_name: object, where: object) -> type[Layer]:
     key = ALIASES.get(key, key)
     if key in LAYERS:
         return LAYERS[key]
-    names = {cls.torch_name.lower(): cls.torch_name for cls in _CLASSES}
+    names = {name: cls.torch_name for name, cls in LAYERS.items()}
     near = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
     # among equally close names prefer the one with more letters in common: 'convd2' is Conv2d
     near.sort(key=lambda name: len(Counter(key) & Counter(name)), reverse=True)
     hint = f"; did you mean {' or '.join(names[n] for n in near)}?" if near else ""
-    valid = ", ".join(sorted(cls.torch_name for cls in _CLASSES))
+    valid = ", ".join(sorted(names.values()))
     raise SpecError(
         f"unknown layer type {describe(type_name)}{hint} (valid types: {valid})",
         where=where,

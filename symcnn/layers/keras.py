@@ -18,21 +18,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 from ..errors import SpecError
+from ._registry import FACES_BY_FAMILY, FamilyRegistry
 from .base import KerasFace, Layer, Where
-from .conv import KERAS_FACES as _CONV
-from .dense import KERAS_FACES as _DENSE
-from .embedding import KERAS_FACES as _EMBEDDING
-from .keras_attention import KERAS_FACES as _ATTENTION
-from .merge import KERAS_FACES as _MERGE
-from .norm import KERAS_FACES as _NORM
-from .padding import KERAS_FACES as _PADDING
-from .pool import KERAS_FACES as _POOL
-from .recurrent_keras import KERAS_FACES as _RECURRENT
-from .resample import KERAS_FACES as _RESAMPLE
-from .separable import KERAS_FACES as _SEPARABLE
 
 __all__ = [
     "FACES",
@@ -45,25 +36,15 @@ __all__ = [
     "unknown",
 ]
 
-#: each family's Keras faces (its module's ``KERAS_FACES``), in the order the docs list them
-_FAMILIES = (
-    _DENSE,
-    _CONV,
-    _SEPARABLE,
-    _POOL,
-    _NORM,
-    _MERGE,
-    _PADDING,
-    _RESAMPLE,
-    _EMBEDDING,
-    _RECURRENT,
-    _ATTENTION,
-)
 
-#: lower-cased Keras class name -> its face
-FACES: dict[str, KerasFace] = {
-    face.name.lower(): face for faces in _FAMILIES for face in faces
-}
+def _faces(module: ModuleType, names: frozenset[str]) -> dict[str, KerasFace]:
+    """The Keras faces ``module`` declares (its ``KERAS_FACES``) under the names ``names``."""
+    return {face.name.lower(): face for face in module.KERAS_FACES if face.name.lower() in names}
+
+
+#: lower-cased Keras class name -> its face; each family's ``KERAS_FACES``, its module imported
+#: when one of its names is first looked up
+FACES: Mapping[str, KerasFace] = FamilyRegistry(FACES_BY_FAMILY, _faces)
 
 
 def faces_of(layer_class: type[Layer]) -> list[KerasFace]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import sympy
 from sympy.printing.str import StrPrinter
 
 __all__ = ["MAX_CACHED", "sstr"]
@@ -36,6 +37,39 @@ class _CachingPrinter(StrPrinter):
                 self._strings.clear()
             found = self._strings[key] = str(super()._print(expr))
         return found
+
+    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list[Any]:
+        """SymPy's order of a sum's terms, found without SymPy for the sums a strided size is
+        made of: a rational and one term in one generator (``H/4 + 3/4``, ``⌊…⌋ + 1``)."""
+        if order is None and self.order is None and expr.is_Add and len(expr.args) == 2:
+            ordered = _linear_order(*expr.args)
+            if ordered is not None:
+                return ordered
+        return list(super()._as_ordered_terms(expr, order=order))
+
+
+#: the generators a term of a fast-ordered sum may have: one symbol or one rounding
+_GENERATORS = (sympy.Symbol, sympy.floor, sympy.ceiling)
+
+
+def _linear_order(first: Any, second: Any) -> list[Any] | None:
+    """``[term, constant]`` as :meth:`sympy.Expr.as_ordered_terms` orders a sum of a rational
+    ``constant`` and ``term`` = ``generator`` or ``rational·generator``: the degree-1 monomial
+    first, except a positive constant before a negatively scaled term (``3 - H``, SymPy's special
+    case of ``Add(Number, Mul(Number, x))``). ``None``: another sum, left to SymPy."""
+    constant, term = (first, second) if first.is_Rational else (second, first)
+    if not constant.is_Rational or term.is_Number:
+        return None
+    if isinstance(term, _GENERATORS):
+        return [term, constant]
+    if not term.is_Mul or len(term.args) != 2:
+        return None
+    scale, generator = term.args
+    if not scale.is_Rational or not isinstance(generator, _GENERATORS):
+        return None
+    if constant.is_positive and scale.is_negative:
+        return [constant, term]
+    return [term, constant]
 
 
 _PRINTER = _CachingPrinter()
