@@ -14,6 +14,7 @@ __all__ = [
     "MAX_BITS",
     "MAX_BLOCK_NESTING",
     "MAX_CHOICES",
+    "MAX_DASK_POINTS",
     "MAX_DEPTH",
     "MAX_DESCRIBED",
     "MAX_DOCUMENT_NESTING",
@@ -62,6 +63,8 @@ MAX_ROWS = 100_000
 MAX_BLOCK_NESTING = 32
 #: points of a sweep grid, counted before any value is listed (``max_points=`` per call)
 MAX_SWEEP_POINTS = 20_000_000
+#: points of a sweep summarised chunk by chunk (``engine="dask"``): never held in memory at once
+MAX_DASK_POINTS = 10**12
 #: grid points a solve search may visit, counted before any array is made (``--max-points``)
 MAX_SEARCH_POINTS = 10_000_000
 #: values one exam-template variable may take
