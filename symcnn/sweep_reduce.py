@@ -135,8 +135,11 @@ class Partial:
     notes: frozenset[str] = field(default_factory=frozenset)
 
 
-def reduce_block(block: Block, names: Sequence[str], wanted: Reductions) -> Partial:
-    """A block's reductions; its points' flat indices are ``block.start`` onwards."""
+def reduce_block(
+    block: Block, names: Sequence[str], wanted: Reductions, known: Partial | None = None
+) -> Partial:
+    """A block's reductions; its points' flat indices are ``block.start`` onwards. ``known``:
+    reductions of earlier points, whose front lets this block skip the points it dominates."""
     feasible = block.valid & block.kept
     index = np.flatnonzero(feasible) + block.start
     columns = [np.asarray(c)[feasible] for c in [*block.points, *block.outputs]]
@@ -163,7 +166,11 @@ def reduce_block(block: Block, names: Sequence[str], wanted: Reductions) -> Part
         best = (-key if wanted.maximize else key, int(index[i]), _row(columns, i))
     front_index, front = index[:0], [c[:0] for c in columns]
     if wanted.pareto and index.size:
-        front_index, front = pareto_front(index, columns, [names.index(q) for q in wanted.pareto])
+        objectives = [names.index(q) for q in wanted.pareto]
+        candidates = _undominated(columns, objectives, known)
+        front_index, front = pareto_front(
+            index[candidates], [c[candidates] for c in columns], objectives
+        )
     histograms = {}
     for name, kind, low, high_or_width, count in wanted.edges:
         histograms[name] = _histogram(at[name], kind, low, high_or_width, count)
@@ -236,6 +243,20 @@ def pareto_front(
             remaining = remaining[~np.all(stack[remaining] >= stack[head], axis=1)]
         order = order[np.array(chosen, dtype=np.int64)]
     return index[order], [c[order] for c in columns]
+
+
+def _undominated(
+    columns: list[np.ndarray], objectives: Sequence[int], known: Partial | None
+) -> np.ndarray:
+    """Which points no point of ``known``'s front beats or equals (two objectives: a binary
+    search in the front, which is sorted by the first and strictly falling in the second)."""
+    if known is None or len(objectives) != 2 or not known.front_index.size:
+        return np.ones(columns[0].size, dtype=bool)
+    first, second = (columns[i] for i in objectives)
+    front_first, front_second = (known.front[i] for i in objectives)
+    j = np.searchsorted(front_first, first, side="right") - 1
+    beaten = (j >= 0) & (front_second[np.maximum(j, 0)] <= second)
+    return ~beaten
 
 
 def histogram_edges(partial: Partial, wanted: Reductions) -> Reductions:
@@ -348,7 +369,7 @@ def partial_of(
     axes = [names.index(q) for q in wanted.pareto]
     merged: Partial | None = None
     for low in range(start, stop, block):
-        part = reduce_block(plan.evaluate(low, min(stop, low + block)), names, wanted)
+        part = reduce_block(plan.evaluate(low, min(stop, low + block)), names, wanted, merged)
         merged = part if merged is None else combine(merged, part, axes)
     assert merged is not None, "an empty stretch of the grid"
     return merged
@@ -388,7 +409,7 @@ def _in_process(
     merged: Partial | None = None
     for low in range(0, total, BLOCK):
         high = min(total, low + BLOCK)
-        part = reduce_block(plan.evaluate(low, high), names, wanted)
+        part = reduce_block(plan.evaluate(low, high), names, wanted, merged)
         merged = part if merged is None else combine(merged, part, axes)
         if progress is not None:
             progress(done + high, passes * total)
@@ -403,8 +424,9 @@ def _cell(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def summary_text(summary: SweepSummary) -> str:
-    """The summary as text: counts, ranges, the best point, the front as a table, histograms."""
+def summary_text(summary: SweepSummary, limit: int | None = None) -> str:
+    """The summary as text: counts, ranges, the best point, the front as a table (at most
+    ``limit`` rows), histograms."""
     meeting = f", meeting {'; '.join(summary.where)}: {summary.feasible:,}" if summary.where else ""
     lines = [f"points: {summary.points:,}, valid: {summary.valid:,}{meeting}"]
     lines += [f"{name}: {_cell(lo)} .. {_cell(hi)}" for name, (lo, hi) in summary.ranges.items()]
@@ -421,10 +443,15 @@ def summary_text(summary: SweepSummary) -> str:
             f"Pareto front of ({', '.join(summary.pareto_axes)}): {len(summary.pareto):,} points"
         )
         headers = [*summary.variables, *summary.quantities]
-        rows = [[_cell(row[h]) for h in headers] for row in summary.pareto]
+        shown = summary.pareto if limit is None else summary.pareto[:limit]
+        rows = [[_cell(row[h]) for h in headers] for row in shown]
         widths = [max([len(h), *(len(r[j]) for r in rows)]) for j, h in enumerate(headers)]
         for cells in [headers, *rows]:
             lines.append("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        if len(shown) < len(summary.pareto):
+            lines.append(
+                f"… {len(summary.pareto) - len(shown):,} more points (--limit, or --format json)"
+            )
     for name, bins in summary.histograms.items():
         lines.append(f"histogram of {name} ({len(bins)} bins, low included):")
         most = max((c for _, _, c in bins), default=0)
