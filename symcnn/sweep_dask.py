@@ -6,8 +6,8 @@ coordinates come from :func:`numpy.unravel_index` on an ``arange`` of ``BLOCK`` 
 so a worker holds a block's arrays (every subformula of ``BLOCK`` points) and the partials it
 returns are small (counts, ranges, one best row, a front, histogram counts). On Dask's local
 threads the partials are merged by a tree of tasks; on a ``dask.distributed`` cluster (a
-scheduler's address, or a ``Client``) they are merged here as they arrive. The merge gives the
-same result in any order, so both give the in-process summary exactly.
+scheduler's address, or a ``Client``) they are merged here, in order, each gathered and freed.
+The merge gives the same result in any order, so both give the in-process summary exactly.
 
 Dask is an optional extra (``pip install 'symcnn[dask]'``), imported only when this runs.
 """
@@ -90,8 +90,9 @@ def summarize_dask(
             ]
             axes = [names.index(q) for q in reductions.pareto]
             merged: Partial | None = None
-            for future in distributed.as_completed(futures):
+            for future in futures:  # in order: a partition's result is gathered, then freed
                 part = future.result()
+                future.release()
                 merged = part if merged is None else combine(merged, part, axes)
                 tracker.add(part.points)
             assert merged is not None

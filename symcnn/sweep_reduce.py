@@ -72,8 +72,9 @@ class Reductions:
     pareto: tuple[str, ...] = ()
     histogram: tuple[str, ...] = ()
     bins: int = 10
-    #: each histogram's bins: (low, width, count) for whole numbers, (low, high, count) else
-    edges: tuple[tuple[str, Any, Any, int], ...] = ()
+    #: each histogram's bins: (name, "int", low, width, count) for whole numbers, else
+    #: (name, "float", low, high, count)
+    edges: tuple[tuple[str, str, Any, Any, int], ...] = ()
 
     @classmethod
     def checked(
@@ -264,7 +265,10 @@ def histogram_edges(partial: Partial, wanted: Reductions) -> Reductions:
     numbers get bins of a whole width, so that a value's bin is an exact integer division."""
     edges = []
     for name in wanted.histogram:
-        low, high = partial.ranges.get(name, (0, 0))
+        if name not in partial.ranges:  # no point is valid and meets the targets: no bins
+            edges.append((name, "int", 0, 1, 0))
+            continue
+        low, high = partial.ranges[name]
         if isinstance(low, int) and isinstance(high, int):
             width = -(-(high - low + 1) // wanted.bins)
             edges.append((name, "int", low, width, -(-(high - low + 1) // width)))
@@ -446,8 +450,8 @@ def summary_text(summary: SweepSummary, limit: int | None = None) -> str:
         shown = summary.pareto if limit is None else summary.pareto[:limit]
         rows = [[_cell(row[h]) for h in headers] for row in shown]
         widths = [max([len(h), *(len(r[j]) for r in rows)]) for j, h in enumerate(headers)]
-        for cells in [headers, *rows]:
-            lines.append("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+        for line in [headers, *rows]:
+            lines.append("  ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)).rstrip())
         if len(shown) < len(summary.pareto):
             lines.append(
                 f"… {len(summary.pareto) - len(shown):,} more points (--limit, or --format json)"

@@ -181,8 +181,8 @@ def run(arguments: argparse.Namespace) -> int:
 
     grid = parse_grid(arguments.axes)
     total = 1
-    for values in grid.values():
-        total *= len(values)
+    for axis in grid.values():
+        total *= len(axis)
     shown = [q.strip() for item in arguments.show for q in _split(item)] or [
         "params",
         "output_shape",
