@@ -20,6 +20,7 @@ __all__ = [
     "MAX_DOCUMENT_NESTING",
     "MAX_EXPANDED_TERMS",
     "MAX_EXPONENT",
+    "MAX_HISTOGRAM_BINS",
     "MAX_INTEGER_DIGITS",
     "MAX_LENGTH",
     "MAX_LITERAL_DIGITS",
@@ -65,6 +66,8 @@ MAX_BLOCK_NESTING = 32
 MAX_SWEEP_POINTS = 20_000_000
 #: points of a sweep summarised chunk by chunk (``engine="dask"``): never held in memory at once
 MAX_DASK_POINTS = 10**12
+#: bins of one histogram of a sweep summary (``--bins``; each is a line of the text)
+MAX_HISTOGRAM_BINS = 1000
 #: grid points a solve search may visit, counted before any array is made (``--max-points``)
 MAX_SEARCH_POINTS = 10_000_000
 #: values one exam-template variable may take
