@@ -14,11 +14,13 @@ __all__ = [
     "MAX_BITS",
     "MAX_BLOCK_NESTING",
     "MAX_CHOICES",
+    "MAX_DASK_POINTS",
     "MAX_DEPTH",
     "MAX_DESCRIBED",
     "MAX_DOCUMENT_NESTING",
     "MAX_EXPANDED_TERMS",
     "MAX_EXPONENT",
+    "MAX_HISTOGRAM_BINS",
     "MAX_INTEGER_DIGITS",
     "MAX_LENGTH",
     "MAX_LITERAL_DIGITS",
@@ -62,6 +64,10 @@ MAX_ROWS = 100_000
 MAX_BLOCK_NESTING = 32
 #: points of a sweep grid, counted before any value is listed (``max_points=`` per call)
 MAX_SWEEP_POINTS = 20_000_000
+#: points of a sweep summarised chunk by chunk (``engine="dask"``): never held in memory at once
+MAX_DASK_POINTS = 10**12
+#: bins of one histogram of a sweep summary (``--bins``; each is a line of the text)
+MAX_HISTOGRAM_BINS = 1000
 #: grid points a solve search may visit, counted before any array is made (``--max-points``)
 MAX_SEARCH_POINTS = 10_000_000
 #: values one exam-template variable may take

@@ -8,8 +8,18 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from ..errors import SolveError
 from ..quantities import QUANTITIES
-from ..sweep import plot_sweep, sweep, sweep_csv, sweep_json, sweep_table
+from ..sweep import (
+    plot_sweep,
+    summary_json,
+    summary_text,
+    sweep,
+    sweep_csv,
+    sweep_json,
+    sweep_summary,
+    sweep_table,
+)
 from .common import (
     add_command,
     add_set_option,
@@ -26,6 +36,11 @@ DESCRIPTION = """\
 Evaluate the chosen quantities at every point of a grid of symbol values (the Cartesian product of
 the axes). The formulas are compiled once to NumPy, so a million points take about a second.
 Points where the network is invalid (a kernel larger than its input...) are marked, with blanks.
+
+With --engine dask, --min/--max, --pareto or --histogram the grid is never held in memory: it is
+evaluated chunk by chunk (on Dask's threads, or a dask.distributed cluster with --scheduler) and
+summarised: points valid and meeting --where, each quantity's range, the best point, the Pareto
+front, histograms.
 """
 EPILOG = """\
 axes: NAME=LO..HI[:STEP] (inclusive) or NAME=V1,V2,... (mixed: 1..4,8,16)
@@ -34,8 +49,11 @@ examples:
   symcnn sweep examples/symbolic.yaml k1=8..64:8 H=32,64,128 --set W=H --set k2=16
   symcnn sweep examples/solve_budget.yaml k1=1..256 --show params --format csv
   symcnn sweep examples/solve_budget.yaml k1=1..256 --show params --plot params.png
+  symcnn sweep examples/symbolic.yaml k1=1..64 k2=1..64 H=16..256 --set W=H --engine dask \
+      --show params,macs --where "params<=1e6" --max macs --pareto params,-macs
 """
 FORMATS = {"table": None, "csv": sweep_csv, "json": sweep_json}
+ENGINES = ("numpy", "dask")
 
 
 def register(subparsers: Any) -> None:
@@ -88,6 +106,40 @@ def register(subparsers: Any) -> None:
         help="show a progress bar on stderr (default: on long sweeps in a terminal)",
     )
     progress.add_argument("--no-progress", dest="progress", action="store_false")
+    summary = parser.add_argument_group("summaries (the grid never held in memory)")
+    summary.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="numpy",
+        help="numpy (default: in this process) or dask (chunks on Dask; pip install "
+        "'symcnn[dask]'); dask always summarises",
+    )
+    summary.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a dask.distributed scheduler, such as tcp://127.0.0.1:8786 (implies --engine dask)",
+    )
+    best = summary.add_mutually_exclusive_group()
+    best.add_argument("--min", metavar="QUANTITY", help="the point with the least QUANTITY")
+    best.add_argument("--max", metavar="QUANTITY", help="the point with the most QUANTITY")
+    summary.add_argument(
+        "--pareto",
+        nargs="?",
+        const="params,macs",
+        metavar="Q1,Q2",
+        help="the Pareto front of these quantities, all minimised (default params,macs; "
+        "-QUANTITY to maximise one)",
+    )
+    summary.add_argument(
+        "--histogram",
+        action="append",
+        default=[],
+        metavar="QUANTITY",
+        help="a histogram of QUANTITY over the points kept (repeatable)",
+    )
+    summary.add_argument(
+        "--bins", type=positive_integer, default=10, metavar="N", help="histogram bins (10)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -129,17 +181,20 @@ def run(arguments: argparse.Namespace) -> int:
 
     grid = parse_grid(arguments.axes)
     total = 1
-    for values in grid.values():
-        total *= len(values)
+    for axis in grid.values():
+        total *= len(axis)
     shown = [q.strip() for item in arguments.show for q in _split(item)] or [
         "params",
         "output_shape",
     ]
+    values = dict(parse_assignment(text) for text in arguments.values)
+    if _summarising(arguments):
+        return _summary(arguments, grid, shown, values, total)
     result = sweep(
         arguments.spec,
         grid,
         shown,
-        values=dict(parse_assignment(text) for text in arguments.values),
+        values=values,
         where=arguments.targets,
         progress=_progress(arguments.progress, total),
     )
@@ -148,6 +203,47 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.plot:
         path = plot_sweep(result, arguments.plot, arguments.x, arguments.y)
         print(f"plot saved to {path}", file=sys.stderr)
+    return 0
+
+
+def _summarising(arguments: argparse.Namespace) -> bool:
+    chosen = (arguments.min, arguments.max, arguments.pareto, arguments.scheduler)
+    return arguments.engine == "dask" or arguments.histogram or any(c is not None for c in chosen)
+
+
+def _summary(
+    arguments: argparse.Namespace,
+    grid: dict[str, list[int]],
+    shown: list[str],
+    values: dict[str, Any],
+    total: int,
+) -> int:
+    if arguments.format == "csv" or arguments.plot:
+        raise SolveError(
+            "a summary (--engine dask, --min, --max, --pareto, --histogram) is a table or JSON: "
+            "drop --format csv and --plot, or sweep in memory without them"
+        )
+    engine = "dask" if arguments.scheduler is not None else arguments.engine
+    summary = sweep_summary(
+        arguments.spec,
+        grid,
+        shown,
+        values=values,
+        where=arguments.targets,
+        minimize=arguments.min,
+        maximize=arguments.max,
+        pareto=_split(arguments.pareto) if arguments.pareto else (),
+        histogram=[q for item in arguments.histogram for q in _split(item)],
+        bins=arguments.bins,
+        engine=engine,
+        scheduler=arguments.scheduler,
+        progress=_progress(arguments.progress, total),
+    )
+    write(
+        summary_json(summary)
+        if arguments.format == "json"
+        else summary_text(summary, arguments.limit)
+    )
     return 0
 
 
