@@ -172,6 +172,7 @@ def test_listing_the_layer_names_imports_no_family() -> None:
         "symcnn.layers._arguments",
         "symcnn.layers._defaults",
         "symcnn.layers._registry",
+        "symcnn.layers._values",
         "symcnn.layers._window",
         "symcnn.layers.base",
         "symcnn.layers.keras",
