@@ -37,7 +37,7 @@ def to_torch(net: Network, class_name: str | None = None) -> Any:
     namespace: dict[str, Any] = {"__name__": "symcnn_export"}
     # safe: the source is symcnn's own writing; every user string in it is a repr() literal or
     # an identifier made of \w characters (torch_source)
-    exec(compile(source, "<symcnn export>", "exec"), namespace)
+    exec(compile(source, "<symcnn export>", "exec"), namespace)  # safe: symcnn's own source
     return namespace["build"]()
 
 
