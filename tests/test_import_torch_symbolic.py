@@ -57,3 +57,41 @@ def test_adaptive_pooling_needs_no_pin() -> None:
     net = from_torch(module, input_shape=[3, "H", "W"])
     assert "in_features" not in net.to_spec()["layers"][3]
     assert net.params == sum(p.numel() for p in module.parameters())
+
+
+class StochasticDepth(nn.Module):
+    """torchvision's ``StochasticDepth`` (row mode), whose training branch draws noise."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 - self.p
+        noise = torch.empty([x.shape[0]] + [1] * (x.ndim - 1)).bernoulli_(keep)
+        return x * noise.div_(keep)
+
+
+class Block(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.BatchNorm2d(8), nn.SiLU()
+        )
+        self.stochastic_depth = StochasticDepth(0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stochastic_depth(self.block(x)) + x
+
+
+def test_a_model_in_training_mode_is_read_as_in_eval_mode_and_left_as_it_was() -> None:
+    module = Block().train()
+    module.block[1].eval()  # a mixed state, which from_torch must put back as it was
+    modes = [sub.training for sub in module.modules()]
+    net = from_torch(module, input_shape=[8, "H", "W"])
+    assert [sub.training for sub in module.modules()] == modes
+    assert net.params == sum(p.numel() for p in module.parameters())
+    assert net.buffers == sum(b.numel() for b in module.buffers())
+    assert [str(s) for s in net.output_shape] == ["8", "H", "W"]

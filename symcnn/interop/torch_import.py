@@ -85,7 +85,7 @@ def torch_spec(
         raise SpecError(f"`dtype` = {dtype!r}: must be a dtype name such as int64", field="dtype")
     fx = require("torch.fx")
     try:
-        graph = fx.symbolic_trace(module).graph
+        graph = _trace_in_eval_mode(fx, module)
     except Exception as error:
         first = next(
             (
@@ -132,6 +132,19 @@ def _pin_linear_inputs(module: Any, spec: dict[str, Any], inputs: set[str]) -> N
             features = getattr(modules.get(row.name), "in_features", None)
             if isinstance(features, int):
                 entry["in_features"] = features
+
+
+def _trace_in_eval_mode(fx: Any, module: Any) -> Any:
+    """The fx graph of the module as it runs in eval mode, the mode symcnn describes (a
+    stochastic-depth branch taken only in training is not traced); each submodule's own mode is
+    put back afterwards."""
+    modes = {sub: sub.training for sub in module.modules()}
+    module.eval()
+    try:
+        return fx.symbolic_trace(module).graph
+    finally:
+        for sub, training in modes.items():
+            sub.training = training
 
 
 def _index_dtype(module: Any) -> str | None:
@@ -332,7 +345,7 @@ def _from_hooks(
     """Run the module once (a copy, on zeros of the probe size) and read its leaf modules in call
     order; refuse unless each one reads the previous one's output."""
     torch = require("torch")
-    model = copy.deepcopy(module)
+    model = copy.deepcopy(module).eval()  # the mode symcnn describes
     calls: list[tuple[str, Any, Any, Any]] = []
     handles = []
     for name, sub in model.named_modules():
