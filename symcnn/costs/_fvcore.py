@@ -2,8 +2,8 @@
 
 fvcore traces the model (``torch.jit.trace``) and applies a handle to each ATen op of its
 ``_DEFAULT_SUPPORTED_OPS``; every other op costs 0. It counts one fused multiply-add as one
-"flop", so its number is ``macs`` here, and ``flops`` is 2·macs. The model is counted in eval
-mode (``model.eval()``), as symcnn describes it. With N the input's elements and M the output's
+"flop", so its number is ``macs`` here, and ``flops`` is 2·macs. The model is counted in
+evaluation mode, as symcnn describes it. With N the input's elements and M the output's
 (one example), per cost family:
 
 * ``conv``, ``conv_transpose`` (``aten::_convolution``): the textbook multiply-accumulates, no

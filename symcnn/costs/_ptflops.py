@@ -1,7 +1,7 @@
 """The ``ptflops`` counter: the MACs ``ptflops.get_model_complexity_info(model, (C, H, W),
 as_strings=False, backend="aten")`` returns (ptflops 0.7.5).
 
-The aten backend runs one forward pass (batch 1, the model in ``eval()``) under a
+The aten backend runs one forward pass (batch 1, the model in eval mode) under a
 ``TorchDispatchMode`` and counts six ATen operators only (``ptflops/aten_ops.py``), every call of
 them, so a module applied twice counts twice:
 

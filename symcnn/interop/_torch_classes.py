@@ -323,12 +323,18 @@ class Classes:
                 self.bodies[uses[position].name] = body
 
     def _name(self, base: str) -> str:
-        candidate, number = base, 1
-        while candidate in self.taken:
-            number += 1
-            candidate = f"{base}{number}"
-        self.taken.add(candidate)
-        return candidate
+        return take_name(base, self.taken)
+
+
+def take_name(base: str, taken: set[str], separator: str = "") -> str:
+    """``base``, or ``base2``, ``base3``… (``base_2`` with ``separator="_"``) if it is taken;
+    the name returned is added to ``taken``."""
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}{separator}{number}"
+    taken.add(candidate)
+    return candidate
 
 
 def _firsts(slots: list[int | None]) -> list[int]:

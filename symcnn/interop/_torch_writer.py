@@ -15,7 +15,7 @@ import sympy
 from ..errors import SpecError
 from ..layers import Row
 from ..network import Network
-from ._torch_classes import Body, Call, Classes, Node, Unit
+from ._torch_classes import Body, Call, Classes, Node, Unit, take_name
 
 __all__ = ["SEQUENCE", "Scope", "Writer"]
 
@@ -184,12 +184,7 @@ class Writer:
         base = re.sub(r"\W+", "_", name).strip("_").lower() or "x"
         if base[0].isdigit() or keyword.iskeyword(base):
             base = f"x_{base}"
-        candidate, number = base, 1
-        while candidate in self.taken:
-            number += 1
-            candidate = f"{base}_{number}"
-        self.taken.add(candidate)
-        return candidate
+        return take_name(base, self.taken, "_")
 
     def _out(self, position: int, name: str) -> str:
         """The variable of ``name``: ``x`` where only the next call reads it."""

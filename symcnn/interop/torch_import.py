@@ -139,7 +139,7 @@ def _trace_in_eval_mode(fx: Any, module: Any) -> Any:
     stochastic-depth branch taken only in training is not traced); each submodule's own mode is
     put back afterwards."""
     modes = {sub: sub.training for sub in module.modules()}
-    module.eval()
+    module.eval()  # safe: torch.nn.Module.eval, the training flag, not Python eval
     try:
         return fx.symbolic_trace(module).graph
     finally:
@@ -345,7 +345,7 @@ def _from_hooks(
     """Run the module once (a copy, on zeros of the probe size) and read its leaf modules in call
     order; refuse unless each one reads the previous one's output."""
     torch = require("torch")
-    model = copy.deepcopy(module).eval()  # the mode symcnn describes
+    model = copy.deepcopy(module).eval()  # safe: Module.eval (train flag)
     calls: list[tuple[str, Any, Any, Any]] = []
     handles = []
     for name, sub in model.named_modules():
