@@ -16,7 +16,10 @@ Every row is a ratio of two times measured in the same run (so the machine's loa
   (fresh processes), against ``import sympy``; and in-process, the rendering alone of the loaded
   chain (each format with the printed-string caches emptied first), against its load.
 * **start-up**: ``symcnn --help`` and ``symcnn summary examples/lenet5.yaml`` against
-  ``python -c "import sympy"`` (fresh processes, median of ``--runs``).
+  ``python -c "import sympy"`` (fresh processes, median of ``--runs``), with symcnn's bytecode
+  written once and read, and again with it never written (``PYTHONDONTWRITEBYTECODE=1``).
+* **a long sum printed**: the total of a 5,000-layer chain whose every convolution has its own
+  width, printed by symcnn against ``sympy.sstr`` (SymPy orders a sum's terms in time T·G).
 * **sweep csv**: ``symcnn sweep … --format csv`` of 10^6 rows to a file, against the in-memory
   ``symcnn.sweep`` of the same grid; and in-process, ``sweep_csv`` of the swept grid (the CSV
   text alone) against the sweep itself.
@@ -106,22 +109,26 @@ def environment() -> dict[str, str]:
     return env
 
 
-def process_time(command: list[str], runs: int) -> float:
+def process_time(command: list[str], runs: int, env: dict[str, str] | None = None) -> float:
     """The median wall time of ``command`` in fresh processes."""
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(command, env=environment(), capture_output=True, check=True, timeout=600)
+        subprocess.run(
+            command, env=env or environment(), capture_output=True, check=True, timeout=600
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def interleaved(commands: list[list[str]], runs: int) -> list[float]:
+def interleaved(
+    commands: list[list[str]], runs: int, env: dict[str, str] | None = None
+) -> list[float]:
     """Median times of ``commands``, run in turns so the machine's load falls on all."""
     times: list[list[float]] = [[] for _ in commands]
     for _ in range(runs):
         for position, command in enumerate(commands):
-            times[position].append(process_time(command, 1))
+            times[position].append(process_time(command, 1, env))
     return [statistics.median(t) for t in times]
 
 
@@ -161,6 +168,34 @@ def output_rendering(depth: int, table: list[tuple[str, str, str, str]]) -> None
                 "",
             )
         )
+
+
+def wide_total(depth: int, table: list[tuple[str, str, str, str]]) -> None:
+    """In-process: the printed total of a ``depth``-layer chain whose every convolution has its
+    own width (``k1 … k{depth/2}``, a sum of as many terms in as many symbols), symcnn's printer
+    (linear-time term order, :mod:`symcnn.render._order`) against ``sympy.sstr``."""
+    from bench_summary import chain
+
+    from symcnn.render._strings import sstr
+
+    total = symcnn.load(chain(depth, True)).params
+    _empty_string_caches()
+    start = time.perf_counter()
+    ours = sstr(total)
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    theirs = sympy.sstr(total)
+    reference = time.perf_counter() - start
+    assert ours == theirs
+    table.append(
+        (
+            f"total of a {depth:,}-layer chain, a width per conv ({len(total.args):,} terms), "
+            "printed",
+            f"{seconds:.3f} s",
+            f"{seconds / reference:.3f}× sympy.sstr ({reference:.2f} s)",
+            "the same string",
+        )
+    )
 
 
 def sweep_rendering(rows_wanted: int, table: list[tuple[str, str, str, str]]) -> None:
@@ -242,6 +277,7 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     output_rendering(output_depth, table)
+    wide_total(output_depth, table)
     sweep_rendering(rows_wanted, table)
 
     sympy_import = [python, "-c", "import sympy"]
@@ -272,12 +308,28 @@ def main(argv: list[str] | None = None) -> None:
         table.append(
             ("symcnn --help", f"{help_time:.2f} s", f"{help_time / ref:.2f}× import sympy", "")
         )
+        # symcnn's own modules compiled in every process, as in a container that sets
+        # PYTHONDONTWRITEBYTECODE over an editable install (SymPy's installed bytecode is read)
+        fresh = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        fresh.pop("PYTHONPYCACHEPREFIX", None)
+        fresh["PYTHONPATH"] = environment()["PYTHONPATH"]
+        summary_fresh, ref_fresh = interleaved(
+            [[python, "-m", "symcnn", "summary", str(LENET)], sympy_import], args.runs, fresh
+        )
         table.append(
             (
                 "symcnn summary examples/lenet5.yaml",
                 f"{summary_time:.2f} s",
                 f"{summary_time / ref:.2f}× import sympy",
                 f"import sympy {ref:.2f} s",
+            )
+        )
+        table.append(
+            (
+                "the same, symcnn's bytecode not written",
+                f"{summary_fresh:.2f} s",
+                f"{summary_fresh / ref_fresh:.2f}× import sympy",
+                f"import sympy {ref_fresh:.2f} s",
             )
         )
 

@@ -396,7 +396,9 @@ def require(
 
 def face(base: type, dims: int, name: str) -> type:
     """A thin N-d face of a general layer (``Conv`` → ``Conv2d``): only the number of spatial axes
-    is fixed. The face lives in its general layer's module."""
+    is fixed. The face lives in its general layer's module. It declares no field, so it keeps its
+    general layer's dataclass methods (``__init__``, ``__eq__``, ``__repr__``, frozenness) rather
+    than generating them again: a family imports faster (``benchmarks/README.md``)."""
     cls = type(name, (base,), {"spatial_dims": dims, "torch_name": name, "__doc__": base.__doc__})
     cls.__module__ = base.__module__
-    return dataclass(frozen=True, kw_only=True)(cls)
+    return cls

@@ -57,7 +57,7 @@ class Linear(Layer):
     """A fully connected layer on the last axis (``torch.nn.Linear``)."""
 
     #: what the cost counters count it as (symcnn.costs)
-    cost_family: ClassVar[str] = 'linear'
+    cost_family: ClassVar[str] = "linear"
 
     def work(self, row: Row) -> dict[str, Expr]:
         """Each output element sums p products (p = in_features), and adds one bias: the MACs
@@ -128,7 +128,7 @@ class Flatten(Layer):
     example."""
 
     #: what the cost counters count it as (symcnn.costs)
-    cost_family: ClassVar[str] = 'reshape'
+    cost_family: ClassVar[str] = "reshape"
 
     torch_name = "Flatten"
 
@@ -183,7 +183,7 @@ class _ShapeKeeping(Layer):
     """A layer with no parameters that keeps its input's shape."""
 
     #: what the cost counters count it as (symcnn.costs)
-    cost_family: ClassVar[str] = 'activation'
+    cost_family: ClassVar[str] = "activation"
 
     formula_fields: ClassVar = ()
     #: why the layer has no parameters, as its working says
@@ -207,7 +207,7 @@ class Identity(_ShapeKeeping):
     """Passes its input through (``torch.nn.Identity``)."""
 
     #: what the cost counters count it as (symcnn.costs)
-    cost_family: ClassVar[str] = 'identity'
+    cost_family: ClassVar[str] = "identity"
 
     torch_name = "Identity"
     nothing_to_learn = "the identity passes its input through"
@@ -220,7 +220,7 @@ class Dropout(_ShapeKeeping):
     """Dropout of any flavour: no parameters, same shape."""
 
     #: what the cost counters count it as (symcnn.costs)
-    cost_family: ClassVar[str] = 'dropout'
+    cost_family: ClassVar[str] = "dropout"
 
     torch_name = "Dropout"
     nothing_to_learn = "dropout has nothing to learn"
@@ -251,7 +251,7 @@ class PReLU(Layer):
     """A parametric ReLU: ``P`` learnable slopes, 1 or one per channel (``torch.nn.PReLU``)."""
 
     #: what the cost counters count it as (symcnn.costs)
-    cost_family: ClassVar[str] = 'prelu'
+    cost_family: ClassVar[str] = "prelu"
 
     torch_name = "PReLU"
 
@@ -274,9 +274,7 @@ class PReLU(Layer):
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         channels = x.channels
-        condition = sympy.Or(
-            eq(self.num_parameters, 1), eq(self.num_parameters, channels)
-        )
+        condition = sympy.Or(eq(self.num_parameters, 1), eq(self.num_parameters, channels))
         check = Check(
             where,
             "num_parameters",
@@ -335,7 +333,7 @@ class _AlongDim(_ShapeKeeping):
     """An activation along one axis, ``dim`` (Softmax and kin): the axis must exist."""
 
     #: what the cost counters count it as (symcnn.costs)
-    cost_family: ClassVar[str] = 'softmax'
+    cost_family: ClassVar[str] = "softmax"
 
     def bind_values(self, x: Tensor, where: Where) -> tuple[dict[Any, Expr], list[Check]]:
         dim = self.dim  # type: ignore[attr-defined]
@@ -391,20 +389,36 @@ _ACTIVATION_BASES: dict[str, type[Layer]] = {
 }
 
 
+#: one dataclass per distinct argument list: the activations that share one are its thin
+#: subclasses, so importing the family does not run the dataclass machinery 25 times
+_SIGNATURES: dict[tuple[Any, ...], type[Layer]] = {}
+
+
 def _activation(name: str, arguments: dict[str, tuple[str, Any]]) -> type[Layer]:
-    fields = [(field, Any, arg(kind, default)) for field, (kind, default) in arguments.items()]
-    cls = dataclasses.make_dataclass(
-        name,
-        fields,
-        bases=(_ACTIVATION_BASES.get(name, _ShapeKeeping),),
-        frozen=True,
-        kw_only=True,
-        namespace={
-            "torch_name": name,
-            "__doc__": f"The {name} activation (``torch.nn.{name}``): no parameters.",
-            "choices": {"approximate": ("none", "tanh")},
-        },
+    base = _ACTIVATION_BASES.get(name, _ShapeKeeping)
+    signature = (
+        base,
+        *((field, kind, repr(default)) for field, (kind, default) in arguments.items()),
     )
+    shared = _SIGNATURES.get(signature)
+    if shared is None:
+        if arguments:
+            fields = [
+                (field, Any, arg(kind, default)) for field, (kind, default) in arguments.items()
+            ]
+            shared = dataclasses.make_dataclass(
+                f"_{name}Arguments", fields, bases=(base,), frozen=True, kw_only=True
+            )
+            shared.__module__ = __name__
+        else:
+            shared = base
+        _SIGNATURES[signature] = shared
+    namespace = {
+        "torch_name": name,
+        "__doc__": f"The {name} activation (``torch.nn.{name}``): no parameters.",
+        "choices": {"approximate": ("none", "tanh")},
+    }
+    cls = type(name, (shared,), namespace)
     cls.__module__ = __name__
     return cls
 
@@ -418,9 +432,9 @@ def _dropout(name: str) -> type[Layer]:
     # Dropout1d refuses anything but (C, L) and (N, C, L); Dropout2d/3d only warn on other ranks
     ranks = (1, 2) if name == "Dropout1d" else None
     namespace = {"torch_name": name, "__doc__": Dropout.__doc__, "ranks": ranks}
-    cls = type(name, (Dropout,), namespace)
+    cls = type(name, (Dropout,), namespace)  # no field of its own: Dropout's dataclass methods
     cls.__module__ = __name__
-    return dataclass(frozen=True, kw_only=True)(cls)
+    return cls
 
 
 DROPOUTS: dict[str, type[Layer]] = {

@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import sympy
 from sympy.printing.conventions import split_super_sub
-from sympy.printing.latex import greek_letters_set
+from sympy.printing.latex import LatexPrinter, greek_letters_set
 
+from ._order import ordered_terms
 from ._strings import MAX_CACHED
 
 __all__ = ["escape_latex", "latex_expr", "latex_number"]
@@ -98,7 +100,19 @@ def latex_expr(expr: sympy.Basic) -> str:
         for symbol in expr.free_symbols
         if isinstance(symbol, sympy.Symbol) and (symbol.name in _SYMBOLS or _greek(symbol.name))
     }
-    return sympy.latex(expr, symbol_names=names) if names else sympy.latex(expr)
+    return _OrderedLatexPrinter({"symbol_names": names} if names else {}).doprint(expr)
+
+
+class _OrderedLatexPrinter(LatexPrinter):
+    """``sympy.latex``, with a long sum's terms ordered in linear time
+    (:mod:`symcnn.render._order`), in the order SymPy gives them."""
+
+    def _as_ordered_terms(self, expr: Any, order: Any = None) -> list[Any]:
+        if order is None and self.order is None:
+            ordered = ordered_terms(expr)
+            if ordered is not None:
+                return ordered
+        return list(super()._as_ordered_terms(expr, order=order))
 
 
 def _greek(name: str) -> bool:

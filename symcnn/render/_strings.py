@@ -12,6 +12,8 @@ from typing import Any
 import sympy
 from sympy.printing.str import StrPrinter
 
+from ._order import ordered_terms
+
 __all__ = ["MAX_CACHED", "sstr"]
 
 #: the most printed strings each cache keeps (the least recently used go first)
@@ -39,10 +41,11 @@ class _CachingPrinter(StrPrinter):
         return found
 
     def _as_ordered_terms(self, expr: Any, order: Any = None) -> list[Any]:
-        """SymPy's order of a sum's terms, found without SymPy for the sums a strided size is
-        made of: a rational and one term in one generator (``H/4 + 3/4``, ``⌊…⌋ + 1``)."""
-        if order is None and self.order is None and expr.is_Add and len(expr.args) == 2:
-            ordered = _linear_order(*expr.args)
+        """SymPy's order of a sum's terms, found without SymPy's dense monomials: for the sums a
+        strided size is made of (a rational and one term in one generator: ``H/4 + 3/4``,
+        ``⌊…⌋ + 1``), and in linear time for long sums (:mod:`symcnn.render._order`)."""
+        if order is None and self.order is None and expr.is_Add:
+            ordered = _linear_order(*expr.args) if len(expr.args) == 2 else ordered_terms(expr)
             if ordered is not None:
                 return ordered
         return list(super()._as_ordered_terms(expr, order=order))
