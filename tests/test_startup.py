@@ -267,3 +267,56 @@ def test_importing_a_submodule_first_keeps_the_function_of_its_name(
     # and in this process, where the submodules were imported long ago
     assert callable(getattr(symcnn, name))
     assert getattr(symcnn, name) is getattr(importlib.import_module(f"symcnn.{name}"), name)
+
+
+# ------------------------------------------------------------------------------ the console script
+
+
+def test_the_console_script_tunes_the_collector_only_while_it_runs_and_freezes_at_the_end() -> None:
+    script = (
+        "import contextlib, gc, io, json, sys\n"
+        "from symcnn.cli import GC_THRESHOLD, entry, main\n"
+        "before = gc.get_threshold()\n"
+        "seen = []\n"
+        "import symcnn.cli as cli\n"
+        "def spy(argv=None):\n"
+        "    seen.append(gc.get_threshold()[0])\n"
+        "    return main(argv)\n"
+        "cli.main = spy\n"
+        f"sys.argv = ['symcnn', 'summary', {LENET!r}]\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    code = entry()\n"
+        "print(json.dumps([code, seen, GC_THRESHOLD, list(before), list(gc.get_threshold()),\n"
+        "                  gc.get_freeze_count(), 'Total' in out.getvalue()]))\n"
+    )
+    completed = run_python(script)
+    assert completed.returncode == 0, completed.stderr
+    code, seen, threshold, before, after, frozen, printed = json.loads(completed.stdout)
+    assert code == 0 and printed
+    assert seen == [threshold] and threshold > before[0]
+    assert after == before  # the caller's collector settings are back
+    assert frozen > 10_000  # every object the command built, out of the last collection
+
+
+def test_python_dash_m_symcnn_runs_the_console_script_and_keeps_its_exit_status() -> None:
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), environment.get("PYTHONPATH")])
+    )
+
+    def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "symcnn", *arguments],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    completed = run("summary", LENET, "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["params"] == str(symcnn.load(LENET).params)
+    refused = run("summary", str(ROOT / "no-such-spec.yaml"))
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "no such file" in refused.stderr
