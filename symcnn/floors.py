@@ -47,7 +47,8 @@ _ROUNDINGS = (sympy.floor, sympy.ceiling)
 
 
 def _rounded(expr: sympy.Basic) -> bool:
-    return isinstance(expr, sympy.Basic) and expr.has(*_ROUNDINGS)
+    # an atom (a number, a symbol) holds no rounding: most values a layer binds are atoms
+    return isinstance(expr, sympy.Basic) and not expr.is_Atom and expr.has(*_ROUNDINGS)
 
 
 def _integral(expr: Any) -> bool:
@@ -94,6 +95,8 @@ def _stand_in(position: int) -> sympy.Dummy:
 def substitute(expr: sympy.Basic, values: Mapping[Any, Any]) -> Any:
     """``expr.xreplace(values)`` (simultaneous), with every value that holds a floor or a ceiling
     put in through the normal form (:func:`compose`), so the result nests no deeper than it."""
+    if isinstance(expr, sympy.Number):  # a count that is already a number (a ReLU's 0 parameters)
+        return expr
     rounded = {symbol: value for symbol, value in values.items() if _rounded(value)}
     if not rounded:
         return expr.xreplace(dict(values))

@@ -318,21 +318,13 @@ def test_twenty_million_points_in_bounded_memory():
 # ----------------------------------------------------------------------------- errors
 
 
+#: a small sweep of the symbolic example, for the refusals below
+SMALL_SWEEP = ("sweep", SYMBOLIC, "H=32", "k1=1..3", "--set", "W=32", "--set", "k2=4")
+
+
 def test_missing_dask_is_one_line_naming_the_extra(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "dask", None)
-    code, out, err = run(
-        capsys,
-        "sweep",
-        SYMBOLIC,
-        "H=32",
-        "k1=1..3",
-        "--set",
-        "W=32",
-        "--set",
-        "k2=4",
-        "--engine",
-        "dask",
-    )
+    code, out, err = run(capsys, *SMALL_SWEEP, "--engine", "dask")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "pip install 'symcnn[dask]'" in err
 
@@ -340,20 +332,7 @@ def test_missing_dask_is_one_line_naming_the_extra(capsys, monkeypatch):
 def test_a_scheduler_that_does_not_answer_is_one_line(capsys, monkeypatch):
     monkeypatch.setattr(sweep_dask, "CONNECT_TIMEOUT", 1)
     for address in ("tcp://127.0.0.1:9", "nonsense"):
-        code, out, err = run(
-            capsys,
-            "sweep",
-            SYMBOLIC,
-            "H=32",
-            "k1=1..3",
-            "--set",
-            "W=32",
-            "--set",
-            "k2=4",
-            "--scheduler",
-            address,
-            "--no-progress",
-        )
+        code, out, err = run(capsys, *SMALL_SWEEP, "--scheduler", address, "--no-progress")
         assert code == 2 and out == "" and err.count("\n") == 1, err
         assert f"--scheduler {address}: no Dask scheduler answered" in err
 

@@ -70,7 +70,7 @@ def _linear_order(first: Any, second: Any) -> list[Any] | None:
     scale, generator = term.args
     if not scale.is_Rational or not isinstance(generator, _GENERATORS):
         return None
-    if constant.is_positive and scale.is_negative:
+    if constant.p > 0 and scale.p < 0:  # rationals: no assumption queries
         return [constant, term]
     return [term, constant]
 
