@@ -38,17 +38,16 @@ symcnn.errors.ParseError: names may not start with '_' at position 0 in "__impor
 from __future__ import annotations
 
 import difflib
-import keyword
 import math
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
 
 import symcnn.limits as limits
 
+from ._tokens import Token, check_literal, tokenize
 from .errors import ParseError
 from .limits import how_to_raise
 from .symbols import NOTATION, user_symbol
@@ -75,111 +74,8 @@ FUNCTIONS: dict[str, Callable[..., sympy.Expr]] = {
 }
 _ARITY = {"floor": 1, "ceil": 1, "ceiling": 1}
 
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)  # ASCII digits only: '٣' is not 3
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<latex>\\(?:cdot|times|div|left|right|lfloor|rfloor|lceil|rceil|frac|[,;!\ ]))
-  | (?P<superscript>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)
-  | (?P<op>\*\*|//|[-+*/^(),×·⋅⌊⌋⌈⌉{}−÷])
-    """,
-    re.VERBOSE,
-)
-# ``x`` is a times sign between two numbers: 3x3x128, 5 x 5
-_NUMBER_TIMES = re.compile(r"[xX](?=\s*\d)", re.ASCII)
-_LATEX = {
-    r"\cdot": "*",
-    r"\times": "*",
-    r"\div": "/",
-    r"\lfloor": "⌊",
-    r"\rfloor": "⌋",
-    r"\lceil": "⌈",
-    r"\rceil": "⌉",
-    r"\frac": "frac",
-}
-# LaTeX spacing and sizing commands carry no meaning in an expression
-_LATEX_IGNORED = {r"\left", r"\right", r"\,", r"\;", r"\!", "\\ "}
-_SIGNS = {"−": "-", "÷": "/"}
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _TIMES = {"*", "×", "·", "⋅"}
 _GROUP = re.compile(r"\d{3}(?:\.\d+)?", re.ASCII)
-_THIN_GROUP = re.compile(r"\d{3}(?!\d)", re.ASCII)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # "number", "name", "op" or "end"
-    text: str
-    position: int
-
-    @property
-    def end(self) -> int:
-        return self.position + len(self.text)
-
-
-def tokenize(text: str) -> list[Token]:
-    """Split ``text`` into tokens; any character outside the grammar is an error."""
-    tokens: list[Token] = []
-    position = 0
-    while position < len(text):
-        if tokens and tokens[-1].kind == "number":
-            times = _NUMBER_TIMES.match(text, position)
-            if times is not None:
-                tokens.append(Token("op", "×", position))
-                position = times.end()
-                continue
-        match = _TOKEN.match(text, position)
-        if match is None:
-            raise ParseError(
-                f"unexpected character {text[position]!r}", text=text, position=position
-            )
-        kind = match.lastgroup or ""
-        value = match.group()
-        if kind == "latex":
-            group = _THIN_GROUP.match(text, match.end())
-            if value == r"\," and tokens and tokens[-1].kind == "number" and group:
-                # 62\,958: LaTeX's thin space between digit groups
-                last = tokens[-1]
-                tokens[-1] = Token("number", last.text + group.group(), last.position)
-                position = group.end()
-                continue
-            if value in _LATEX_IGNORED:
-                position = match.end()
-                continue
-            kind, value = "op", _LATEX[value]
-        elif kind == "superscript":
-            tokens.append(Token("op", "^", position))
-            kind, value = "number", value.translate(_SUPERSCRIPTS)
-        elif kind == "op":
-            value = _SIGNS.get(value, value)
-        if kind == "name" and value.startswith("_"):
-            raise ParseError("names may not start with '_'", text=text, position=position)
-        if kind == "name" and keyword.iskeyword(value):
-            raise ParseError(
-                f"{value!r} is a Python keyword, not a name", text=text, position=position
-            )
-        if kind == "number":
-            _check_literal(value, text, position)
-        if kind != "space":
-            tokens.append(Token(kind, value, position))
-        position = match.end()
-    tokens.append(Token("end", "", len(text)))
-    return tokens
-
-
-def _check_literal(value: str, text: str, position: int) -> None:
-    mantissa, _, exponent = value.lower().partition("e")
-    digits = len(mantissa.replace(".", ""))
-    if digits > limits.MAX_LITERAL_DIGITS or (
-        exponent and abs(int(exponent)) > limits.MAX_LITERAL_DIGITS
-    ):
-        raise ParseError(
-            f"number too long (more than {limits.MAX_LITERAL_DIGITS} digits) "
-            + how_to_raise("MAX_LITERAL_DIGITS"),
-            text=text,
-            position=position,
-        )
 
 
 def _too_big(base: sympy.Expr, exponent: sympy.Expr) -> bool:
@@ -212,7 +108,7 @@ def exact_number(text: str) -> int | ExactFloat:
     an integer as written, else an :class:`ExactFloat`. Raises ``ValueError`` on other text and
     :class:`~symcnn.errors.ParseError` past the digit limits."""
     text = text.strip().replace("_", "")
-    _check_literal(text.lstrip("+-"), text, 0)
+    check_literal(text.lstrip("+-"), text, 0)
     value = Fraction(text)
     if value.denominator == 1:
         return value.numerator
@@ -223,9 +119,7 @@ def check_digits(value: sympy.Basic | int, what: str = "a number") -> None:
     """Refuse an integer (or a number inside an expression) of more than ``MAX_INTEGER_DIGITS``
     decimal digits, before anything tries to print it."""
     limit = limits.MAX_INTEGER_DIGITS
-    numbers = [value] if isinstance(value, int) else [
-        atom for atom in value.atoms(sympy.Rational)
-    ]
+    numbers = [value] if isinstance(value, int) else [atom for atom in value.atoms(sympy.Rational)]
     for number in numbers:
         p, q = (number, 1) if isinstance(number, int) else (int(number.p), int(number.q))
         for part in (abs(int(p)), q):
