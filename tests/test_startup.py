@@ -138,6 +138,7 @@ NOT_FOR_LENET = [
     "symcnn.layers.padding",
     "symcnn.layers.parameter",
     "symcnn.layers.recurrent",
+    "symcnn.layers.recurrent_cell",
     "symcnn.layers.recurrent_keras",
     "symcnn.layers.resample",
     "symcnn.layers.separable",

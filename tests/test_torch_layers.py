@@ -457,6 +457,7 @@ SHAPE_MODULES = (
     # sequence layers: their inputs are sequences and token ids, not a batch of zeros;
     # tests/test_recurrent.py and tests/test_embedding.py compare them with PyTorch
     "symcnn.layers.recurrent",
+    "symcnn.layers.recurrent_cell",
     "symcnn.layers.embedding",
     "symcnn.layers.attention",
     "symcnn.layers.transformer",

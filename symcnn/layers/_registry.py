@@ -128,7 +128,8 @@ TYPES_BY_FAMILY: dict[str, tuple[str, ...]] = {
         "channelshuffle",
     ),
     "embedding": ("embedding", "embeddingbag"),
-    "recurrent": ("rnn", "lstm", "gru", "rnncell", "lstmcell", "grucell"),
+    "recurrent": ("rnn", "lstm", "gru"),
+    "recurrent_cell": ("rnncell", "lstmcell", "grucell"),
     "attention": ("multiheadattention",),
     "transformer": (
         "transformerencoderlayer",
