@@ -9,7 +9,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symcnn.render import _strings
+from symcnn.render._order import linear_order
 from symcnn.render._strings import _CachingPrinter, sstr
 
 H = sympy.Symbol("H", integer=True, positive=True)
@@ -46,10 +46,10 @@ def test_strided_sizes_and_their_products_print_as_sympy_prints_them(
 
 
 def test_sums_the_fast_order_does_not_know_are_left_to_sympy() -> None:
-    assert _strings._linear_order(H, x) is None
-    assert _strings._linear_order(sympy.Integer(1), 1 / H) is None
-    assert _strings._linear_order(sympy.Integer(1), H**2) is None
-    assert _strings._linear_order(sympy.Integer(1), 2 * H * x) is None
-    assert _strings._linear_order(sympy.Integer(3), -H) == [sympy.Integer(3), -H]
+    assert linear_order(H, x) is None
+    assert linear_order(sympy.Integer(1), 1 / H) is None
+    assert linear_order(sympy.Integer(1), H**2) is None
+    assert linear_order(sympy.Integer(1), 2 * H * x) is None
+    assert linear_order(sympy.Integer(3), -H) == [sympy.Integer(3), -H]
     for expr in (H + x + 1, 1 / H + 1, H**2 - 1, 2 * H * x + 5, sympy.pi + H):
         assert fresh(expr) == sympy.sstr(expr)

@@ -406,8 +406,13 @@ def _activation(name: str, arguments: dict[str, tuple[str, Any]]) -> type[Layer]
             fields = [
                 (field, Any, arg(kind, default)) for field, (kind, default) in arguments.items()
             ]
+            # named by its arguments, not by the first activation that has them
             shared = dataclasses.make_dataclass(
-                f"_{name}Arguments", fields, bases=(base,), frozen=True, kw_only=True
+                "_Arguments_" + "_".join(arguments),
+                fields,
+                bases=(base,),
+                frozen=True,
+                kw_only=True,
             )
             shared.__module__ = __name__
         else:

@@ -15,7 +15,7 @@ import sympy
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter, greek_letters_set
 
-from ._order import ordered_terms
+from ._order import sympy_order
 from ._strings import MAX_CACHED
 
 __all__ = ["escape_latex", "latex_expr", "latex_number"]
@@ -109,7 +109,7 @@ class _OrderedLatexPrinter(LatexPrinter):
 
     def _as_ordered_terms(self, expr: Any, order: Any = None) -> list[Any]:
         if order is None and self.order is None:
-            ordered = ordered_terms(expr)
+            ordered = sympy_order(expr)
             if ordered is not None:
                 return ordered
         return list(super()._as_ordered_terms(expr, order=order))

@@ -18,8 +18,10 @@ monomials. SymPy sorts by the negated monomial, so the key negates each pair.
 
 Only sums SymPy's key would order by the monomial alone take this path: commutative terms with a
 rational coefficient and no other number factor (two such terms always differ in their monomial,
-since :class:`sympy.Add` collects like terms). Any other sum, and a sum of two terms (where SymPy
-has a special case), is left to SymPy (``None``). ``tests/test_render_order.py`` checks the order
+since :class:`sympy.Add` collects like terms). A sum of two terms, where SymPy has a special
+case, is :func:`linear_order`'s (a rational and one term in one generator: ``H/4 + 3/4``,
+``⌊…⌋ + 1``); any other sum is left to SymPy (``None``). :func:`sympy_order`, which the printers
+ask, chooses. ``tests/test_render_order.py`` and ``tests/test_render_strings.py`` check the order
 against SymPy's on drawn sums.
 """
 
@@ -31,7 +33,40 @@ import sympy
 from sympy.core.exprtools import decompose_power
 from sympy.core.sorting import default_sort_key
 
-__all__ = ["ordered_terms"]
+__all__ = ["ordered_terms", "sympy_order"]
+
+
+def sympy_order(expr: Any) -> list[Any] | None:
+    """The terms of ``expr`` in SymPy's default order, found here when it can be: a sum of two
+    (:func:`linear_order`) or of more (:func:`ordered_terms`); ``None``: left to SymPy. What the
+    printers (:mod:`symcnn.render._strings`, :mod:`symcnn.render._latex_text`) ask."""
+    if not isinstance(expr, sympy.Add):
+        return None
+    return linear_order(*expr.args) if len(expr.args) == 2 else ordered_terms(expr)
+
+
+#: the generators a term of a fast-ordered sum may have: one symbol or one rounding
+_GENERATORS = (sympy.Symbol, sympy.floor, sympy.ceiling)
+
+
+def linear_order(first: Any, second: Any) -> list[Any] | None:
+    """``[term, constant]`` as :meth:`sympy.Expr.as_ordered_terms` orders a sum of a rational
+    ``constant`` and ``term`` = ``generator`` or ``rational·generator``: the degree-1 monomial
+    first, except a positive constant before a negatively scaled term (``3 - H``, SymPy's special
+    case of ``Add(Number, Mul(Number, x))``). ``None``: another sum, left to SymPy."""
+    constant, term = (first, second) if first.is_Rational else (second, first)
+    if not constant.is_Rational or term.is_Number:
+        return None
+    if isinstance(term, _GENERATORS):
+        return [term, constant]
+    if not term.is_Mul or len(term.args) != 2:
+        return None
+    scale, generator = term.args
+    if not scale.is_Rational or not isinstance(generator, _GENERATORS):
+        return None
+    if constant.p > 0 and scale.p < 0:  # rationals: no assumption queries
+        return [constant, term]
+    return [term, constant]
 
 
 def ordered_terms(expr: Any) -> list[Any] | None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import sympy
 from sympy.printing.str import StrPrinter
 
-from ._order import ordered_terms
+from ._order import sympy_order
 
 __all__ = ["MAX_CACHED", "sstr"]
 
@@ -44,35 +43,11 @@ class _CachingPrinter(StrPrinter):
         """SymPy's order of a sum's terms, found without SymPy's dense monomials: for the sums a
         strided size is made of (a rational and one term in one generator: ``H/4 + 3/4``,
         ``⌊…⌋ + 1``), and in linear time for long sums (:mod:`symcnn.render._order`)."""
-        if order is None and self.order is None and expr.is_Add:
-            ordered = _linear_order(*expr.args) if len(expr.args) == 2 else ordered_terms(expr)
+        if order is None and self.order is None:
+            ordered = sympy_order(expr)
             if ordered is not None:
                 return ordered
         return list(super()._as_ordered_terms(expr, order=order))
-
-
-#: the generators a term of a fast-ordered sum may have: one symbol or one rounding
-_GENERATORS = (sympy.Symbol, sympy.floor, sympy.ceiling)
-
-
-def _linear_order(first: Any, second: Any) -> list[Any] | None:
-    """``[term, constant]`` as :meth:`sympy.Expr.as_ordered_terms` orders a sum of a rational
-    ``constant`` and ``term`` = ``generator`` or ``rational·generator``: the degree-1 monomial
-    first, except a positive constant before a negatively scaled term (``3 - H``, SymPy's special
-    case of ``Add(Number, Mul(Number, x))``). ``None``: another sum, left to SymPy."""
-    constant, term = (first, second) if first.is_Rational else (second, first)
-    if not constant.is_Rational or term.is_Number:
-        return None
-    if isinstance(term, _GENERATORS):
-        return [term, constant]
-    if not term.is_Mul or len(term.args) != 2:
-        return None
-    scale, generator = term.args
-    if not scale.is_Rational or not isinstance(generator, _GENERATORS):
-        return None
-    if constant.p > 0 and scale.p < 0:  # rationals: no assumption queries
-        return [constant, term]
-    return [term, constant]
 
 
 _PRINTER = _CachingPrinter()
